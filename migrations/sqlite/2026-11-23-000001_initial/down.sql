@@ -1,0 +1,4 @@
+DROP TABLE provisioning_profiles;
+DROP TABLE api_tokens;
+DROP TABLE users;
+DROP TABLE tenants;

@@ -1,0 +1,47 @@
+//! Reading a request body in the contract's order: size (413), type (415), JSON (400).
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest};
+use futures_util::StreamExt;
+use serde_json::Value;
+
+use super::SpcmError;
+
+/// Reads the whole body, refusing more than `limit` bytes without buffering them.
+pub async fn read_json(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Value, SpcmError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(SpcmError::PayloadTooLarge(limit));
+    }
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| SpcmError::BadRequest(format!("cannot read the request body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(SpcmError::PayloadTooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    check_content_type(req)?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(SpcmError::BadRequest("the request body is empty; send a JSON object or array".into()));
+    }
+    serde_json::from_slice(&body).map_err(|e| SpcmError::BadRequest(format!("the request body is not valid JSON: {e}")))
+}
+
+/// JSON or HAL+JSON, with any parameters; a request without a content type is read as JSON.
+fn check_content_type(req: &HttpRequest) -> Result<(), SpcmError> {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let given = value.to_str().unwrap_or("(not text)");
+    let essence = given.split(';').next().unwrap_or_default().trim();
+    if essence.eq_ignore_ascii_case("application/json") || essence.eq_ignore_ascii_case("application/hal+json") {
+        Ok(())
+    } else {
+        Err(SpcmError::UnsupportedMediaType(given.chars().take(100).collect()))
+    }
+}

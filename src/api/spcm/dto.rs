@@ -1,0 +1,288 @@
+//! The SPCM face's JSON: the profile as the seed shows it, and the parsing of request
+//! bodies into domain types, collecting every failing field for one 412.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::FieldError;
+use crate::domain::{Locale, NewProfile, ProfileName, ProfilePatch, ProvisioningProfile, ShortText, SubscriberType};
+
+/// A profile as the seed `001_*` shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileDto {
+    pub id: i64,
+    pub name: String,
+    pub default_profile: bool,
+    pub locale: Option<String>,
+    pub initial_core_plan_name: Option<String>,
+    pub subscriber_class: Option<String>,
+    pub subscriber_type: Option<String>,
+    pub dps_enabled: bool,
+    pub dps_notification: bool,
+    pub eos_notification: bool,
+    pub payg_notification: bool,
+}
+
+impl From<ProvisioningProfile> for ProfileDto {
+    fn from(p: ProvisioningProfile) -> Self {
+        ProfileDto {
+            id: p.id,
+            name: p.name,
+            default_profile: p.default_profile,
+            locale: p.locale,
+            initial_core_plan_name: p.initial_core_plan_name,
+            subscriber_class: p.subscriber_class,
+            subscriber_type: p.subscriber_type,
+            dps_enabled: p.dps_enabled,
+            dps_notification: p.dps_notification,
+            eos_notification: p.eos_notification,
+            payg_notification: p.payg_notification,
+        }
+    }
+}
+
+/// The boolean flags besides `defaultProfile`, in the seed's order.
+const FLAGS: [&str; 4] = ["dpsEnabled", "dpsNotification", "eosNotification", "paygNotification"];
+
+/// Reads fields of one JSON object, noting every problem instead of stopping at the first.
+struct Fields<'a> {
+    object: &'a Map<String, Value>,
+    errors: Vec<FieldError>,
+}
+
+impl<'a> Fields<'a> {
+    fn new(object: &'a Map<String, Value>) -> Self {
+        Fields { object, errors: Vec::new() }
+    }
+
+    fn fail(&mut self, field: &str, description: impl Into<String>) {
+        self.errors.push(FieldError::new(field, description));
+    }
+
+    /// `None` when absent. Booleans are never `null`.
+    fn boolean(&mut self, field: &str) -> Option<bool> {
+        match self.object.get(field)? {
+            Value::Bool(value) => Some(*value),
+            Value::Null => {
+                self.fail(field, format!("{field} must not be null"));
+                None
+            }
+            _ => {
+                self.fail(field, format!("{field} must be a boolean"));
+                None
+            }
+        }
+    }
+
+    /// `None` when absent, `Some(None)` for `null`.
+    fn text(&mut self, field: &str) -> Option<Option<&'a str>> {
+        match self.object.get(field)? {
+            Value::String(value) => Some(Some(value.as_str())),
+            Value::Null => Some(None),
+            _ => {
+                self.fail(field, format!("{field} must be a string"));
+                None
+            }
+        }
+    }
+
+    /// Parses a present, non-null text with `parse`; a failure is noted on `field`.
+    fn parsed<T>(&mut self, field: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<Option<T>> {
+        match self.text(field)? {
+            None => Some(None),
+            Some(raw) => match parse(raw) {
+                Ok(value) => Some(Some(value)),
+                Err(description) => {
+                    self.fail(field, description);
+                    None
+                }
+            },
+        }
+    }
+
+    fn id(&mut self) -> Option<i64> {
+        match self.object.get("id")? {
+            Value::Number(n) => match n.as_i64() {
+                Some(id) => Some(id),
+                None => {
+                    self.fail("id", "id must be an integer");
+                    None
+                }
+            },
+            Value::Null => None,
+            _ => {
+                self.fail("id", "id must be an integer");
+                None
+            }
+        }
+    }
+
+    /// The optional text fields common to POST and PUT.
+    fn optional_texts(&mut self) -> OptionalTexts {
+        OptionalTexts {
+            locale: self.parsed("locale", Locale::parse),
+            initial_core_plan_name: self.parsed("initialCorePlanName", |v| ShortText::parse("initialCorePlanName", v)),
+            subscriber_class: self.parsed("subscriberClass", |v| ShortText::parse("subscriberClass", v)),
+            subscriber_type: self.parsed("subscriberType", SubscriberType::parse),
+        }
+    }
+
+    fn flags(&mut self) -> [Option<bool>; 4] {
+        FLAGS.map(|flag| self.boolean(flag))
+    }
+
+}
+
+struct OptionalTexts {
+    locale: Option<Option<Locale>>,
+    initial_core_plan_name: Option<Option<ShortText>>,
+    subscriber_class: Option<Option<ShortText>>,
+    subscriber_type: Option<Option<SubscriberType>>,
+}
+
+fn object(value: &Value) -> Result<&Map<String, Value>, Vec<FieldError>> {
+    value
+        .as_object()
+        .ok_or_else(|| vec![FieldError::new("$", "each provisioning profile must be a JSON object")])
+}
+
+/// A POST body: `name` and `defaultProfile` mandatory, `id` ignored.
+pub fn parse_new(value: &Value) -> Result<NewProfile, Vec<FieldError>> {
+    let mut fields = Fields::new(object(value)?);
+    let name = match fields.text("name") {
+        None | Some(None) => {
+            fields.fail("name", "name is mandatory");
+            None
+        }
+        Some(Some(raw)) => ProfileName::parse(raw).map_err(|e| fields.fail("name", e)).ok(),
+    };
+    let default_profile = match fields.object.get("defaultProfile") {
+        None | Some(Value::Null) => {
+            fields.fail("defaultProfile", "defaultProfile is mandatory");
+            None
+        }
+        Some(_) => fields.boolean("defaultProfile"),
+    };
+    let texts = fields.optional_texts();
+    let [dps_enabled, dps_notification, eos_notification, payg_notification] = fields.flags();
+    let (Some(name), Some(default_profile), true) = (name, default_profile, fields.errors.is_empty()) else {
+        return Err(fields.errors);
+    };
+    Ok(NewProfile {
+        name,
+        default_profile,
+        locale: texts.locale.flatten(),
+        initial_core_plan_name: texts.initial_core_plan_name.flatten(),
+        subscriber_class: texts.subscriber_class.flatten(),
+        subscriber_type: texts.subscriber_type.flatten(),
+        dps_enabled: dps_enabled.unwrap_or(false),
+        dps_notification: dps_notification.unwrap_or(false),
+        eos_notification: eos_notification.unwrap_or(false),
+        payg_notification: payg_notification.unwrap_or(false),
+    })
+}
+
+/// A PUT body: only the fields present change. `path_id` is the id of `PUT …/{id}`;
+/// without it (a bulk item) the body's `id` is mandatory. Returns the target id.
+pub fn parse_patch(value: &Value, path_id: Option<i64>) -> Result<(i64, ProfilePatch), Vec<FieldError>> {
+    let mut fields = Fields::new(object(value)?);
+    let body_id = fields.id();
+    let id = match (path_id, body_id) {
+        (Some(path), Some(body)) if path != body => {
+            fields.fail("id", format!("id {body} does not match the id {path} in the path"));
+            None
+        }
+        (Some(path), _) => Some(path),
+        (None, Some(body)) => Some(body),
+        (None, None) => {
+            if !fields.errors.iter().any(|e| e.field == "id") {
+                fields.fail("id", "id is mandatory");
+            }
+            None
+        }
+    };
+    let name = match fields.text("name") {
+        None => None,
+        Some(None) => {
+            fields.fail("name", "name must not be null");
+            None
+        }
+        Some(Some(raw)) => ProfileName::parse(raw).map_err(|e| fields.fail("name", e)).ok(),
+    };
+    let default_profile = fields.boolean("defaultProfile");
+    let texts = fields.optional_texts();
+    let [dps_enabled, dps_notification, eos_notification, payg_notification] = fields.flags();
+    let (Some(id), true) = (id, fields.errors.is_empty()) else {
+        return Err(fields.errors);
+    };
+    Ok((
+        id,
+        ProfilePatch {
+            name,
+            default_profile,
+            locale: texts.locale,
+            initial_core_plan_name: texts.initial_core_plan_name,
+            subscriber_class: texts.subscriber_class,
+            subscriber_type: texts.subscriber_type,
+            dps_enabled,
+            dps_notification,
+            eos_notification,
+            payg_notification,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fields_of(errors: Vec<FieldError>) -> Vec<String> {
+        errors.into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn the_seed_profile_parses() {
+        let new = parse_new(&json!({
+            "name": "turkeySauce", "defaultProfile": false, "locale": "en",
+            "initialCorePlanName": "turkey", "subscriberClass": "gold", "subscriberType": "postpaid",
+            "dpsEnabled": false, "dpsNotification": false, "eosNotification": false, "paygNotification": true
+        }))
+        .unwrap();
+        assert_eq!(new.name.as_str(), "turkeySauce");
+        assert_eq!(new.subscriber_type, Some(SubscriberType::Postpaid));
+        assert!(new.payg_notification && !new.dps_enabled);
+    }
+
+    #[test]
+    fn every_failing_field_is_reported_once() {
+        let errors = parse_new(&json!({
+            "name": 7, "locale": "!!", "subscriberType": "hybrid", "dpsEnabled": "yes", "eosNotification": null
+        }))
+        .unwrap_err();
+        assert_eq!(
+            fields_of(errors),
+            ["name", "defaultProfile", "locale", "subscriberType", "dpsEnabled", "eosNotification"]
+        );
+    }
+
+    #[test]
+    fn a_patch_keeps_absent_fields_and_clears_null_texts() {
+        let (id, patch) = parse_patch(&json!({"locale": null, "dpsEnabled": true}), Some(4)).unwrap();
+        assert_eq!(id, 4);
+        assert_eq!(patch.locale, Some(None));
+        assert_eq!(patch.dps_enabled, Some(true));
+        assert!(patch.name.is_none() && patch.default_profile.is_none() && patch.subscriber_class.is_none());
+    }
+
+    #[test]
+    fn a_patch_refuses_null_for_name_and_booleans_and_a_foreign_id() {
+        let errors = parse_patch(&json!({"id": 5, "name": null, "defaultProfile": null}), Some(4)).unwrap_err();
+        assert_eq!(fields_of(errors), ["id", "name", "defaultProfile"]);
+        let errors = parse_patch(&json!({"name": "x"}), None).unwrap_err();
+        assert_eq!(fields_of(errors), ["id"]);
+        let errors = parse_patch(&json!({"id": "x"}), None).unwrap_err();
+        assert_eq!(fields_of(errors), ["id"]);
+    }
+}

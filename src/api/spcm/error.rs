@@ -1,0 +1,151 @@
+//! The SPCM face's error bodies, exactly as the contract's table (§2) shows them.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::auth::{AuthError, Permission};
+use crate::store::profiles::ProfileWriteError;
+use crate::store::StoreError;
+
+/// One failing field of a 412.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub description: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, description: impl Into<String>) -> Self {
+        FieldError { field: field.to_owned(), description: description.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SpcmError {
+    #[error("unauthorised")]
+    Unauthorized,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("forbidden: {0}")]
+    Forbidden(Permission),
+    #[error("request body over {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("unsupported media type {0}")]
+    UnsupportedMediaType(String),
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("provisioning profile {0} not found")]
+    NotFound(i64),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("business rule {code}: {message}")]
+    Rule { code: u32, message: String },
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The reason is shown to the client: it must hold no SQL, path or secret.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
+    #[error("overloaded")]
+    Overloaded,
+}
+
+impl SpcmError {
+    /// The body, without the HTTP envelope; a 207 item embeds it as is.
+    pub fn body(&self) -> Value {
+        let message = |message: String, code: u16| json!({"message": message, "errorCode": code});
+        match self {
+            SpcmError::Unauthorized => message("unauthorised; bad username or password".into(), 401),
+            SpcmError::BadRequest(what) => message(what.clone(), 400),
+            SpcmError::Forbidden(permission) => message(format!("forbidden; missing {permission}"), 403),
+            SpcmError::PayloadTooLarge(limit) => {
+                message(format!("request body is larger than the limit of {limit} bytes"), 413)
+            }
+            SpcmError::UnsupportedMediaType(given) => message(
+                format!("content type '{given}' is not supported; send application/json or application/hal+json"),
+                415,
+            ),
+            SpcmError::Validation(errors) => json!({ "errors": errors }),
+            SpcmError::NotFound(id) => message(format!("provisioning profile {id} not found"), 404),
+            SpcmError::Conflict(what) => message(what.clone(), 409),
+            SpcmError::Rule { code, message } => json!({"message": message, "errorCode": code}),
+            SpcmError::MethodNotAllowed => message("method not allowed".into(), 405),
+            SpcmError::Internal(reason) => {
+                json!({"message": format!("Internal server error - [{reason}]"), "status": "error"})
+            }
+            SpcmError::Overloaded => json!({"message": "request rejected due to overload", "status": "error"}),
+        }
+    }
+}
+
+impl ResponseError for SpcmError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            SpcmError::Unauthorized => StatusCode::UNAUTHORIZED,
+            SpcmError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            SpcmError::Forbidden(_) => StatusCode::FORBIDDEN,
+            SpcmError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            SpcmError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            SpcmError::Validation(_) => StatusCode::PRECONDITION_FAILED,
+            SpcmError::NotFound(_) => StatusCode::NOT_FOUND,
+            SpcmError::Conflict(_) => StatusCode::CONFLICT,
+            SpcmError::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            SpcmError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            SpcmError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            SpcmError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        match self {
+            SpcmError::Unauthorized => {
+                response.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="spcm""#));
+            }
+            SpcmError::Overloaded => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            _ => {}
+        }
+        response.json(self.body())
+    }
+}
+
+impl From<StoreError> for SpcmError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(%cause, "request shed: database unavailable");
+                SpcmError::Overloaded
+            }
+            StoreError::UniqueViolation(_) => {
+                SpcmError::Conflict("conflict with an existing provisioning profile".into())
+            }
+            other => {
+                tracing::error!(error = %other, cause = ?std::error::Error::source(&other), "database failure");
+                SpcmError::Internal(other.public_reason())
+            }
+        }
+    }
+}
+
+impl From<AuthError> for SpcmError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::BadCredentials => SpcmError::Unauthorized,
+            AuthError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<ProfileWriteError> for SpcmError {
+    fn from(err: ProfileWriteError) -> Self {
+        match err {
+            ProfileWriteError::NotFound(id) => SpcmError::NotFound(id),
+            ProfileWriteError::NameTaken(name) => SpcmError::Conflict(format!("name '{name}' already exists")),
+            ProfileWriteError::Rule(rule, id) => SpcmError::Rule { code: rule.code(), message: rule.message(id) },
+            ProfileWriteError::Store(store) => store.into(),
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! Handlers of `/pcc/spcm/provisionProfile`. Each checks in the contract's order:
+//! 401, 400, 403, then 413/415/400 for the body, 412, and the store's 404/409/422.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use super::body::read_json;
+use super::caller::{with_caller, Credentials};
+use super::dto::{parse_new, parse_patch, ProfileDto};
+use super::{SpcmError, BASE_PATH};
+use crate::api::AppState;
+use crate::auth::{Permission, Principal};
+use crate::domain::{ProvisioningProfile, SubscriberType};
+use crate::store::profiles::{self, Page, ProfileFilter};
+use crate::store::{run_db, DbConnection};
+
+const HAL_JSON: &str = "application/hal+json";
+const MAX_BATCH: usize = 1000;
+
+fn hal(status: StatusCode, body: &impl Serialize) -> HttpResponse {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => HttpResponse::build(status).content_type(HAL_JSON).body(bytes),
+        Err(_) => SpcmError::Internal("cannot encode the response").error_response(),
+    }
+}
+
+fn parse_id(raw: &str) -> Result<i64, SpcmError> {
+    raw.parse()
+        .map_err(|_| SpcmError::BadRequest(format!("id '{}' is not an integer", truncate(raw))))
+}
+
+fn truncate(raw: &str) -> String {
+    raw.chars().take(40).collect()
+}
+
+fn check_batch(len: usize) -> Result<(), SpcmError> {
+    if (1..=MAX_BATCH).contains(&len) {
+        Ok(())
+    } else {
+        Err(SpcmError::BadRequest(format!("a batch holds 1 to {MAX_BATCH} items, not {len}")))
+    }
+}
+
+/// Splits a parse result into the value to use and the 400 to report after the 401 check.
+fn defer<T: Default>(parsed: Result<T, SpcmError>) -> (T, Option<SpcmError>) {
+    match parsed {
+        Ok(value) => (value, None),
+        Err(err) => (T::default(), Some(err)),
+    }
+}
+
+/// Authenticates and authorizes a request that carries a body, before the body is read.
+async fn authorize(
+    state: &AppState,
+    req: &HttpRequest,
+    permission: Permission,
+    malformed: Option<SpcmError>,
+) -> Result<Principal, SpcmError> {
+    let credentials = Credentials::from_request(req)?;
+    with_caller(state, credentials, permission, malformed, |_, principal| Ok(principal.clone())).await
+}
+
+// ---- listing ------------------------------------------------------------------------
+
+/// The listing's query string (contract §2); unknown parameters are ignored.
+#[derive(Debug, Default)]
+struct ListQuery {
+    filter: ProfileFilter,
+    page: Page,
+}
+
+impl ListQuery {
+    fn parse(query: &str) -> Result<ListQuery, SpcmError> {
+        let mut parsed = ListQuery::default();
+        let mut seen = Vec::new();
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            let bad = |what: &str| SpcmError::BadRequest(format!("query parameter {key}: {what}"));
+            if seen.contains(&key) {
+                return Err(bad("given more than once"));
+            }
+            match key.as_ref() {
+                "name" => parsed.filter.name = Some(value.to_string()),
+                "subscriberType" => {
+                    parsed.filter.subscriber_type = Some(SubscriberType::parse(&value).map_err(|_| bad("must be PREPAID or POSTPAID"))?)
+                }
+                "defaultProfile" => {
+                    parsed.filter.default_profile = Some(match value.as_ref() {
+                        "true" => true,
+                        "false" => false,
+                        _ => return Err(bad("must be true or false")),
+                    })
+                }
+                "offset" => {
+                    parsed.page.offset = value.parse().ok().filter(|o| *o >= 0).ok_or_else(|| bad("must be an integer ≥ 0"))?
+                }
+                "limit" => {
+                    let limit = value.parse().ok().filter(|l| (1..=1000).contains(l));
+                    parsed.page.limit = Some(limit.ok_or_else(|| bad("must be an integer from 1 to 1000"))?)
+                }
+                _ => continue,
+            }
+            seen.push(key);
+        }
+        Ok(parsed)
+    }
+
+    /// The href of the page after one of `returned` profiles, when more remain.
+    fn next_href(&self, returned: usize, total: i64) -> Option<String> {
+        let limit = self.page.limit?;
+        let next_offset = self.page.offset + returned as i64;
+        if returned == 0 || next_offset >= total {
+            return None;
+        }
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        if let Some(name) = &self.filter.name {
+            query.append_pair("name", name);
+        }
+        if let Some(kind) = self.filter.subscriber_type {
+            query.append_pair("subscriberType", kind.as_str());
+        }
+        if let Some(default_profile) = self.filter.default_profile {
+            query.append_pair("defaultProfile", if default_profile { "true" } else { "false" });
+        }
+        query.append_pair("offset", &next_offset.to_string());
+        query.append_pair("limit", &limit.to_string());
+        Some(format!("{BASE_PATH}?{}", query.finish()))
+    }
+}
+
+#[derive(Serialize)]
+struct ProfileList {
+    length: usize,
+    #[serde(rename = "provisioningProfileDTOList")]
+    profiles: Vec<ProfileDto>,
+    #[serde(rename = "_links")]
+    links: Value,
+}
+
+pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, SpcmError> {
+    let credentials = Credentials::from_request(&req)?;
+    let (query, malformed) = defer(ListQuery::parse(req.query_string()));
+    let (filter, page) = (query.filter.clone(), query.page);
+    let (found, total) = with_caller(&state, credentials, Permission::ProfileRead, malformed, move |conn, caller| {
+        Ok(profiles::list(conn, caller.tenant_id, &filter, page)?)
+    })
+    .await?;
+    let mut links = Map::new();
+    let self_href = match req.query_string() {
+        "" => BASE_PATH.to_owned(),
+        query => format!("{BASE_PATH}?{query}"),
+    };
+    links.insert("self".into(), json!({ "href": self_href }));
+    if let Some(next) = query.next_href(found.len(), total) {
+        links.insert("next".into(), json!({ "href": next }));
+    }
+    let body = ProfileList {
+        length: found.len(),
+        profiles: found.into_iter().map(ProfileDto::from).collect(),
+        links: Value::Object(links),
+    };
+    let mut response = hal(StatusCode::OK, &body);
+    if let Ok(value) = header::HeaderValue::from_str(&total.to_string()) {
+        response.headers_mut().insert(header::HeaderName::from_static("x-total-count"), value);
+    }
+    Ok(response)
+}
+
+// ---- single profile -----------------------------------------------------------------
+
+pub async fn get_one(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, SpcmError> {
+    let credentials = Credentials::from_request(&req)?;
+    let (id, malformed) = defer(parse_id(&path));
+    let profile = with_caller(&state, credentials, Permission::ProfileRead, malformed, move |conn, caller| {
+        profiles::get(conn, caller.tenant_id, id)?.ok_or(SpcmError::NotFound(id))
+    })
+    .await?;
+    Ok(hal(StatusCode::OK, &ProfileDto::from(profile)))
+}
+
+pub async fn create(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, SpcmError> {
+    let caller = authorize(&state, &req, Permission::ProfileCreate, None).await?;
+    let items = match read_json(&req, payload, state.body_limit).await? {
+        Value::Array(items) => items,
+        single @ Value::Object(_) => {
+            let new = parse_new(&single).map_err(SpcmError::Validation)?;
+            let created = run_db(&state.pool, move |conn| Ok::<_, SpcmError>(profiles::create(conn, caller.tenant_id, new)?)).await?;
+            let location = format!("{BASE_PATH}/{}", created.id);
+            let mut response = hal(StatusCode::CREATED, &ProfileDto::from(created));
+            if let Ok(value) = header::HeaderValue::from_str(&location) {
+                response.headers_mut().insert(header::LOCATION, value);
+            }
+            return Ok(response);
+        }
+        _ => return Err(SpcmError::BadRequest("the request body must be a JSON object or an array of objects".into())),
+    };
+    check_batch(items.len())?;
+    bulk(&state, items, move |conn, item| {
+        let new = parse_new(item).map_err(SpcmError::Validation)?;
+        Ok((StatusCode::CREATED, Some(profiles::create(conn, caller.tenant_id, new)?)))
+    })
+    .await
+}
+
+pub async fn update_one(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, SpcmError> {
+    let (id, malformed) = defer(parse_id(&path));
+    let caller = authorize(&state, &req, Permission::ProfileUpdate, malformed).await?;
+    let body = read_json(&req, payload, state.body_limit).await?;
+    if !body.is_object() {
+        return Err(SpcmError::BadRequest(
+            "the request body must be a JSON object; send an array to PUT without an id".into(),
+        ));
+    }
+    let (id, patch) = parse_patch(&body, Some(id)).map_err(SpcmError::Validation)?;
+    let updated = run_db(&state.pool, move |conn| Ok::<_, SpcmError>(profiles::update(conn, caller.tenant_id, id, patch)?)).await?;
+    Ok(hal(StatusCode::OK, &ProfileDto::from(updated)))
+}
+
+pub async fn update_many(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, SpcmError> {
+    let caller = authorize(&state, &req, Permission::ProfileUpdate, None).await?;
+    let Value::Array(items) = read_json(&req, payload, state.body_limit).await? else {
+        return Err(SpcmError::BadRequest(
+            "PUT without an id in the path takes a JSON array of profiles, each with its id".into(),
+        ));
+    };
+    check_batch(items.len())?;
+    bulk(&state, items, move |conn, item| {
+        let (id, patch) = parse_patch(item, None).map_err(SpcmError::Validation)?;
+        Ok((StatusCode::OK, Some(profiles::update(conn, caller.tenant_id, id, patch)?)))
+    })
+    .await
+}
+
+pub async fn delete_one(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, SpcmError> {
+    let credentials = Credentials::from_request(&req)?;
+    let (id, malformed) = defer(parse_id(&path));
+    with_caller(&state, credentials, Permission::ProfileDelete, malformed, move |conn, caller| {
+        Ok(profiles::delete(conn, caller.tenant_id, id)?)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `DELETE …?id=1&id=2`: the ids in request order.
+fn parse_ids(query: &str) -> Result<Vec<i64>, SpcmError> {
+    let ids = form_urlencoded::parse(query.as_bytes())
+        .filter(|(key, _)| key == "id")
+        .map(|(_, value)| parse_id(&value))
+        .collect::<Result<Vec<_>, _>>()?;
+    if ids.is_empty() {
+        return Err(SpcmError::BadRequest(
+            "DELETE without an id in the path needs one or more id query parameters".into(),
+        ));
+    }
+    check_batch(ids.len())?;
+    Ok(ids)
+}
+
+pub async fn delete_many(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, SpcmError> {
+    let credentials = Credentials::from_request(&req)?;
+    let (ids, malformed) = defer(parse_ids(req.query_string()));
+    let results = with_caller(&state, credentials, Permission::ProfileDelete, malformed, move |conn, caller| {
+        Ok(ids
+            .iter()
+            .enumerate()
+            .map(|(index, id)| {
+                let outcome = profiles::delete(conn, caller.tenant_id, *id)
+                    .map(|()| (StatusCode::NO_CONTENT, None))
+                    .map_err(SpcmError::from);
+                item_result(index, outcome)
+            })
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(multi_status(results))
+}
+
+pub async fn method_not_allowed() -> HttpResponse {
+    SpcmError::MethodNotAllowed.error_response()
+}
+
+// ---- multi-status -------------------------------------------------------------------
+
+type ItemOutcome = Result<(StatusCode, Option<ProvisioningProfile>), SpcmError>;
+
+/// Applies `apply` to each item in order, each in its own transaction, on one connection.
+async fn bulk<F>(state: &AppState, items: Vec<Value>, apply: F) -> Result<HttpResponse, SpcmError>
+where
+    F: Fn(&mut DbConnection, &Value) -> ItemOutcome + Send + 'static,
+{
+    let results = run_db(&state.pool, move |conn| {
+        Ok::<_, SpcmError>(
+            items
+                .iter()
+                .enumerate()
+                .map(|(index, item)| item_result(index, apply(conn, item)))
+                .collect::<Vec<_>>(),
+        )
+    })
+    .await?;
+    Ok(multi_status(results))
+}
+
+/// One entry of a 207: the item's status and either its profile or its error body.
+fn item_result(index: usize, outcome: ItemOutcome) -> Value {
+    let mut item = Map::new();
+    item.insert("index".into(), json!(index));
+    match outcome {
+        Ok((status, profile)) => {
+            item.insert("status".into(), json!(status.as_u16()));
+            if let Some(profile) = profile {
+                item.insert("provisioningProfile".into(), json!(ProfileDto::from(profile)));
+            }
+        }
+        Err(err) => {
+            item.insert("status".into(), json!(err.status_code().as_u16()));
+            if let Value::Object(body) = err.body() {
+                item.extend(body);
+            }
+        }
+    }
+    Value::Object(item)
+}
+
+fn multi_status(results: Vec<Value>) -> HttpResponse {
+    hal(StatusCode::MULTI_STATUS, &json!({ "length": results.len(), "results": results }))
+}

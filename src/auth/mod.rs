@@ -1,0 +1,60 @@
+//! Who is calling and what they may do: Basic credentials checked against argon2id
+//! hashes (with a cache of verified credentials), bearer tokens, permissions.
+
+mod cache;
+mod password;
+mod permissions;
+mod tokens;
+
+pub use cache::CredentialCache;
+pub use password::{generate_password, hash_password};
+pub use permissions::{Permission, PermissionSet};
+pub use tokens::{generate_token, token_digest};
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::store::{self, DbConnection, StoreError};
+
+/// A caller whose credentials were verified.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub tenant_id: i64,
+    pub user_id: i64,
+    pub permissions: PermissionSet,
+}
+
+/// Why credentials were refused; every case answers the same 401.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("bad credentials")]
+    BadCredentials,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Checks `username`/`password` in `tenant`. Blocking: call it inside `run_db`.
+///
+/// The user row is read on every call, so a removed user or a changed password counts
+/// at once on every instance; argon2 runs only when this password was not verified
+/// against this very hash before.
+pub fn verify_basic(
+    conn: &mut DbConnection,
+    cache: &CredentialCache,
+    tenant: &str,
+    username: &str,
+    password: &SecretString,
+) -> Result<Principal, AuthError> {
+    let record = store::users::find_login(conn, tenant, username)?.ok_or(AuthError::BadCredentials)?;
+    let secret = password.expose_secret().as_bytes();
+    if !cache.is_verified(record.user_id, &record.password_hash, secret) {
+        if !password::verify(&record.password_hash, secret) {
+            return Err(AuthError::BadCredentials);
+        }
+        cache.remember(record.user_id, &record.password_hash, secret);
+    }
+    Ok(Principal {
+        tenant_id: record.tenant_id,
+        user_id: record.user_id,
+        permissions: PermissionSet::parse_stored(&record.permissions),
+    })
+}

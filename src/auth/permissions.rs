@@ -1,0 +1,101 @@
+//! The permissions of contract §1.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    ProfileRead,
+    ProfileCreate,
+    ProfileUpdate,
+    ProfileDelete,
+    CatalogueRead,
+    CatalogueWrite,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 6] = [
+        Permission::ProfileRead,
+        Permission::ProfileCreate,
+        Permission::ProfileUpdate,
+        Permission::ProfileDelete,
+        Permission::CatalogueRead,
+        Permission::CatalogueWrite,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::ProfileRead => "SPCM_PROVISION_PROFILE_READ_PERMISSION",
+            Permission::ProfileCreate => "SPCM_PROVISION_PROFILE_CREATE_PERMISSION",
+            Permission::ProfileUpdate => "SPCM_PROVISION_PROFILE_UPDATE_PERMISSION",
+            Permission::ProfileDelete => "SPCM_PROVISION_PROFILE_DELETE_PERMISSION",
+            Permission::CatalogueRead => "CATALOGUE_READ_PERMISSION",
+            Permission::CatalogueWrite => "CATALOGUE_WRITE_PERMISSION",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Permission, String> {
+        Permission::ALL
+            .into_iter()
+            .find(|p| p.as_str() == value)
+            .ok_or_else(|| format!("unknown permission '{value}'"))
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+impl fmt::Display for Permission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A set of permissions, stored as their names joined by commas.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PermissionSet(u8);
+
+impl PermissionSet {
+    pub fn all() -> Self {
+        Permission::ALL.into_iter().collect()
+    }
+
+    pub fn contains(self, permission: Permission) -> bool {
+        self.0 & permission.bit() != 0
+    }
+
+    /// Reads the stored form; names this version does not know are ignored.
+    pub fn parse_stored(stored: &str) -> Self {
+        stored.split(',').filter_map(|name| Permission::parse(name.trim()).ok()).collect()
+    }
+
+    pub fn to_stored(self) -> String {
+        Permission::ALL
+            .into_iter()
+            .filter(|p| self.contains(*p))
+            .map(Permission::as_str)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+impl FromIterator<Permission> for PermissionSet {
+    fn from_iter<I: IntoIterator<Item = Permission>>(iter: I) -> Self {
+        PermissionSet(iter.into_iter().fold(0, |bits, p| bits | p.bit()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_form_round_trips() {
+        let set: PermissionSet = [Permission::ProfileRead, Permission::CatalogueWrite].into_iter().collect();
+        let stored = set.to_stored();
+        assert_eq!(stored, "SPCM_PROVISION_PROFILE_READ_PERMISSION,CATALOGUE_WRITE_PERMISSION");
+        assert_eq!(PermissionSet::parse_stored(&stored), set);
+        assert!(!set.contains(Permission::ProfileDelete));
+        assert_eq!(PermissionSet::parse_stored(&PermissionSet::all().to_stored()), PermissionSet::all());
+    }
+}

@@ -1,0 +1,52 @@
+//! Settings shared by every command, from flags and `SPCM_*` variables (contract §6).
+
+use std::time::Duration;
+
+use clap::Args;
+
+/// Settings of the database and the HTTP server. A flag wins over its variable.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Database URL: `sqlite://PATH` (or a plain path), `postgres://…`, `mysql://…`.
+    #[arg(long, env = "SPCM_DATABASE_URL", default_value = "sqlite://spcm.db", global = true)]
+    pub database_url: String,
+
+    /// Address to listen on.
+    #[arg(long, env = "SPCM_BIND", default_value = "127.0.0.1:8080", global = true)]
+    pub bind: String,
+
+    /// Database connections in the pool.
+    #[arg(long, env = "SPCM_POOL_SIZE", default_value_t = 8, global = true)]
+    pub pool_size: u32,
+
+    /// Milliseconds a request waits for a database connection before it gets a 503.
+    #[arg(long, env = "SPCM_POOL_TIMEOUT_MS", default_value_t = 2000, global = true)]
+    pub pool_timeout_ms: u64,
+
+    /// HTTP worker threads (0: one per core).
+    #[arg(long, env = "SPCM_WORKERS", default_value_t = 0, global = true)]
+    pub workers: usize,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "SPCM_BODY_LIMIT", default_value_t = 1024 * 1024, global = true)]
+    pub body_limit: usize,
+}
+
+impl Settings {
+    pub fn pool_timeout(&self) -> Duration {
+        Duration::from_millis(self.pool_timeout_ms.max(1))
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://spcm.db".into(),
+            bind: "127.0.0.1:8080".into(),
+            pool_size: 8,
+            pool_timeout_ms: 2000,
+            workers: 0,
+            body_limit: 1024 * 1024,
+        }
+    }
+}

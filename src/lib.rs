@@ -1,0 +1,13 @@
+//! spcm: the provisioning-profile admin service.
+//!
+//! `main.rs` only parses the command line; everything else lives here so that the
+//! integration tests build the application exactly as the binary does.
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

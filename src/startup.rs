@@ -1,0 +1,115 @@
+//! Building the application exactly as `spcm serve` runs it: pool, migrations,
+//! bootstrap, routes, listener. Tests bind port 0 and read `port()`.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::api::{ops, spcm, AppState};
+use crate::auth::{self, CredentialCache, PermissionSet};
+use crate::config::Settings;
+use crate::domain::TenantName;
+use crate::store::{self, DbPool, StoreError};
+use crate::telemetry::request_context;
+
+/// The tenant and admin created on an empty database (contract §1).
+pub struct Bootstrap {
+    pub tenant: String,
+    /// `SPCM_BOOTSTRAP_PASSWORD`; generated and printed once on stderr when absent.
+    pub password: Option<SecretString>,
+}
+
+impl Bootstrap {
+    pub fn from_env() -> Bootstrap {
+        Bootstrap {
+            tenant: std::env::var("SPCM_BOOTSTRAP_TENANT").unwrap_or_else(|_| "default".into()),
+            password: std::env::var("SPCM_BOOTSTRAP_PASSWORD").ok().map(SecretString::from),
+        }
+    }
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub async fn build(settings: Settings, bootstrap: Bootstrap) -> anyhow::Result<Application> {
+        let pool = DbPool::new(&settings.database_url, settings.pool_size, settings.pool_timeout())
+            .map_err(anyhow::Error::msg)?;
+        let setup_pool = pool.clone();
+        actix_web::rt::task::spawn_blocking(move || prepare_database(&setup_pool, bootstrap)).await??;
+
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            pool,
+            credentials: Arc::new(CredentialCache::default()),
+            body_limit: settings.body_limit,
+        });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(from_fn(request_context))
+                .configure(ops::routes)
+                .configure(spcm::routes)
+                .default_service(web::to(ops::not_found))
+        })
+        .listen(listener)?;
+        if settings.workers > 0 {
+            server = server.workers(settings.workers);
+        }
+        tracing::info!(port, backend = state_backend_name(&settings), "listening");
+        Ok(Application { port, server: server.run() })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn state_backend_name(settings: &Settings) -> &'static str {
+    store::Backend::from_url(&settings.database_url).map(|(b, _)| b.name()).unwrap_or("?")
+}
+
+/// Migrations, then the bootstrap tenant and admin if the database has no tenant yet.
+pub fn prepare_database(pool: &DbPool, bootstrap: Bootstrap) -> anyhow::Result<()> {
+    pool.migrate().map_err(anyhow::Error::msg)?;
+    let tenant = TenantName::parse(&bootstrap.tenant)
+        .map_err(|e| anyhow::anyhow!("SPCM_BOOTSTRAP_TENANT: {e}"))?;
+    let mut conn = pool.get()?;
+    if store::tenants::count(&mut conn)? > 0 {
+        return Ok(());
+    }
+    let generated = bootstrap.password.is_none();
+    let password = bootstrap.password.unwrap_or_else(auth::generate_password);
+    let hash = auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+    let created = diesel::Connection::transaction(&mut *conn, |conn| {
+        let tenant_id = store::tenants::create(conn, &tenant)?;
+        store::users::add(conn, tenant_id, "admin", &hash, &PermissionSet::all().to_stored())
+    });
+    match created {
+        Ok(()) => {
+            tracing::info!(tenant = tenant.as_str(), "bootstrap tenant and admin user created");
+            if generated {
+                eprintln!(
+                    "spcm: created tenant '{tenant}' and user 'admin' with password: {}",
+                    password.expose_secret()
+                );
+            }
+            Ok(())
+        }
+        // Another instance bootstrapped the same empty database first.
+        Err(StoreError::UniqueViolation(_)) => Ok(()),
+        Err(err) => Err(err.into()),
+    }
+}

@@ -1,0 +1,294 @@
+//! Queries of provisioning profiles. Every write runs in its own transaction that
+//! starts by taking the tenant's write lock (`lock_tenant`).
+
+use diesel::prelude::*;
+
+use super::schema::provisioning_profiles::dsl as p;
+use super::{lock_tenant, DbConnection, StoreError};
+use crate::domain::profile::{check_delete, check_update};
+use crate::domain::{DefaultRuleViolation, NewProfile, ProfilePatch, ProvisioningProfile, SubscriberType};
+
+/// Why a write of a profile did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileWriteError {
+    #[error("provisioning profile {0} not found")]
+    NotFound(i64),
+    #[error("name '{0}' already exists")]
+    NameTaken(String),
+    #[error("default-profile rule: {0:?}")]
+    Rule(DefaultRuleViolation, i64),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<diesel::result::Error> for ProfileWriteError {
+    fn from(err: diesel::result::Error) -> Self {
+        ProfileWriteError::Store(err.into())
+    }
+}
+
+#[derive(Queryable)]
+struct ProfileRow {
+    id: i64,
+    _tenant_id: i64,
+    name: String,
+    default_profile: bool,
+    locale: Option<String>,
+    initial_core_plan_name: Option<String>,
+    subscriber_class: Option<String>,
+    subscriber_type: Option<String>,
+    dps_enabled: bool,
+    dps_notification: bool,
+    eos_notification: bool,
+    payg_notification: bool,
+}
+
+impl From<ProfileRow> for ProvisioningProfile {
+    fn from(row: ProfileRow) -> Self {
+        ProvisioningProfile {
+            id: row.id,
+            name: row.name,
+            default_profile: row.default_profile,
+            locale: row.locale,
+            initial_core_plan_name: row.initial_core_plan_name,
+            subscriber_class: row.subscriber_class,
+            subscriber_type: row.subscriber_type,
+            dps_enabled: row.dps_enabled,
+            dps_notification: row.dps_notification,
+            eos_notification: row.eos_notification,
+            payg_notification: row.payg_notification,
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = super::schema::provisioning_profiles)]
+struct NewProfileRow {
+    tenant_id: i64,
+    name: String,
+    default_profile: bool,
+    locale: Option<String>,
+    initial_core_plan_name: Option<String>,
+    subscriber_class: Option<String>,
+    subscriber_type: Option<String>,
+    dps_enabled: bool,
+    dps_notification: bool,
+    eos_notification: bool,
+    payg_notification: bool,
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = super::schema::provisioning_profiles)]
+struct ProfileChanges {
+    name: Option<String>,
+    default_profile: Option<bool>,
+    locale: Option<Option<String>>,
+    initial_core_plan_name: Option<Option<String>>,
+    subscriber_class: Option<Option<String>>,
+    subscriber_type: Option<Option<String>>,
+    dps_enabled: Option<bool>,
+    dps_notification: Option<bool>,
+    eos_notification: Option<bool>,
+    payg_notification: Option<bool>,
+}
+
+impl ProfileChanges {
+    fn from_patch(patch: ProfilePatch) -> Self {
+        ProfileChanges {
+            name: patch.name.map(|n| n.into_inner()),
+            default_profile: patch.default_profile,
+            locale: patch.locale.map(|v| v.map(|l| l.into_inner())),
+            initial_core_plan_name: patch.initial_core_plan_name.map(|v| v.map(|t| t.into_inner())),
+            subscriber_class: patch.subscriber_class.map(|v| v.map(|t| t.into_inner())),
+            subscriber_type: patch.subscriber_type.map(|v| v.map(|t| t.as_str().to_owned())),
+            dps_enabled: patch.dps_enabled,
+            dps_notification: patch.dps_notification,
+            eos_notification: patch.eos_notification,
+            payg_notification: patch.payg_notification,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.default_profile.is_none()
+            && self.locale.is_none()
+            && self.initial_core_plan_name.is_none()
+            && self.subscriber_class.is_none()
+            && self.subscriber_type.is_none()
+            && self.dps_enabled.is_none()
+            && self.dps_notification.is_none()
+            && self.eos_notification.is_none()
+            && self.payg_notification.is_none()
+    }
+}
+
+/// Listing filters (contract §2); `None` matches everything.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileFilter {
+    pub name: Option<String>,
+    pub subscriber_type: Option<SubscriberType>,
+    pub default_profile: Option<bool>,
+}
+
+/// One page of a listing: `limit: None` returns everything from `offset` on.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Page {
+    pub offset: i64,
+    pub limit: Option<i64>,
+}
+
+type BoxedProfiles<'a> =
+    super::schema::provisioning_profiles::BoxedQuery<'a, super::connection::MultiBackend>;
+
+fn filtered(tenant_id: i64, filter: &ProfileFilter) -> BoxedProfiles<'_> {
+    let mut query = p::provisioning_profiles.filter(p::tenant_id.eq(tenant_id)).into_boxed();
+    if let Some(name) = &filter.name {
+        query = query.filter(p::name.eq(name));
+    }
+    if let Some(kind) = filter.subscriber_type {
+        query = query.filter(p::subscriber_type.eq(kind.as_str()));
+    }
+    if let Some(default_profile) = filter.default_profile {
+        query = query.filter(p::default_profile.eq(default_profile));
+    }
+    query
+}
+
+/// The page of matching profiles ordered by id, and how many match in all.
+pub fn list(
+    conn: &mut DbConnection,
+    tenant_id: i64,
+    filter: &ProfileFilter,
+    page: Page,
+) -> Result<(Vec<ProvisioningProfile>, i64), StoreError> {
+    let mut query = filtered(tenant_id, filter).order(p::id.asc());
+    if page.offset > 0 || page.limit.is_some() {
+        // SQLite and MySQL need a LIMIT before an OFFSET.
+        query = query.limit(page.limit.unwrap_or(i64::MAX)).offset(page.offset);
+    }
+    let rows: Vec<ProfileRow> = query.load(conn)?;
+    let unbounded = page.offset == 0 && page.limit.is_none_or(|limit| (rows.len() as i64) < limit);
+    let total = if unbounded {
+        rows.len() as i64
+    } else {
+        filtered(tenant_id, filter).count().get_result(conn)?
+    };
+    Ok((rows.into_iter().map(Into::into).collect(), total))
+}
+
+pub fn get(conn: &mut DbConnection, tenant_id: i64, id: i64) -> Result<Option<ProvisioningProfile>, StoreError> {
+    Ok(find(conn, tenant_id, id)?)
+}
+
+fn find(conn: &mut DbConnection, tenant_id: i64, id: i64) -> QueryResult<Option<ProvisioningProfile>> {
+    p::provisioning_profiles
+        .filter(p::tenant_id.eq(tenant_id))
+        .filter(p::id.eq(id))
+        .first::<ProfileRow>(conn)
+        .optional()
+        .map(|row| row.map(Into::into))
+}
+
+fn name_taken(conn: &mut DbConnection, tenant_id: i64, name: &str, except: Option<i64>) -> QueryResult<bool> {
+    let mut query = p::provisioning_profiles
+        .select(p::id)
+        .filter(p::tenant_id.eq(tenant_id))
+        .filter(p::name.eq(name))
+        .into_boxed();
+    if let Some(id) = except {
+        query = query.filter(p::id.ne(id));
+    }
+    Ok(query.first::<i64>(conn).optional()?.is_some())
+}
+
+fn clear_default(conn: &mut DbConnection, tenant_id: i64) -> QueryResult<usize> {
+    diesel::update(
+        p::provisioning_profiles
+            .filter(p::tenant_id.eq(tenant_id))
+            .filter(p::default_profile.eq(true)),
+    )
+    .set(p::default_profile.eq(false))
+    .execute(conn)
+}
+
+/// Creates a profile; `defaultProfile: true` takes the default from the old one.
+pub fn create(conn: &mut DbConnection, tenant_id: i64, new: NewProfile) -> Result<ProvisioningProfile, ProfileWriteError> {
+    conn.transaction(|conn| {
+        lock_tenant(conn, tenant_id)?;
+        let name = new.name.into_inner();
+        if name_taken(conn, tenant_id, &name, None)? {
+            return Err(ProfileWriteError::NameTaken(name));
+        }
+        if new.default_profile {
+            clear_default(conn, tenant_id)?;
+        }
+        let row = NewProfileRow {
+            tenant_id,
+            name: name.clone(),
+            default_profile: new.default_profile,
+            locale: new.locale.map(|l| l.into_inner()),
+            initial_core_plan_name: new.initial_core_plan_name.map(|t| t.into_inner()),
+            subscriber_class: new.subscriber_class.map(|t| t.into_inner()),
+            subscriber_type: new.subscriber_type.map(|t| t.as_str().to_owned()),
+            dps_enabled: new.dps_enabled,
+            dps_notification: new.dps_notification,
+            eos_notification: new.eos_notification,
+            payg_notification: new.payg_notification,
+        };
+        diesel::insert_into(p::provisioning_profiles).values(&row).execute(conn)?;
+        // No RETURNING on MySQL: the (tenant, name) pair is unique, so read it back.
+        let created: ProfileRow = p::provisioning_profiles
+            .filter(p::tenant_id.eq(tenant_id))
+            .filter(p::name.eq(&name))
+            .first(conn)?;
+        Ok(created.into())
+    })
+}
+
+/// Applies the fields present in `patch`; `defaultProfile: true` moves the default here.
+pub fn update(
+    conn: &mut DbConnection,
+    tenant_id: i64,
+    id: i64,
+    patch: ProfilePatch,
+) -> Result<ProvisioningProfile, ProfileWriteError> {
+    conn.transaction(|conn| {
+        lock_tenant(conn, tenant_id)?;
+        let current = find(conn, tenant_id, id)?.ok_or(ProfileWriteError::NotFound(id))?;
+        check_update(&current, &patch).map_err(|rule| ProfileWriteError::Rule(rule, id))?;
+        if let Some(name) = &patch.name {
+            if name_taken(conn, tenant_id, name.as_str(), Some(id))? {
+                return Err(ProfileWriteError::NameTaken(name.to_string()));
+            }
+        }
+        if patch.default_profile == Some(true) && !current.default_profile {
+            clear_default(conn, tenant_id)?;
+        }
+        let changes = ProfileChanges::from_patch(patch);
+        if changes.is_empty() {
+            return Ok(current);
+        }
+        diesel::update(p::provisioning_profiles.filter(p::id.eq(id)))
+            .set(&changes)
+            .execute(conn)?;
+        find(conn, tenant_id, id)?.ok_or(ProfileWriteError::NotFound(id))
+    })
+}
+
+/// Deletes a profile unless the default-profile rule forbids it.
+pub fn delete(conn: &mut DbConnection, tenant_id: i64, id: i64) -> Result<(), ProfileWriteError> {
+    conn.transaction(|conn| {
+        lock_tenant(conn, tenant_id)?;
+        let target = find(conn, tenant_id, id)?.ok_or(ProfileWriteError::NotFound(id))?;
+        if target.default_profile {
+            let others: i64 = p::provisioning_profiles
+                .filter(p::tenant_id.eq(tenant_id))
+                .filter(p::id.ne(id))
+                .count()
+                .get_result(conn)?;
+            check_delete(&target, others).map_err(|rule| ProfileWriteError::Rule(rule, id))?;
+        }
+        diesel::delete(p::provisioning_profiles.filter(p::id.eq(id))).execute(conn)?;
+        Ok(())
+    })
+}

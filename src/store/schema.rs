@@ -1,0 +1,52 @@
+//! Table definitions, identical on every backend (see `migrations/<backend>/`).
+
+diesel::table! {
+    tenants (id) {
+        id -> BigInt,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        username -> Text,
+        password_hash -> Text,
+        permissions -> Text,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        token_hash -> Text,
+        permissions -> Text,
+        created_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+        revoked -> Bool,
+    }
+}
+
+diesel::table! {
+    provisioning_profiles (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        name -> Text,
+        default_profile -> Bool,
+        locale -> Nullable<Text>,
+        initial_core_plan_name -> Nullable<Text>,
+        subscriber_class -> Nullable<Text>,
+        subscriber_type -> Nullable<Text>,
+        dps_enabled -> Bool,
+        dps_notification -> Bool,
+        eos_notification -> Bool,
+        payg_notification -> Bool,
+    }
+}
+
+diesel::joinable!(users -> tenants (tenant_id));
+diesel::joinable!(api_tokens -> tenants (tenant_id));
+diesel::joinable!(provisioning_profiles -> tenants (tenant_id));
+diesel::allow_tables_to_appear_in_same_query!(tenants, users, api_tokens, provisioning_profiles);

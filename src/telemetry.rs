@@ -1,0 +1,65 @@
+//! Structured logs and the per-request context: request id, access log line.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use tracing::Instrument;
+use tracing_subscriber::EnvFilter;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Installs the JSON log subscriber on stderr (`RUST_LOG` filters, default `info`).
+/// The returned guard flushes the log writer when dropped: keep it alive.
+pub fn init(default_level: &str) -> tracing_appender::non_blocking::WorkerGuard {
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .try_init();
+    guard
+}
+
+/// The caller's request id when it is sane (printable ASCII, at most 128 bytes), else a new one.
+fn request_id(req: &ServiceRequest) -> HeaderValue {
+    req.headers()
+        .get(&REQUEST_ID)
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.as_bytes().iter().all(|b| b.is_ascii_graphic()))
+        .cloned()
+        .unwrap_or_else(|| {
+            HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).unwrap_or(HeaderValue::from_static("-"))
+        })
+}
+
+/// Gives every request a request id (echoed in `X-Request-Id`) and one access log line.
+/// Credentials are never logged: only method, route, status and timing.
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = request_id(&req);
+    let started = Instant::now();
+    let span = tracing::info_span!(
+        "request",
+        request_id = id.to_str().unwrap_or("-"),
+        method = %req.method(),
+        path = req.path(),
+    );
+    let mut response = next.call(req).instrument(span.clone()).await?;
+    response.headers_mut().insert(REQUEST_ID, id);
+    let status = response.status().as_u16();
+    let micros = started.elapsed().as_micros() as u64;
+    let _entered = span.enter();
+    if status >= 500 {
+        tracing::warn!(status, micros, "request failed");
+    } else {
+        tracing::info!(status, micros, "request");
+    }
+    Ok(response)
+}
