@@ -72,6 +72,11 @@ impl Application {
         self.port
     }
 
+    /// Stops the server from elsewhere (tests, signal handling).
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }

@@ -150,12 +150,12 @@ fn object(value: &Value) -> Result<&Map<String, Value>, Vec<FieldError>> {
 /// A POST body: `name` and `defaultProfile` mandatory, `id` ignored.
 pub fn parse_new(value: &Value) -> Result<NewProfile, Vec<FieldError>> {
     let mut fields = Fields::new(object(value)?);
-    let name = match fields.text("name") {
-        None | Some(None) => {
+    let name = match fields.object.get("name") {
+        None | Some(Value::Null) => {
             fields.fail("name", "name is mandatory");
             None
         }
-        Some(Some(raw)) => ProfileName::parse(raw).map_err(|e| fields.fail("name", e)).ok(),
+        Some(_) => fields.parsed("name", ProfileName::parse).flatten(),
     };
     let default_profile = match fields.object.get("defaultProfile") {
         None | Some(Value::Null) => {
@@ -202,13 +202,13 @@ pub fn parse_patch(value: &Value, path_id: Option<i64>) -> Result<(i64, ProfileP
             None
         }
     };
-    let name = match fields.text("name") {
+    let name = match fields.object.get("name") {
         None => None,
-        Some(None) => {
+        Some(Value::Null) => {
             fields.fail("name", "name must not be null");
             None
         }
-        Some(Some(raw)) => ProfileName::parse(raw).map_err(|e| fields.fail("name", e)).ok(),
+        Some(_) => fields.parsed("name", ProfileName::parse).flatten(),
     };
     let default_profile = fields.boolean("defaultProfile");
     let texts = fields.optional_texts();

@@ -1,0 +1,329 @@
+//! `spawn_app`: a real server on a random port over a fresh database of the chosen
+//! backend, plus one helper per endpoint. Databases on PostgreSQL and MariaDB are
+//! created per test and dropped when the test ends.
+
+use std::io::Write;
+use std::sync::Once;
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use reqwest::{Method, RequestBuilder, Response};
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use spcm::auth::{hash_password, Permission, PermissionSet};
+use spcm::config::Settings;
+use spcm::domain::TenantName;
+use spcm::startup::{Application, Bootstrap};
+use spcm::store::{self, DbPool};
+
+pub const ADMIN_PASSWORD: &str = "admin-Secret-1";
+pub const PROFILES: &str = "/pcc/spcm/provisionProfile";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestBackend {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+impl TestBackend {
+    fn env_var(self) -> &'static str {
+        match self {
+            TestBackend::Sqlite => "",
+            TestBackend::Postgres => "SPCM_TEST_POSTGRES_URL",
+            TestBackend::Mysql => "SPCM_TEST_MYSQL_URL",
+        }
+    }
+
+    fn compiled_in(self) -> bool {
+        match self {
+            TestBackend::Sqlite => true,
+            TestBackend::Postgres => cfg!(feature = "postgres"),
+            TestBackend::Mysql => cfg!(feature = "mysql"),
+        }
+    }
+
+    /// The server URL to create test databases on, or why this backend is skipped.
+    /// With `SPCM_TEST_ALL_BACKENDS=1` (as `.ci/run` sets it) a skip is a failure.
+    fn server_url(self) -> Result<String, String> {
+        let var = self.env_var();
+        let url = std::env::var(var).map_err(|_| format!("{var} is not set"))?;
+        if !self.compiled_in() {
+            return Err(format!("{var} is set but this build lacks the backend's cargo feature"));
+        }
+        Ok(url)
+    }
+}
+
+/// A database that exists for one test.
+pub struct TestDatabase {
+    pub url: String,
+    backend: TestBackend,
+    /// For SQLite: the directory holding the file. For servers: the admin URL and name.
+    _dir: Option<tempfile::TempDir>,
+    server: Option<(String, String)>,
+}
+
+fn unique_name() -> String {
+    format!("spcm_test_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// `scheme://user@host:port/db?x` with the database path replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+impl TestDatabase {
+    fn create(backend: TestBackend) -> Result<TestDatabase, String> {
+        match backend {
+            TestBackend::Sqlite => {
+                let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+                let url = format!("sqlite://{}", dir.path().join("spcm.db").display());
+                Ok(TestDatabase { url, backend, _dir: Some(dir), server: None })
+            }
+            TestBackend::Postgres | TestBackend::Mysql => {
+                let server = backend.server_url()?;
+                let name = unique_name();
+                run_on_server(backend, &server, &format!("CREATE DATABASE {name}"))?;
+                Ok(TestDatabase { url: with_database(&server, &name), backend, _dir: None, server: Some((server, name)) })
+            }
+        }
+    }
+}
+
+fn run_on_server(backend: TestBackend, server: &str, sql: &str) -> Result<(), String> {
+    match backend {
+        #[cfg(feature = "postgres")]
+        TestBackend::Postgres => diesel::PgConnection::establish(server)
+            .map_err(|e| e.to_string())?
+            .batch_execute(sql)
+            .map_err(|e| e.to_string()),
+        #[cfg(feature = "mysql")]
+        TestBackend::Mysql => diesel::MysqlConnection::establish(server)
+            .map_err(|e| e.to_string())?
+            .batch_execute(sql)
+            .map_err(|e| e.to_string()),
+        _ => Err(format!("cannot run SQL on {backend:?} in this build: {sql}")),
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((server, name)) = &self.server {
+            let sql = match self.backend {
+                TestBackend::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                _ => format!("DROP DATABASE IF EXISTS {name}"),
+            };
+            if let Err(err) = run_on_server(self.backend, server, &sql) {
+                let _ = writeln!(std::io::stderr(), "could not drop test database {name}: {err}");
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub pool: DbPool,
+    server: actix_web::dev::ServerHandle,
+    // Dropped last: the database outlives the server and the pool.
+    pub db: TestDatabase,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stops accepting at once; the pools go with the server's workers.
+        drop(self.server.stop(false));
+    }
+}
+
+static SKIPPED: [Once; 3] = [Once::new(), Once::new(), Once::new()];
+
+/// The app on `backend`, or `None` (with a notice on the terminal, once per backend)
+/// when that backend is not configured. Panics instead when all backends are required.
+pub async fn try_spawn_app(backend: TestBackend) -> Option<TestApp> {
+    match TestDatabase::create(backend) {
+        Ok(db) => Some(spawn_on(db, Settings::default()).await),
+        Err(why) if backend != TestBackend::Sqlite && std::env::var("SPCM_TEST_ALL_BACKENDS").is_err() => {
+            SKIPPED[backend as usize].call_once(|| {
+                // Written past the test harness's capture so that it shows in the output.
+                let _ = writeln!(std::io::stderr(), "\nSKIPPED {backend:?} backend tests: {why}");
+            });
+            None
+        }
+        Err(why) => panic!("{backend:?} backend required but unavailable: {why}"),
+    }
+}
+
+/// A SQLite app with some settings changed (pool size, body limit…).
+pub async fn spawn_with(settings: Settings) -> TestApp {
+    let db = TestDatabase::create(TestBackend::Sqlite).expect("temporary directory");
+    spawn_on(db, settings).await
+}
+
+async fn spawn_on(db: TestDatabase, settings: Settings) -> TestApp {
+    let settings = Settings {
+        database_url: db.url.clone(),
+        bind: "127.0.0.1:0".into(),
+        workers: 2,
+        pool_size: settings.pool_size.min(8),
+        ..settings
+    };
+    let bootstrap = Bootstrap { tenant: "default".into(), password: Some(SecretString::from(ADMIN_PASSWORD)) };
+    let app = Application::build(settings.clone(), bootstrap).await.expect("application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let server = app.server_handle();
+    tokio::spawn(app.run_until_stopped());
+    let pool = DbPool::new(&db.url, 2, settings.pool_timeout()).expect("test pool");
+    TestApp { address, client: reqwest::Client::new(), pool, server, db }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// A request as `user:password` of `tenant`.
+    pub fn request_as(&self, method: Method, path: &str, tenant: &str, user: &str, password: &str) -> RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .basic_auth(user, Some(password))
+            .header("tenant", tenant)
+    }
+
+    /// A request as the bootstrap admin of tenant `default`.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.request_as(method, path, "default", "admin", ADMIN_PASSWORD)
+    }
+
+    pub async fn send_json(&self, method: Method, path: &str, body: &Value) -> Response {
+        self.request(method, path).json(body).send().await.expect("request sent")
+    }
+
+    pub async fn post_profile(&self, body: &Value) -> Response {
+        self.send_json(Method::POST, PROFILES, body).await
+    }
+
+    /// Creates a profile and returns its body; panics unless 201.
+    pub async fn create_profile(&self, name: &str, default_profile: bool) -> Value {
+        let response = self.post_profile(&json!({"name": name, "defaultProfile": default_profile})).await;
+        assert_eq!(response.status(), 201, "creating {name}");
+        response.json().await.expect("profile JSON")
+    }
+
+    pub async fn get_profile(&self, id: i64) -> Response {
+        self.request(Method::GET, &format!("{PROFILES}/{id}")).send().await.expect("request sent")
+    }
+
+    pub async fn put_profile(&self, id: i64, body: &Value) -> Response {
+        self.send_json(Method::PUT, &format!("{PROFILES}/{id}"), body).await
+    }
+
+    pub async fn delete_profile(&self, id: i64) -> Response {
+        self.request(Method::DELETE, &format!("{PROFILES}/{id}")).send().await.expect("request sent")
+    }
+
+    /// `GET /pcc/spcm/provisionProfile?<query>`.
+    pub async fn list(&self, query: &str) -> Response {
+        let path = if query.is_empty() { PROFILES.to_owned() } else { format!("{PROFILES}?{query}") };
+        self.request(Method::GET, &path).send().await.expect("request sent")
+    }
+
+    /// The names of the tenant's default profiles, straight from the listing.
+    pub async fn default_names(&self) -> Vec<String> {
+        let body: Value = self.list("defaultProfile=true").await.json().await.expect("list JSON");
+        body["provisioningProfileDTOList"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|p| p["name"].as_str().expect("name").to_owned())
+            .collect()
+    }
+
+    pub fn add_tenant(&self, name: &str) {
+        let mut conn = self.pool.get().expect("connection");
+        store::tenants::create(&mut conn, &TenantName::parse(name).expect("tenant name")).expect("tenant created");
+    }
+
+    pub fn add_user(&self, tenant: &str, username: &str, password: &str, permissions: &[Permission]) {
+        let mut conn = self.pool.get().expect("connection");
+        let tenant_id = store::tenants::find_id(&mut conn, &TenantName::parse(tenant).expect("name"))
+            .expect("query")
+            .expect("tenant exists");
+        let hash = hash_password(&SecretString::from(password)).expect("hash");
+        let granted: PermissionSet = permissions.iter().copied().collect();
+        store::users::add(&mut conn, tenant_id, username, &hash, &granted.to_stored()).expect("user added");
+    }
+
+    pub fn set_password(&self, tenant: &str, username: &str, password: &str) {
+        let mut conn = self.pool.get().expect("connection");
+        let tenant_id = store::tenants::find_id(&mut conn, &TenantName::parse(tenant).expect("name"))
+            .expect("query")
+            .expect("tenant exists");
+        let hash = hash_password(&SecretString::from(password)).expect("hash");
+        assert!(store::users::set_password(&mut conn, tenant_id, username, &hash).expect("update"));
+    }
+
+    pub fn remove_user(&self, tenant: &str, username: &str) {
+        let mut conn = self.pool.get().expect("connection");
+        let tenant_id = store::tenants::find_id(&mut conn, &TenantName::parse(tenant).expect("name"))
+            .expect("query")
+            .expect("tenant exists");
+        assert!(store::users::remove(&mut conn, tenant_id, username).expect("delete"));
+    }
+}
+
+/// Runs each test body once per backend: `mod name { sqlite, postgres, mysql }`.
+/// Backends without a configured server are skipped with a notice.
+macro_rules! backend_tests {
+    ($( $(#[$meta:meta])* async fn $name:ident($app:ident) $body:block )*) => {
+        $(
+            $(#[$meta])*
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn run($app: $crate::helpers::TestApp) $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    if let Some(app) = $crate::helpers::try_spawn_app($crate::helpers::TestBackend::Sqlite).await {
+                        run(app).await;
+                    }
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(app) = $crate::helpers::try_spawn_app($crate::helpers::TestBackend::Postgres).await {
+                        run(app).await;
+                    }
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn mysql() {
+                    if let Some(app) = $crate::helpers::try_spawn_app($crate::helpers::TestBackend::Mysql).await {
+                        run(app).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+pub(crate) use backend_tests;
+
+/// Asserts the status and returns the JSON body.
+pub async fn expect_json(response: Response, status: u16) -> Value {
+    let actual = response.status().as_u16();
+    let body = response.text().await.expect("body");
+    assert_eq!(actual, status, "unexpected status; body: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {body}"))
+}

@@ -1,0 +1,14 @@
+//! One integration-test binary: a real server on a random port, a fresh database per
+//! test, real HTTP. `helpers` holds `spawn_app` and the backend matrix.
+
+mod helpers;
+
+mod auth;
+mod bulk;
+mod cli;
+mod default_profile;
+mod errors;
+mod listing;
+mod ops;
+mod profiles;
+mod tenancy;
