@@ -89,8 +89,7 @@ fn state_backend_name(settings: &Settings) -> &'static str {
 /// Migrations, then the bootstrap tenant and admin if the database has no tenant yet.
 pub fn prepare_database(pool: &DbPool, bootstrap: Bootstrap) -> anyhow::Result<()> {
     pool.migrate().map_err(anyhow::Error::msg)?;
-    let tenant = TenantName::parse(&bootstrap.tenant)
-        .map_err(|e| anyhow::anyhow!("SPCM_BOOTSTRAP_TENANT: {e}"))?;
+    let tenant = TenantName::parse(&bootstrap.tenant).map_err(|e| anyhow::anyhow!("SPCM_BOOTSTRAP_TENANT: {e}"))?;
     let mut conn = pool.get()?;
     if store::tenants::count(&mut conn)? > 0 {
         return Ok(());

@@ -55,9 +55,7 @@ impl CredentialCache {
             .entries
             .read()
             .map(|entries| {
-                entries
-                    .get(&user_id)
-                    .is_some_and(|e| e.password_hash == password_hash && e.digest == digest)
+                entries.get(&user_id).is_some_and(|e| e.password_hash == password_hash && e.digest == digest)
             })
             .unwrap_or(false);
         let counter = if hit { &self.hits } else { &self.misses };

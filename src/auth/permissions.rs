@@ -34,10 +34,7 @@ impl Permission {
     }
 
     pub fn parse(value: &str) -> Result<Permission, String> {
-        Permission::ALL
-            .into_iter()
-            .find(|p| p.as_str() == value)
-            .ok_or_else(|| format!("unknown permission '{value}'"))
+        Permission::ALL.into_iter().find(|p| p.as_str() == value).ok_or_else(|| format!("unknown permission '{value}'"))
     }
 
     fn bit(self) -> u8 {
@@ -70,12 +67,7 @@ impl PermissionSet {
     }
 
     pub fn to_stored(self) -> String {
-        Permission::ALL
-            .into_iter()
-            .filter(|p| self.contains(*p))
-            .map(Permission::as_str)
-            .collect::<Vec<_>>()
-            .join(",")
+        Permission::ALL.into_iter().filter(|p| self.contains(*p)).map(Permission::as_str).collect::<Vec<_>>().join(",")
     }
 }
 

@@ -15,8 +15,5 @@ pub fn generate_token() -> SecretString {
 
 /// The hex SHA-256 of the token, the only form that is stored.
 pub fn token_digest(token: &SecretString) -> String {
-    Sha256::digest(token.expose_secret().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(token.expose_secret().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }

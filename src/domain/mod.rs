@@ -6,6 +6,5 @@ pub mod profile;
 
 pub use names::{TenantName, Username};
 pub use profile::{
-    DefaultRuleViolation, Locale, NewProfile, ProfileName, ProfilePatch, ProvisioningProfile,
-    ShortText, SubscriberType,
+    DefaultRuleViolation, Locale, NewProfile, ProfileName, ProfilePatch, ProvisioningProfile, ShortText, SubscriberType,
 };

@@ -82,10 +82,8 @@ impl Locale {
         }
         let mut subtags = value.split(['-', '_']);
         let language = subtags.next().unwrap_or_default();
-        let language_ok = (2..=8).contains(&language.len())
-            && language.chars().all(|c| c.is_ascii_alphabetic());
-        let rest_ok = subtags
-            .all(|tag| (1..=8).contains(&tag.len()) && tag.chars().all(|c| c.is_ascii_alphanumeric()));
+        let language_ok = (2..=8).contains(&language.len()) && language.chars().all(|c| c.is_ascii_alphabetic());
+        let rest_ok = subtags.all(|tag| (1..=8).contains(&tag.len()) && tag.chars().all(|c| c.is_ascii_alphanumeric()));
         if language_ok && rest_ok {
             Ok(Locale(value.to_owned()))
         } else {

@@ -107,8 +107,8 @@ impl ManageConnection for ConnectionManager {
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
         let conn = match self.backend {
             Backend::Sqlite => {
-                let mut conn = diesel::SqliteConnection::establish(&self.target)
-                    .map_err(r2d2::Error::ConnectionError)?;
+                let mut conn =
+                    diesel::SqliteConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
                 // WAL + synchronous=FULL: a write answered 2xx survives a power cut.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {};
@@ -122,30 +122,24 @@ impl ManageConnection for ConnectionManager {
             }
             #[cfg(feature = "postgres")]
             Backend::Postgres => {
-                let mut conn = diesel::PgConnection::establish(&self.target)
-                    .map_err(r2d2::Error::ConnectionError)?;
-                conn.batch_execute("SET TIME ZONE 'UTC'")
-                    .map_err(r2d2::Error::QueryError)?;
+                let mut conn = diesel::PgConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute("SET TIME ZONE 'UTC'").map_err(r2d2::Error::QueryError)?;
                 DbConnection::Postgres(conn)
             }
             #[cfg(feature = "mysql")]
             Backend::Mysql => {
-                let mut conn = diesel::MysqlConnection::establish(&self.target)
-                    .map_err(r2d2::Error::ConnectionError)?;
-                conn.batch_execute(
-                    "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'",
-                )
-                .map_err(r2d2::Error::QueryError)?;
+                let mut conn =
+                    diesel::MysqlConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute("SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'")
+                    .map_err(r2d2::Error::QueryError)?;
                 DbConnection::Mysql(conn)
             }
             #[allow(unreachable_patterns)]
             other => {
-                return Err(r2d2::Error::ConnectionError(
-                    diesel::ConnectionError::BadConnection(format!(
-                        "no {} support in this build",
-                        other.name()
-                    )),
-                ))
+                return Err(r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(format!(
+                    "no {} support in this build",
+                    other.name()
+                ))))
             }
         };
         Ok(conn)
@@ -171,11 +165,7 @@ impl DbPool {
     /// Builds the pool without connecting; the first `get` connects.
     pub fn new(url: &str, size: u32, wait: Duration) -> Result<DbPool, String> {
         let (backend, target) = Backend::from_url(url)?;
-        let manager = ConnectionManager {
-            backend,
-            target,
-            busy_timeout: wait.max(Duration::from_millis(100)),
-        };
+        let manager = ConnectionManager { backend, target, busy_timeout: wait.max(Duration::from_millis(100)) };
         let pool = r2d2::Pool::builder()
             .max_size(size.max(1))
             .min_idle(Some(1))

@@ -7,6 +7,9 @@ pub enum StoreError {
     /// the contract's 503.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// A deadlock, serialization failure or lock wait timeout: worth another try.
+    #[error("transient database conflict: {0}")]
+    Transient(String),
     /// A unique constraint refused the write.
     #[error("unique constraint violated: {0}")]
     UniqueViolation(String),
@@ -22,7 +25,7 @@ impl StoreError {
     /// A short reason that is safe to show a client: no SQL, no values.
     pub fn public_reason(&self) -> &'static str {
         match self {
-            StoreError::Unavailable(_) => "database unavailable",
+            StoreError::Unavailable(_) | StoreError::Transient(_) => "database unavailable",
             StoreError::UniqueViolation(_) => "unique constraint violated",
             StoreError::Database(_) | StoreError::Internal(_) => "database error",
         }
@@ -38,6 +41,12 @@ impl From<DieselError> for StoreError {
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
                 StoreError::Unavailable("connection closed".into())
             }
+            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
+                StoreError::Transient(info.message().to_owned())
+            }
+            DieselError::DatabaseError(_, info) if is_transient(info.message()) => {
+                StoreError::Transient(info.message().to_owned())
+            }
             DieselError::DatabaseError(_, info) if is_busy(info.message()) => {
                 StoreError::Unavailable(info.message().to_owned())
             }
@@ -52,6 +61,12 @@ impl From<diesel::r2d2::PoolError> for StoreError {
     }
 }
 
+/// PostgreSQL's deadlock (40P01) and MySQL's lock wait timeout (1205) have no kind of their own.
+fn is_transient(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("deadlock") || m.contains("lock wait timeout") || m.contains("could not serialize")
+}
+
 /// SQLite's busy timeout ran out, or a server closed the connection under us.
 fn is_busy(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
@@ -60,4 +75,19 @@ fn is_busy(message: &str) -> bool {
         || m.contains("server closed the connection")
         || m.contains("server has gone away")
         || m.contains("lost connection")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_conflicts_are_transient_and_busy_databases_unavailable() {
+        assert!(is_transient("deadlock detected"));
+        assert!(is_transient("Lock wait timeout exceeded; try restarting transaction"));
+        assert!(is_transient("could not serialize access due to concurrent update"));
+        assert!(!is_transient("syntax error"));
+        assert!(is_busy("database is locked"));
+        assert!(is_busy("MySQL server has gone away"));
+    }
 }

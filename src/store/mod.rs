@@ -12,7 +12,48 @@ pub mod users;
 pub use connection::{run_db, Backend, DbConnection, DbPool};
 pub use error::StoreError;
 
+use std::time::Duration;
+
 use diesel::prelude::*;
+
+/// Tries of a write transaction that hit a deadlock or serialization failure.
+const WRITE_ATTEMPTS: u32 = 4;
+
+/// An error that may say "try the transaction again".
+pub trait Transient {
+    fn is_transient(&self) -> bool;
+}
+
+impl Transient for StoreError {
+    fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Transient(_))
+    }
+}
+
+/// Runs `body` in a transaction holding the tenant's write lock (`lock_tenant`),
+/// retrying a bounded number of times when the database reports a transient conflict.
+/// After the last try the transient error is returned (the API answers 503).
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, tenant_id: i64, mut body: F) -> Result<T, E>
+where
+    F: FnMut(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error> + Transient,
+{
+    let mut attempt = 1;
+    loop {
+        let result = conn.transaction(|conn| {
+            lock_tenant(conn, tenant_id)?;
+            body(conn)
+        });
+        match result {
+            Err(err) if err.is_transient() && attempt < WRITE_ATTEMPTS => {
+                tracing::debug!(attempt, "transient conflict; retrying the transaction");
+                std::thread::sleep(Duration::from_millis(5 << attempt));
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
 
 /// Takes the tenant's write lock for the rest of the transaction.
 ///
@@ -22,8 +63,5 @@ use diesel::prelude::*;
 /// keeps the default-profile rule true under concurrent requests (contract §2).
 pub fn lock_tenant(conn: &mut DbConnection, tenant_id: i64) -> QueryResult<()> {
     use schema::tenants::dsl as t;
-    diesel::update(t::tenants.filter(t::id.eq(tenant_id)))
-        .set(t::name.eq(t::name))
-        .execute(conn)
-        .map(|_| ())
+    diesel::update(t::tenants.filter(t::id.eq(tenant_id))).set(t::name.eq(t::name)).execute(conn).map(|_| ())
 }

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use super::schema::provisioning_profiles::dsl as p;
-use super::{lock_tenant, DbConnection, StoreError};
+use super::{write_transaction, DbConnection, StoreError, Transient};
 use crate::domain::profile::{check_delete, check_update};
 use crate::domain::{DefaultRuleViolation, NewProfile, ProfilePatch, ProvisioningProfile, SubscriberType};
 
@@ -19,6 +19,12 @@ pub enum ProfileWriteError {
     Rule(DefaultRuleViolation, i64),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl Transient for ProfileWriteError {
+    fn is_transient(&self) -> bool {
+        matches!(self, ProfileWriteError::Store(err) if err.is_transient())
+    }
 }
 
 impl From<diesel::result::Error> for ProfileWriteError {
@@ -137,8 +143,7 @@ pub struct Page {
     pub limit: Option<i64>,
 }
 
-type BoxedProfiles<'a> =
-    super::schema::provisioning_profiles::BoxedQuery<'a, super::connection::MultiBackend>;
+type BoxedProfiles<'a> = super::schema::provisioning_profiles::BoxedQuery<'a, super::connection::MultiBackend>;
 
 fn filtered(tenant_id: i64, filter: &ProfileFilter) -> BoxedProfiles<'_> {
     let mut query = p::provisioning_profiles.filter(p::tenant_id.eq(tenant_id)).into_boxed();
@@ -168,11 +173,7 @@ pub fn list(
     }
     let rows: Vec<ProfileRow> = query.load(conn)?;
     let unbounded = page.offset == 0 && page.limit.is_none_or(|limit| (rows.len() as i64) < limit);
-    let total = if unbounded {
-        rows.len() as i64
-    } else {
-        filtered(tenant_id, filter).count().get_result(conn)?
-    };
+    let total = if unbounded { rows.len() as i64 } else { filtered(tenant_id, filter).count().get_result(conn)? };
     Ok((rows.into_iter().map(Into::into).collect(), total))
 }
 
@@ -190,11 +191,8 @@ fn find(conn: &mut DbConnection, tenant_id: i64, id: i64) -> QueryResult<Option<
 }
 
 fn name_taken(conn: &mut DbConnection, tenant_id: i64, name: &str, except: Option<i64>) -> QueryResult<bool> {
-    let mut query = p::provisioning_profiles
-        .select(p::id)
-        .filter(p::tenant_id.eq(tenant_id))
-        .filter(p::name.eq(name))
-        .into_boxed();
+    let mut query =
+        p::provisioning_profiles.select(p::id).filter(p::tenant_id.eq(tenant_id)).filter(p::name.eq(name)).into_boxed();
     if let Some(id) = except {
         query = query.filter(p::id.ne(id));
     }
@@ -202,22 +200,21 @@ fn name_taken(conn: &mut DbConnection, tenant_id: i64, name: &str, except: Optio
 }
 
 fn clear_default(conn: &mut DbConnection, tenant_id: i64) -> QueryResult<usize> {
-    diesel::update(
-        p::provisioning_profiles
-            .filter(p::tenant_id.eq(tenant_id))
-            .filter(p::default_profile.eq(true)),
-    )
-    .set(p::default_profile.eq(false))
-    .execute(conn)
+    diesel::update(p::provisioning_profiles.filter(p::tenant_id.eq(tenant_id)).filter(p::default_profile.eq(true)))
+        .set(p::default_profile.eq(false))
+        .execute(conn)
 }
 
 /// Creates a profile; `defaultProfile: true` takes the default from the old one.
-pub fn create(conn: &mut DbConnection, tenant_id: i64, new: NewProfile) -> Result<ProvisioningProfile, ProfileWriteError> {
-    conn.transaction(|conn| {
-        lock_tenant(conn, tenant_id)?;
-        let name = new.name.into_inner();
+pub fn create(
+    conn: &mut DbConnection,
+    tenant_id: i64,
+    new: NewProfile,
+) -> Result<ProvisioningProfile, ProfileWriteError> {
+    let name = new.name.into_inner();
+    write_transaction(conn, tenant_id, |conn| {
         if name_taken(conn, tenant_id, &name, None)? {
-            return Err(ProfileWriteError::NameTaken(name));
+            return Err(ProfileWriteError::NameTaken(name.clone()));
         }
         if new.default_profile {
             clear_default(conn, tenant_id)?;
@@ -226,9 +223,9 @@ pub fn create(conn: &mut DbConnection, tenant_id: i64, new: NewProfile) -> Resul
             tenant_id,
             name: name.clone(),
             default_profile: new.default_profile,
-            locale: new.locale.map(|l| l.into_inner()),
-            initial_core_plan_name: new.initial_core_plan_name.map(|t| t.into_inner()),
-            subscriber_class: new.subscriber_class.map(|t| t.into_inner()),
+            locale: new.locale.clone().map(|l| l.into_inner()),
+            initial_core_plan_name: new.initial_core_plan_name.clone().map(|t| t.into_inner()),
+            subscriber_class: new.subscriber_class.clone().map(|t| t.into_inner()),
             subscriber_type: new.subscriber_type.map(|t| t.as_str().to_owned()),
             dps_enabled: new.dps_enabled,
             dps_notification: new.dps_notification,
@@ -237,10 +234,8 @@ pub fn create(conn: &mut DbConnection, tenant_id: i64, new: NewProfile) -> Resul
         };
         diesel::insert_into(p::provisioning_profiles).values(&row).execute(conn)?;
         // No RETURNING on MySQL: the (tenant, name) pair is unique, so read it back.
-        let created: ProfileRow = p::provisioning_profiles
-            .filter(p::tenant_id.eq(tenant_id))
-            .filter(p::name.eq(&name))
-            .first(conn)?;
+        let created: ProfileRow =
+            p::provisioning_profiles.filter(p::tenant_id.eq(tenant_id)).filter(p::name.eq(&name)).first(conn)?;
         Ok(created.into())
     })
 }
@@ -252,8 +247,7 @@ pub fn update(
     id: i64,
     patch: ProfilePatch,
 ) -> Result<ProvisioningProfile, ProfileWriteError> {
-    conn.transaction(|conn| {
-        lock_tenant(conn, tenant_id)?;
+    write_transaction(conn, tenant_id, |conn| {
         let current = find(conn, tenant_id, id)?.ok_or(ProfileWriteError::NotFound(id))?;
         check_update(&current, &patch).map_err(|rule| ProfileWriteError::Rule(rule, id))?;
         if let Some(name) = &patch.name {
@@ -264,21 +258,18 @@ pub fn update(
         if patch.default_profile == Some(true) && !current.default_profile {
             clear_default(conn, tenant_id)?;
         }
-        let changes = ProfileChanges::from_patch(patch);
+        let changes = ProfileChanges::from_patch(patch.clone());
         if changes.is_empty() {
             return Ok(current);
         }
-        diesel::update(p::provisioning_profiles.filter(p::id.eq(id)))
-            .set(&changes)
-            .execute(conn)?;
+        diesel::update(p::provisioning_profiles.filter(p::id.eq(id))).set(&changes).execute(conn)?;
         find(conn, tenant_id, id)?.ok_or(ProfileWriteError::NotFound(id))
     })
 }
 
 /// Deletes a profile unless the default-profile rule forbids it.
 pub fn delete(conn: &mut DbConnection, tenant_id: i64, id: i64) -> Result<(), ProfileWriteError> {
-    conn.transaction(|conn| {
-        lock_tenant(conn, tenant_id)?;
+    write_transaction(conn, tenant_id, |conn| {
         let target = find(conn, tenant_id, id)?.ok_or(ProfileWriteError::NotFound(id))?;
         if target.default_profile {
             let others: i64 = p::provisioning_profiles

@@ -7,11 +7,7 @@ use super::{DbConnection, StoreError};
 use crate::domain::TenantName;
 
 pub fn find_id(conn: &mut DbConnection, name: &TenantName) -> Result<Option<i64>, StoreError> {
-    Ok(t::tenants
-        .select(t::id)
-        .filter(t::name.eq(name.as_str()))
-        .first(conn)
-        .optional()?)
+    Ok(t::tenants.select(t::id).filter(t::name.eq(name.as_str())).first(conn).optional()?)
 }
 
 /// Creates the tenant and returns its id; a taken name is `UniqueViolation`.

@@ -43,10 +43,7 @@ pub fn create(
                 api_tokens::revoked.eq(false),
             ))
             .execute(conn)?;
-        Ok(api_tokens::table
-            .select(api_tokens::id)
-            .filter(api_tokens::token_hash.eq(token_hash))
-            .first(conn)?)
+        Ok(api_tokens::table.select(api_tokens::id).filter(api_tokens::token_hash.eq(token_hash)).first(conn)?)
     })
 }
 
@@ -66,13 +63,10 @@ pub fn list(conn: &mut DbConnection, tenant_id: i64) -> Result<Vec<TokenRecord>,
 
 /// Marks the token revoked; false when the tenant has no such token.
 pub fn revoke(conn: &mut DbConnection, tenant_id: i64, id: i64) -> Result<bool, StoreError> {
-    let changed = diesel::update(
-        api_tokens::table
-            .filter(api_tokens::tenant_id.eq(tenant_id))
-            .filter(api_tokens::id.eq(id)),
-    )
-    .set(api_tokens::revoked.eq(true))
-    .execute(conn)?;
+    let changed =
+        diesel::update(api_tokens::table.filter(api_tokens::tenant_id.eq(tenant_id)).filter(api_tokens::id.eq(id)))
+            .set(api_tokens::revoked.eq(true))
+            .execute(conn)?;
     Ok(changed > 0)
 }
 

@@ -45,25 +45,24 @@ pub fn add(
 }
 
 /// Replaces the user's hash; false when there is no such user.
-pub fn set_password(conn: &mut DbConnection, tenant_id: i64, username: &str, password_hash: &str) -> Result<bool, StoreError> {
-    let changed = diesel::update(
-        users::table
-            .filter(users::tenant_id.eq(tenant_id))
-            .filter(users::username.eq(username)),
-    )
-    .set(users::password_hash.eq(password_hash))
-    .execute(conn)?;
+pub fn set_password(
+    conn: &mut DbConnection,
+    tenant_id: i64,
+    username: &str,
+    password_hash: &str,
+) -> Result<bool, StoreError> {
+    let changed =
+        diesel::update(users::table.filter(users::tenant_id.eq(tenant_id)).filter(users::username.eq(username)))
+            .set(users::password_hash.eq(password_hash))
+            .execute(conn)?;
     Ok(changed > 0)
 }
 
 /// Removes the user; false when there is no such user.
 pub fn remove(conn: &mut DbConnection, tenant_id: i64, username: &str) -> Result<bool, StoreError> {
-    let removed = diesel::delete(
-        users::table
-            .filter(users::tenant_id.eq(tenant_id))
-            .filter(users::username.eq(username)),
-    )
-    .execute(conn)?;
+    let removed =
+        diesel::delete(users::table.filter(users::tenant_id.eq(tenant_id)).filter(users::username.eq(username)))
+            .execute(conn)?;
     Ok(removed > 0)
 }
 

@@ -114,9 +114,14 @@ fn migrate_prepares_a_fresh_database_and_flags_go_before_or_after_the_command() 
     assert!(dir.path().join("fresh.db").exists());
     let after = Command::new(env!("CARGO_BIN_EXE_spcm")).args(["migrate", "--database-url", &url]).output().unwrap();
     assert_ok(&after);
-    let from_env = Command::new(env!("CARGO_BIN_EXE_spcm")).args(["tenant", "list"]).env("SPCM_DATABASE_URL", &url).output().unwrap();
+    let from_env = Command::new(env!("CARGO_BIN_EXE_spcm"))
+        .args(["tenant", "list"])
+        .env("SPCM_DATABASE_URL", &url)
+        .output()
+        .unwrap();
     assert_eq!(assert_ok(&from_env), "", "migrate alone creates no tenant");
-    let bad = Command::new(env!("CARGO_BIN_EXE_spcm")).args(["migrate", "--database-url", "oracle://x"]).output().unwrap();
+    let bad =
+        Command::new(env!("CARGO_BIN_EXE_spcm")).args(["migrate", "--database-url", "oracle://x"]).output().unwrap();
     assert_fails(&bad, "unsupported database URL scheme");
 }
 
@@ -151,9 +156,21 @@ async fn serve_is_the_default_command_and_logs_no_secrets() {
         assert!(started.elapsed() < Duration::from_secs(20), "server did not start");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let ok = client.get(format!("{base}{PROFILES}")).basic_auth("admin", Some(&password)).header("tenant", "default").send().await.unwrap();
+    let ok = client
+        .get(format!("{base}{PROFILES}"))
+        .basic_auth("admin", Some(&password))
+        .header("tenant", "default")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200, "the printed password works");
-    let wrong = client.get(format!("{base}{PROFILES}")).basic_auth("admin", Some("Wr0ng-Secret-Value")).header("tenant", "default").send().await.unwrap();
+    let wrong = client
+        .get(format!("{base}{PROFILES}"))
+        .basic_auth("admin", Some("Wr0ng-Secret-Value"))
+        .header("tenant", "default")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), 401);
 
     child.kill().unwrap();

@@ -207,8 +207,13 @@ async fn a_body_over_the_limit_is_413() {
     assert!(body["message"].as_str().unwrap().contains("1024"));
     // Without Content-Length (chunked), the limit holds too.
     let stream = futures_util::stream::iter((0..8).map(|_| Ok::<_, std::io::Error>(vec![b' '; 512])));
-    let response = app.request(Method::POST, PROFILES).header("content-type", "application/json")
-        .body(reqwest::Body::wrap_stream(stream)).send().await.unwrap();
+    let response = app
+        .request(Method::POST, PROFILES)
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(stream))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 413);
 }
 
@@ -241,5 +246,9 @@ async fn a_request_that_cannot_get_a_connection_in_time_is_a_fast_503() {
 
     blocker.batch_execute("ROLLBACK").unwrap();
     assert_eq!(app.post_profile(&json!({"name": "after", "defaultProfile": false})).await.status(), 201, "recovers");
-    assert_eq!(app.list("name=blocked").await.json::<Value>().await.unwrap()["length"], 0, "the 503 write did not happen");
+    assert_eq!(
+        app.list("name=blocked").await.json::<Value>().await.unwrap()["length"],
+        0,
+        "the 503 write did not happen"
+    );
 }

@@ -94,7 +94,12 @@ impl TestDatabase {
                 let server = backend.server_url()?;
                 let name = unique_name();
                 run_on_server(backend, &server, &format!("CREATE DATABASE {name}"))?;
-                Ok(TestDatabase { url: with_database(&server, &name), backend, _dir: None, server: Some((server, name)) })
+                Ok(TestDatabase {
+                    url: with_database(&server, &name),
+                    backend,
+                    _dir: None,
+                    server: Some((server, name)),
+                })
             }
         }
     }
@@ -194,10 +199,7 @@ impl TestApp {
 
     /// A request as `user:password` of `tenant`.
     pub fn request_as(&self, method: Method, path: &str, tenant: &str, user: &str, password: &str) -> RequestBuilder {
-        self.client
-            .request(method, self.url(path))
-            .basic_auth(user, Some(password))
-            .header("tenant", tenant)
+        self.client.request(method, self.url(path)).basic_auth(user, Some(password)).header("tenant", tenant)
     }
 
     /// A request as the bootstrap admin of tenant `default`.

@@ -5,7 +5,12 @@ use serde_json::{json, Value};
 use crate::helpers::{backend_tests, expect_json, PROFILES};
 
 fn names(body: &Value) -> Vec<String> {
-    body["provisioningProfileDTOList"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect()
+    body["provisioningProfileDTOList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 backend_tests! {

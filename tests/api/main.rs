@@ -11,4 +11,5 @@ mod errors;
 mod listing;
 mod ops;
 mod profiles;
+mod store;
 mod tenancy;

@@ -2,8 +2,8 @@
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use spcm::auth::PermissionSet;
 use spcm::auth::Permission;
+use spcm::auth::PermissionSet;
 
 use crate::helpers::{backend_tests, expect_json, PROFILES};
 

@@ -9,11 +9,8 @@ use super::SpcmError;
 
 /// Reads the whole body, refusing more than `limit` bytes without buffering them.
 pub async fn read_json(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Value, SpcmError> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|length| length > limit) {
         return Err(SpcmError::PayloadTooLarge(limit));
     }

@@ -22,10 +22,8 @@ impl Credentials {
     /// 401 without usable Basic credentials; 400 with credentials but no `tenant` header.
     pub fn from_request(req: &HttpRequest) -> Result<Credentials, SpcmError> {
         let basic = Authorization::<Basic>::parse(req).map_err(|_| SpcmError::Unauthorized)?.into_scheme();
-        let tenant = req
-            .headers()
-            .get("tenant")
-            .ok_or_else(|| SpcmError::BadRequest("the tenant header is required".into()))?;
+        let tenant =
+            req.headers().get("tenant").ok_or_else(|| SpcmError::BadRequest("the tenant header is required".into()))?;
         // A tenant name that cannot exist is an unknown tenant: 401, as the contract says.
         let tenant = tenant.to_str().map_err(|_| SpcmError::Unauthorized)?.to_owned();
         Ok(Credentials {

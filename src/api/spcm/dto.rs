@@ -131,7 +131,6 @@ impl<'a> Fields<'a> {
     fn flags(&mut self) -> [Option<bool>; 4] {
         FLAGS.map(|flag| self.boolean(flag))
     }
-
 }
 
 struct OptionalTexts {
@@ -142,9 +141,7 @@ struct OptionalTexts {
 }
 
 fn object(value: &Value) -> Result<&Map<String, Value>, Vec<FieldError>> {
-    value
-        .as_object()
-        .ok_or_else(|| vec![FieldError::new("$", "each provisioning profile must be a JSON object")])
+    value.as_object().ok_or_else(|| vec![FieldError::new("$", "each provisioning profile must be a JSON object")])
 }
 
 /// A POST body: `name` and `defaultProfile` mandatory, `id` ignored.

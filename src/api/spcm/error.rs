@@ -115,7 +115,7 @@ impl ResponseError for SpcmError {
 impl From<StoreError> for SpcmError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::Unavailable(cause) => {
+            StoreError::Unavailable(cause) | StoreError::Transient(cause) => {
                 tracing::warn!(%cause, "request shed: database unavailable");
                 SpcmError::Overloaded
             }

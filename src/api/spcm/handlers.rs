@@ -27,8 +27,7 @@ fn hal(status: StatusCode, body: &impl Serialize) -> HttpResponse {
 }
 
 fn parse_id(raw: &str) -> Result<i64, SpcmError> {
-    raw.parse()
-        .map_err(|_| SpcmError::BadRequest(format!("id '{}' is not an integer", truncate(raw))))
+    raw.parse().map_err(|_| SpcmError::BadRequest(format!("id '{}' is not an integer", truncate(raw))))
 }
 
 fn truncate(raw: &str) -> String {
@@ -83,7 +82,8 @@ impl ListQuery {
             match key.as_ref() {
                 "name" => parsed.filter.name = Some(value.to_string()),
                 "subscriberType" => {
-                    parsed.filter.subscriber_type = Some(SubscriberType::parse(&value).map_err(|_| bad("must be PREPAID or POSTPAID"))?)
+                    parsed.filter.subscriber_type =
+                        Some(SubscriberType::parse(&value).map_err(|_| bad("must be PREPAID or POSTPAID"))?)
                 }
                 "defaultProfile" => {
                     parsed.filter.default_profile = Some(match value.as_ref() {
@@ -93,7 +93,8 @@ impl ListQuery {
                     })
                 }
                 "offset" => {
-                    parsed.page.offset = value.parse().ok().filter(|o| *o >= 0).ok_or_else(|| bad("must be an integer ≥ 0"))?
+                    parsed.page.offset =
+                        value.parse().ok().filter(|o| *o >= 0).ok_or_else(|| bad("must be an integer ≥ 0"))?
                 }
                 "limit" => {
                     let limit = value.parse().ok().filter(|l| (1..=1000).contains(l));
@@ -169,7 +170,11 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 
 // ---- single profile -----------------------------------------------------------------
 
-pub async fn get_one(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, SpcmError> {
+pub async fn get_one(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, SpcmError> {
     let credentials = Credentials::from_request(&req)?;
     let (id, malformed) = defer(parse_id(&path));
     let profile = with_caller(&state, credentials, Permission::ProfileRead, malformed, move |conn, caller| {
@@ -179,13 +184,19 @@ pub async fn get_one(req: HttpRequest, path: web::Path<String>, state: web::Data
     Ok(hal(StatusCode::OK, &ProfileDto::from(profile)))
 }
 
-pub async fn create(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, SpcmError> {
+pub async fn create(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, SpcmError> {
     let caller = authorize(&state, &req, Permission::ProfileCreate, None).await?;
     let items = match read_json(&req, payload, state.body_limit).await? {
         Value::Array(items) => items,
         single @ Value::Object(_) => {
             let new = parse_new(&single).map_err(SpcmError::Validation)?;
-            let created = run_db(&state.pool, move |conn| Ok::<_, SpcmError>(profiles::create(conn, caller.tenant_id, new)?)).await?;
+            let created =
+                run_db(&state.pool, move |conn| Ok::<_, SpcmError>(profiles::create(conn, caller.tenant_id, new)?))
+                    .await?;
             let location = format!("{BASE_PATH}/{}", created.id);
             let mut response = hal(StatusCode::CREATED, &ProfileDto::from(created));
             if let Ok(value) = header::HeaderValue::from_str(&location) {
@@ -218,11 +229,17 @@ pub async fn update_one(
         ));
     }
     let (id, patch) = parse_patch(&body, Some(id)).map_err(SpcmError::Validation)?;
-    let updated = run_db(&state.pool, move |conn| Ok::<_, SpcmError>(profiles::update(conn, caller.tenant_id, id, patch)?)).await?;
+    let updated =
+        run_db(&state.pool, move |conn| Ok::<_, SpcmError>(profiles::update(conn, caller.tenant_id, id, patch)?))
+            .await?;
     Ok(hal(StatusCode::OK, &ProfileDto::from(updated)))
 }
 
-pub async fn update_many(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, SpcmError> {
+pub async fn update_many(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, SpcmError> {
     let caller = authorize(&state, &req, Permission::ProfileUpdate, None).await?;
     let Value::Array(items) = read_json(&req, payload, state.body_limit).await? else {
         return Err(SpcmError::BadRequest(
@@ -237,7 +254,11 @@ pub async fn update_many(req: HttpRequest, payload: web::Payload, state: web::Da
     .await
 }
 
-pub async fn delete_one(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, SpcmError> {
+pub async fn delete_one(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, SpcmError> {
     let credentials = Credentials::from_request(&req)?;
     let (id, malformed) = defer(parse_id(&path));
     with_caller(&state, credentials, Permission::ProfileDelete, malformed, move |conn, caller| {
@@ -296,11 +317,7 @@ where
 {
     let results = run_db(&state.pool, move |conn| {
         Ok::<_, SpcmError>(
-            items
-                .iter()
-                .enumerate()
-                .map(|(index, item)| item_result(index, apply(conn, item)))
-                .collect::<Vec<_>>(),
+            items.iter().enumerate().map(|(index, item)| item_result(index, apply(conn, item))).collect::<Vec<_>>(),
         )
     })
     .await?;
