@@ -30,6 +30,10 @@ pub struct Settings {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "SPCM_BODY_LIMIT", default_value_t = 1024 * 1024, global = true)]
     pub body_limit: usize,
+
+    /// Largest accepted catalogue document (`PUT /v2/orgs/{org_id}/catalogue`), in bytes.
+    #[arg(long, env = "SPCM_CATALOGUE_LIMIT", default_value_t = 64 * 1024 * 1024, global = true)]
+    pub catalogue_limit: usize,
 }
 
 impl Settings {
@@ -47,6 +51,7 @@ impl Default for Settings {
             pool_timeout_ms: 2000,
             workers: 0,
             body_limit: 1024 * 1024,
+            catalogue_limit: 64 * 1024 * 1024,
         }
     }
 }

@@ -9,6 +9,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::api::catalogue::{self, CatalogueCache};
 use crate::api::{ops, spcm, AppState};
 use crate::auth::{self, CredentialCache, PermissionSet};
 use crate::config::Settings;
@@ -35,6 +36,7 @@ impl Bootstrap {
 pub struct Application {
     port: u16,
     server: Server,
+    pool: DbPool,
 }
 
 impl Application {
@@ -48,9 +50,11 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
-            pool,
+            pool: pool.clone(),
             credentials: Arc::new(CredentialCache::default()),
+            catalogues: Arc::new(CatalogueCache::default()),
             body_limit: settings.body_limit,
+            catalogue_limit: settings.catalogue_limit,
         });
         let mut server = HttpServer::new(move || {
             App::new()
@@ -58,6 +62,7 @@ impl Application {
                 .wrap(from_fn(request_context))
                 .configure(ops::routes)
                 .configure(spcm::routes)
+                .configure(catalogue::routes)
                 .default_service(web::to(ops::not_found))
         })
         .listen(listener)?;
@@ -65,11 +70,16 @@ impl Application {
             server = server.workers(settings.workers);
         }
         tracing::info!(port, backend = state_backend_name(&settings), "listening");
-        Ok(Application { port, server: server.run() })
+        Ok(Application { port, server: server.run(), pool })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The server's own pool (its counters are what the service did).
+    pub fn pool(&self) -> DbPool {
+        self.pool.clone()
     }
 
     /// Stops the server from elsewhere (tests, signal handling).

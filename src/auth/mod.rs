@@ -32,6 +32,28 @@ pub enum AuthError {
     Store(#[from] StoreError),
 }
 
+/// What a verified bearer token grants.
+#[derive(Debug, Clone)]
+pub struct TokenGrant {
+    pub tenant_id: i64,
+    pub tenant_name: String,
+    pub permissions: PermissionSet,
+}
+
+/// Looks the token up by its digest; unknown, revoked and expired tokens are refused.
+/// Blocking: call it inside `run_db`.
+pub fn verify_token(conn: &mut DbConnection, token: &SecretString, now: i64) -> Result<TokenGrant, AuthError> {
+    let grant = store::tokens::find_by_hash(conn, &token_digest(token))?.ok_or(AuthError::BadCredentials)?;
+    if grant.revoked || grant.expires_at.is_some_and(|at| at <= now) {
+        return Err(AuthError::BadCredentials);
+    }
+    Ok(TokenGrant {
+        tenant_id: grant.tenant_id,
+        tenant_name: grant.tenant_name,
+        permissions: PermissionSet::parse_stored(&grant.permissions),
+    })
+}
+
 /// Checks `username`/`password` in `tenant`. Blocking: call it inside `run_db`.
 ///
 /// The user row is read on every call, so a removed user or a changed password counts

@@ -6,10 +6,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{anyhow, bail, Context};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{TenantCommand, TokenCommand, UserCommand};
+use super::{CatalogueCommand, TenantCommand, TokenCommand, UserCommand};
 use crate::auth::{self, Permission, PermissionSet};
 use crate::config::Settings;
+use crate::domain::catalogue::CatalogueDocument;
 use crate::domain::{TenantName, Username};
+use crate::store::catalogue::ImportError;
 use crate::store::{self, DbConnection, DbPool, StoreError};
 
 fn open(settings: &Settings) -> anyhow::Result<DbPool> {
@@ -160,6 +162,40 @@ pub fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()> {
                 bail!("no token {id} in tenant '{tenant}'");
             }
             println!("token {id} revoked");
+        }
+    }
+    Ok(())
+}
+
+pub fn catalogue(settings: &Settings, command: CatalogueCommand) -> anyhow::Result<()> {
+    let pool = open(settings)?;
+    let mut conn = pool.get()?;
+    match command {
+        CatalogueCommand::Import { tenant, file } => {
+            let tenant_id = tenant_id(&mut conn, &tenant)?;
+            let bytes = if file.as_os_str() == "-" {
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).context("cannot read stdin")?;
+                bytes
+            } else {
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?
+            };
+            let json = serde_json::from_slice(&bytes).context("the catalogue is not valid JSON")?;
+            let document = CatalogueDocument::from_json(json)
+                .map_err(|(path, why)| anyhow!("the catalogue is invalid: {path}: {why}"))?;
+            match store::catalogue::import(&mut conn, tenant_id, document) {
+                Ok(counts) => println!("{}", serde_json::to_string(&counts)?),
+                Err(ImportError::Invalid(problems)) => {
+                    let listed: Vec<String> = problems.iter().map(|(path, why)| format!("{path}: {why}")).collect();
+                    bail!("the catalogue is invalid ({} problems): {}", problems.len(), listed.join("; "));
+                }
+                Err(ImportError::Store(err)) => return Err(err.into()),
+            }
+        }
+        CatalogueCommand::Export { tenant } => {
+            let tenant_id = tenant_id(&mut conn, &tenant)?;
+            let document = store::catalogue::export(&mut conn, tenant_id)?;
+            println!("{}", serde_json::to_string_pretty(&document)?);
         }
     }
     Ok(())

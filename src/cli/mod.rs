@@ -30,6 +30,24 @@ pub enum Command {
     /// Manage bearer tokens of the catalogue face.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Import or export a tenant's catalogue document.
+    #[command(subcommand)]
+    Catalogue(CatalogueCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogueCommand {
+    /// Replace the tenant's catalogue with the document in FILE (`-` for stdin).
+    Import {
+        #[arg(long)]
+        tenant: String,
+        file: std::path::PathBuf,
+    },
+    /// Print the tenant's catalogue document on stdout.
+    Export {
+        #[arg(long)]
+        tenant: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,6 +129,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tenant(command) => admin::tenant(&settings, command),
         Command::User(command) => admin::user(&settings, command),
         Command::Token(command) => admin::token(&settings, command),
+        Command::Catalogue(command) => admin::catalogue(&settings, command),
     }
 }
 

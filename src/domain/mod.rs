@@ -1,6 +1,7 @@
 //! Parsed types and business rules. A value of these types has passed validation;
 //! handlers and the store take nothing else.
 
+pub mod catalogue;
 pub mod names;
 pub mod profile;
 

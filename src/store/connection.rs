@@ -1,6 +1,8 @@
 //! The connection enum over every compiled-in backend, the pool that hands it out and
 //! `run_db`, the one way async code reaches the database.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -98,6 +100,8 @@ pub struct ConnectionManager {
     target: String,
     /// How long SQLite waits for the write lock before giving up (then: 503).
     busy_timeout: Duration,
+    /// Statements run on this pool's connections, for metrics and tests.
+    queries: Arc<AtomicU64>,
 }
 
 impl ManageConnection for ConnectionManager {
@@ -105,7 +109,7 @@ impl ManageConnection for ConnectionManager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        let conn = match self.backend {
+        let mut conn = match self.backend {
             Backend::Sqlite => {
                 let mut conn =
                     diesel::SqliteConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
@@ -142,6 +146,12 @@ impl ManageConnection for ConnectionManager {
                 ))))
             }
         };
+        let queries = self.queries.clone();
+        conn.set_instrumentation(move |event: diesel::connection::InstrumentationEvent<'_>| {
+            if let diesel::connection::InstrumentationEvent::StartQuery { .. } = event {
+                queries.fetch_add(1, Ordering::Relaxed);
+            }
+        });
         Ok(conn)
     }
 
@@ -159,13 +169,20 @@ impl ManageConnection for ConnectionManager {
 pub struct DbPool {
     pool: r2d2::Pool<ConnectionManager>,
     backend: Backend,
+    queries: Arc<AtomicU64>,
 }
 
 impl DbPool {
     /// Builds the pool without connecting; the first `get` connects.
     pub fn new(url: &str, size: u32, wait: Duration) -> Result<DbPool, String> {
         let (backend, target) = Backend::from_url(url)?;
-        let manager = ConnectionManager { backend, target, busy_timeout: wait.max(Duration::from_millis(100)) };
+        let queries = Arc::new(AtomicU64::new(0));
+        let manager = ConnectionManager {
+            backend,
+            target,
+            busy_timeout: wait.max(Duration::from_millis(100)),
+            queries: queries.clone(),
+        };
         let pool = r2d2::Pool::builder()
             .max_size(size.max(1))
             .min_idle(Some(1))
@@ -173,7 +190,7 @@ impl DbPool {
             // A network backend can drop a connection between two requests.
             .test_on_check_out(backend != Backend::Sqlite)
             .build_unchecked(manager);
-        Ok(DbPool { pool, backend })
+        Ok(DbPool { pool, backend, queries })
     }
 
     pub fn backend(&self) -> Backend {
@@ -183,6 +200,11 @@ impl DbPool {
     /// A connection for synchronous code (the CLI, start-up). Async code uses `run_db`.
     pub fn get(&self) -> Result<r2d2::PooledConnection<ConnectionManager>, StoreError> {
         self.pool.get().map_err(StoreError::from)
+    }
+
+    /// Statements run so far on this pool's connections.
+    pub fn queries(&self) -> u64 {
+        self.queries.load(Ordering::Relaxed)
     }
 
     /// Connections open, and of those idle.

@@ -1,6 +1,7 @@
 //! The database layer: one connection type over every backend, the pool, and the
 //! queries. Nothing here knows about HTTP.
 
+pub mod catalogue;
 mod connection;
 mod error;
 pub mod profiles;

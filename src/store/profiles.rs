@@ -15,6 +15,8 @@ pub enum ProfileWriteError {
     NotFound(i64),
     #[error("name '{0}' already exists")]
     NameTaken(String),
+    #[error("provisioning profile {0} is used by bundled product '{1}'")]
+    Referenced(i64, String),
     #[error("default-profile rule: {0:?}")]
     Rule(DefaultRuleViolation, i64),
     #[error(transparent)]
@@ -271,6 +273,9 @@ pub fn update(
 pub fn delete(conn: &mut DbConnection, tenant_id: i64, id: i64) -> Result<(), ProfileWriteError> {
     write_transaction(conn, tenant_id, |conn| {
         let target = find(conn, tenant_id, id)?.ok_or(ProfileWriteError::NotFound(id))?;
+        if let Some(bundled_product) = super::catalogue::used_by(conn, id)? {
+            return Err(ProfileWriteError::Referenced(id, bundled_product));
+        }
         if target.default_profile {
             let others: i64 = p::provisioning_profiles
                 .filter(p::tenant_id.eq(tenant_id))

@@ -49,4 +49,28 @@ diesel::table! {
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(api_tokens -> tenants (tenant_id));
 diesel::joinable!(provisioning_profiles -> tenants (tenant_id));
-diesel::allow_tables_to_appear_in_same_query!(tenants, users, api_tokens, provisioning_profiles);
+
+diesel::table! {
+    catalogues (tenant_id) {
+        tenant_id -> BigInt,
+        version -> BigInt,
+        document -> Text,
+    }
+}
+
+diesel::table! {
+    catalogue_profile_refs (tenant_id, profile_id, bundled_product_id) {
+        tenant_id -> BigInt,
+        profile_id -> BigInt,
+        bundled_product_id -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    users,
+    api_tokens,
+    provisioning_profiles,
+    catalogues,
+    catalogue_profile_refs
+);

@@ -139,6 +139,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub pool: DbPool,
+    /// The server's own pool: its query counter is what the service ran.
+    pub server_pool: DbPool,
     server: actix_web::dev::ServerHandle,
     // Dropped last: the database outlives the server and the pool.
     pub db: TestDatabase,
@@ -187,9 +189,10 @@ async fn spawn_on(db: TestDatabase, settings: Settings) -> TestApp {
     let app = Application::build(settings.clone(), bootstrap).await.expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let server = app.server_handle();
+    let server_pool = app.pool();
     tokio::spawn(app.run_until_stopped());
     let pool = DbPool::new(&db.url, 2, settings.pool_timeout()).expect("test pool");
-    TestApp { address, client: reqwest::Client::new(), pool, server, db }
+    TestApp { address, client: reqwest::Client::new(), pool, server_pool, server, db }
 }
 
 impl TestApp {
@@ -264,6 +267,41 @@ impl TestApp {
         let hash = hash_password(&SecretString::from(password)).expect("hash");
         let granted: PermissionSet = permissions.iter().copied().collect();
         store::users::add(&mut conn, tenant_id, username, &hash, &granted.to_stored()).expect("user added");
+    }
+
+    /// A bearer token of `tenant` with `permissions`, expiring at `expires_at` (Unix seconds).
+    pub fn create_token(&self, tenant: &str, permissions: &[Permission], expires_at: Option<i64>) -> String {
+        use secrecy::ExposeSecret;
+        let mut conn = self.pool.get().expect("connection");
+        let tenant_id = store::tenants::find_id(&mut conn, &TenantName::parse(tenant).expect("name"))
+            .expect("query")
+            .expect("tenant exists");
+        let token = spcm::auth::generate_token();
+        let granted: PermissionSet = permissions.iter().copied().collect();
+        let digest = spcm::auth::token_digest(&token);
+        store::tokens::create(&mut conn, tenant_id, &digest, &granted.to_stored(), 0, expires_at).expect("token");
+        token.expose_secret().to_owned()
+    }
+
+    pub fn revoke_tokens(&self, tenant: &str) {
+        let mut conn = self.pool.get().expect("connection");
+        let tenant_id = store::tenants::find_id(&mut conn, &TenantName::parse(tenant).expect("name"))
+            .expect("query")
+            .expect("tenant exists");
+        for token in store::tokens::list(&mut conn, tenant_id).expect("list") {
+            store::tokens::revoke(&mut conn, tenant_id, token.id).expect("revoke");
+        }
+    }
+
+    /// `GET path` with a bearer token.
+    pub async fn get_with_token(&self, path: &str, token: &str) -> Response {
+        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request sent")
+    }
+
+    /// `PUT /v2/orgs/{org}/catalogue` with a bearer token.
+    pub async fn import_catalogue(&self, org: &str, token: &str, document: &Value) -> Response {
+        let url = self.url(&format!("/v2/orgs/{org}/catalogue"));
+        self.client.put(url).bearer_auth(token).json(document).send().await.expect("request sent")
     }
 
     pub fn set_password(&self, tenant: &str, username: &str, password: &str) {

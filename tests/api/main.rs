@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod bulk;
+mod catalogue;
 mod cli;
 mod default_profile;
 mod errors;

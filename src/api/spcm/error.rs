@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::api::body::BodyError;
 use crate::auth::{AuthError, Permission};
 use crate::store::profiles::ProfileWriteError;
 use crate::store::StoreError;
@@ -112,6 +113,16 @@ impl ResponseError for SpcmError {
     }
 }
 
+impl From<BodyError> for SpcmError {
+    fn from(err: BodyError) -> Self {
+        match err {
+            BodyError::TooLarge(limit) => SpcmError::PayloadTooLarge(limit),
+            BodyError::UnsupportedType(given) => SpcmError::UnsupportedMediaType(given),
+            BodyError::Malformed(why) => SpcmError::BadRequest(why),
+        }
+    }
+}
+
 impl From<StoreError> for SpcmError {
     fn from(err: StoreError) -> Self {
         match err {
@@ -144,6 +155,9 @@ impl From<ProfileWriteError> for SpcmError {
         match err {
             ProfileWriteError::NotFound(id) => SpcmError::NotFound(id),
             ProfileWriteError::NameTaken(name) => SpcmError::Conflict(format!("name '{name}' already exists")),
+            ProfileWriteError::Referenced(id, bundled_product) => SpcmError::Conflict(format!(
+                "provisioning profile {id} is used by bundled product '{bundled_product}' of the catalogue"
+            )),
             ProfileWriteError::Rule(rule, id) => SpcmError::Rule { code: rule.code(), message: rule.message(id) },
             ProfileWriteError::Store(store) => store.into(),
         }

@@ -6,10 +6,10 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use super::body::read_json;
 use super::caller::{with_caller, Credentials};
 use super::dto::{parse_new, parse_patch, ProfileDto};
 use super::{SpcmError, BASE_PATH};
+use crate::api::body::read_json;
 use crate::api::AppState;
 use crate::auth::{Permission, Principal};
 use crate::domain::{ProvisioningProfile, SubscriberType};

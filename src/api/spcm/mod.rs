@@ -1,6 +1,5 @@
 //! The SPCM face, `/pcc/spcm/provisionProfile` (contract §2).
 
-mod body;
 mod caller;
 mod dto;
 mod error;

@@ -5,32 +5,39 @@ use actix_web::{web, HttpRequest};
 use futures_util::StreamExt;
 use serde_json::Value;
 
-use super::SpcmError;
+/// Why a body was refused; each face renders it in its own shape.
+#[derive(Debug)]
+pub enum BodyError {
+    TooLarge(usize),
+    UnsupportedType(String),
+    /// Unreadable, empty or not JSON: the message says which.
+    Malformed(String),
+}
 
 /// Reads the whole body, refusing more than `limit` bytes without buffering them.
-pub async fn read_json(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Value, SpcmError> {
+pub async fn read_json(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Value, BodyError> {
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|length| length > limit) {
-        return Err(SpcmError::PayloadTooLarge(limit));
+        return Err(BodyError::TooLarge(limit));
     }
     let mut body = web::BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| SpcmError::BadRequest(format!("cannot read the request body: {e}")))?;
+        let chunk = chunk.map_err(|e| BodyError::Malformed(format!("cannot read the request body: {e}")))?;
         if body.len() + chunk.len() > limit {
-            return Err(SpcmError::PayloadTooLarge(limit));
+            return Err(BodyError::TooLarge(limit));
         }
         body.extend_from_slice(&chunk);
     }
     check_content_type(req)?;
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(SpcmError::BadRequest("the request body is empty; send a JSON object or array".into()));
+        return Err(BodyError::Malformed("the request body is empty; send a JSON object or array".into()));
     }
-    serde_json::from_slice(&body).map_err(|e| SpcmError::BadRequest(format!("the request body is not valid JSON: {e}")))
+    serde_json::from_slice(&body).map_err(|e| BodyError::Malformed(format!("the request body is not valid JSON: {e}")))
 }
 
 /// JSON or HAL+JSON, with any parameters; a request without a content type is read as JSON.
-fn check_content_type(req: &HttpRequest) -> Result<(), SpcmError> {
+fn check_content_type(req: &HttpRequest) -> Result<(), BodyError> {
     let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
         return Ok(());
     };
@@ -39,6 +46,6 @@ fn check_content_type(req: &HttpRequest) -> Result<(), SpcmError> {
     if essence.eq_ignore_ascii_case("application/json") || essence.eq_ignore_ascii_case("application/hal+json") {
         Ok(())
     } else {
-        Err(SpcmError::UnsupportedMediaType(given.chars().take(100).collect()))
+        Err(BodyError::UnsupportedType(given.chars().take(100).collect()))
     }
 }

@@ -1,0 +1,2 @@
+DROP TABLE catalogue_profile_refs;
+DROP TABLE catalogues;

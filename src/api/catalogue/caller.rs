@@ -1,0 +1,47 @@
+//! Bearer tokens of the catalogue face (parsed by actix-web-httpauth).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use actix_web::http::header::Header;
+use actix_web::HttpRequest;
+use actix_web_httpauth::headers::authorization::{Authorization, Bearer};
+use secrecy::SecretString;
+
+use super::error::{codes, CatalogueError};
+use crate::auth::{self, Permission};
+use crate::domain::TenantName;
+use crate::store::{self, DbConnection};
+
+/// The token as sent; 401 without a usable `Authorization: Bearer`.
+pub fn bearer(req: &HttpRequest) -> Result<SecretString, CatalogueError> {
+    let header = Authorization::<Bearer>::parse(req).map_err(|_| CatalogueError::Unauthorized)?;
+    Ok(SecretString::from(header.into_scheme().token().to_string()))
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(i64::MAX)
+}
+
+/// The tenant id of `org_id` when the token may use `permission` there. Blocking.
+///
+/// A token of another org is 401, as the contract says; an org that does not exist at
+/// all is 404.
+pub fn authorize(
+    conn: &mut DbConnection,
+    token: &SecretString,
+    org_id: &str,
+    permission: Permission,
+) -> Result<i64, CatalogueError> {
+    let grant = auth::verify_token(conn, token, now())?;
+    if grant.tenant_name != org_id {
+        let exists = match TenantName::parse(org_id) {
+            Ok(name) => store::tenants::find_id(conn, &name)?.is_some(),
+            Err(_) => false,
+        };
+        return Err(if exists { CatalogueError::Unauthorized } else { CatalogueError::NotFound(codes::ORG) });
+    }
+    if !grant.permissions.contains(permission) {
+        return Err(CatalogueError::Unauthorized);
+    }
+    Ok(grant.tenant_id)
+}

@@ -1,0 +1,135 @@
+//! The catalogue face's own error shapes (contract §3, seeds `000_*`–`003_*`).
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{json, Value};
+
+use crate::api::body::BodyError;
+use crate::auth::AuthError;
+use crate::domain::catalogue::Problem;
+use crate::store::catalogue::ImportError;
+use crate::store::StoreError;
+
+/// Stable codes of the 404 body, one per kind of item.
+pub mod codes {
+    pub const ORG: &str = "020001";
+    pub const BUNDLED_PRODUCT: &str = "020002";
+    pub const COMMERCIAL_PRODUCT: &str = "020003";
+    pub const BASE_PROFILE: &str = "020004";
+    pub const BUNDLED_COMMERCIAL_PRODUCT: &str = "020005";
+    pub const SUBSCRIPTION_TYPE: &str = "020006";
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogueError {
+    #[error("origin authentication failed")]
+    Unauthorized,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("item not found ({0})")]
+    NotFound(&'static str),
+    #[error("request body over {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("invalid catalogue")]
+    Invalid(Vec<Problem>),
+    #[error("internal error: {0}")]
+    Internal(&'static str),
+    #[error("overloaded")]
+    Overloaded,
+}
+
+impl CatalogueError {
+    pub fn body(&self) -> Value {
+        match self {
+            CatalogueError::Unauthorized => json!("Origin authentication failed."),
+            CatalogueError::BadRequest(_) => json!("Bad Request"),
+            CatalogueError::NotFound(code) => {
+                json!({"error": "Item not found", "message": "Item not found", "code": code})
+            }
+            CatalogueError::PayloadTooLarge(_) => json!("Payload Too Large"),
+            CatalogueError::UnsupportedMediaType => json!("Unsupported Media Type"),
+            CatalogueError::Invalid(problems) => json!({
+                "errors": problems.iter().map(|(field, description)| json!({"field": field, "description": description})).collect::<Vec<_>>()
+            }),
+            CatalogueError::Internal(reason) => {
+                json!({"message": format!("Internal server error - [{reason}]"), "status": "error"})
+            }
+            CatalogueError::Overloaded => json!({"message": "request rejected due to overload", "status": "error"}),
+        }
+    }
+}
+
+impl ResponseError for CatalogueError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            CatalogueError::Unauthorized => StatusCode::UNAUTHORIZED,
+            CatalogueError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            CatalogueError::NotFound(_) => StatusCode::NOT_FOUND,
+            CatalogueError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            CatalogueError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            CatalogueError::Invalid(_) => StatusCode::PRECONDITION_FAILED,
+            CatalogueError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            CatalogueError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        match self {
+            CatalogueError::Unauthorized => {
+                response.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="spcm""#));
+            }
+            CatalogueError::Overloaded => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            CatalogueError::BadRequest(why) => tracing::debug!(%why, "bad catalogue request"),
+            _ => {}
+        }
+        response.json(self.body())
+    }
+}
+
+impl From<BodyError> for CatalogueError {
+    fn from(err: BodyError) -> Self {
+        match err {
+            BodyError::TooLarge(limit) => CatalogueError::PayloadTooLarge(limit),
+            BodyError::UnsupportedType(_) => CatalogueError::UnsupportedMediaType,
+            BodyError::Malformed(why) => CatalogueError::BadRequest(why),
+        }
+    }
+}
+
+impl From<StoreError> for CatalogueError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(cause) | StoreError::Transient(cause) => {
+                tracing::warn!(%cause, "request shed: database unavailable");
+                CatalogueError::Overloaded
+            }
+            other => {
+                tracing::error!(error = %other, cause = ?std::error::Error::source(&other), "database failure");
+                CatalogueError::Internal(other.public_reason())
+            }
+        }
+    }
+}
+
+impl From<AuthError> for CatalogueError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::BadCredentials => CatalogueError::Unauthorized,
+            AuthError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<ImportError> for CatalogueError {
+    fn from(err: ImportError) -> Self {
+        match err {
+            ImportError::Invalid(problems) => CatalogueError::Invalid(problems),
+            ImportError::Store(store) => store.into(),
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! Handlers of `/v2/orgs/{org_id}/…`: authorize the token, fetch the tenant's current
+//! catalogue (cached per version), build the view. A fixed number of queries per call,
+//! whatever the catalogue holds.
+
+use std::sync::Arc;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::caller::{authorize, bearer};
+use super::error::{codes, CatalogueError};
+use super::views::{self, VasFilter};
+use crate::api::body::read_json;
+use crate::api::AppState;
+use crate::auth::Permission;
+use crate::domain::catalogue::{CatalogueDocument, CatalogueIndex, SALE_TYPES};
+use crate::store::{self, run_db, DbConnection};
+
+/// Authorizes, loads the catalogue and runs `build` on one pooled connection.
+/// `malformed` (a bad query value) is reported after the token is checked.
+async fn view<T, F>(
+    req: &HttpRequest,
+    state: &AppState,
+    org_id: String,
+    malformed: Option<CatalogueError>,
+    build: F,
+) -> Result<HttpResponse, CatalogueError>
+where
+    F: FnOnce(&mut DbConnection, i64, Option<Arc<CatalogueIndex>>) -> Result<T, CatalogueError> + Send + 'static,
+    T: Serialize + Send + 'static,
+{
+    let token = bearer(req)?;
+    let catalogues = state.catalogues.clone();
+    let body = run_db(&state.pool, move |conn| {
+        let tenant_id = authorize(conn, &token, &org_id, Permission::CatalogueRead)?;
+        if let Some(err) = malformed {
+            return Err(err);
+        }
+        let index = catalogues.current(conn, tenant_id)?;
+        build(conn, tenant_id, index)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+fn found<T>(value: Option<T>, code: &'static str) -> Result<T, CatalogueError> {
+    value.ok_or(CatalogueError::NotFound(code))
+}
+
+/// `sale_type_name` (one of the seed's five) and `mysim_service_id`; others are ignored.
+fn vas_filter(query: &str) -> Result<VasFilter, CatalogueError> {
+    let mut filter = VasFilter::default();
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        match key.as_ref() {
+            "sale_type_name" if SALE_TYPES.contains(&value.as_ref()) => {
+                filter.sale_type_name = Some(value.into_owned())
+            }
+            "sale_type_name" => return Err(CatalogueError::BadRequest(format!("unknown sale_type_name '{value}'"))),
+            "mysim_service_id" if !value.is_empty() => filter.mysim_service_id = Some(value.into_owned()),
+            "mysim_service_id" => return Err(CatalogueError::BadRequest("empty mysim_service_id".into())),
+            _ => {}
+        }
+    }
+    Ok(filter)
+}
+
+fn defer(filter: Result<VasFilter, CatalogueError>) -> (VasFilter, Option<CatalogueError>) {
+    match filter {
+        Ok(filter) => (filter, None),
+        Err(err) => (VasFilter::default(), Some(err)),
+    }
+}
+
+pub async fn provisioning_profiles(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, CatalogueError> {
+    let (org_id, bundled_product_id) = path.into_inner();
+    view(&req, &state, org_id, None, move |conn, tenant_id, index| {
+        let index = found(index, codes::BUNDLED_PRODUCT)?;
+        let position = *found(index.bundled_products.get(&bundled_product_id), codes::BUNDLED_PRODUCT)?;
+        let ids: Vec<i64> = index.document.bundled_products[position]
+            .provisioning_profiles
+            .iter()
+            .filter_map(|l| l.profile_id)
+            .collect();
+        let names = store::catalogue::profile_names(conn, tenant_id, &ids)?;
+        Ok(views::provisioning_profiles(&index, position, &names))
+    })
+    .await
+}
+
+pub async fn base_profiles(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, CatalogueError> {
+    view(&req, &state, path.into_inner(), None, |_, _, index| {
+        Ok(index
+            .map(|index| {
+                index.document.base_profiles.iter().map(|base| views::base_profile(&index, base, false)).collect()
+            })
+            .unwrap_or_else(Vec::new))
+    })
+    .await
+}
+
+pub async fn base_profile_services(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, CatalogueError> {
+    let (org_id, base_profile_id) = path.into_inner();
+    view(&req, &state, org_id, None, move |_, _, index| {
+        let index = found(index, codes::BASE_PROFILE)?;
+        let position = *found(index.base_profiles.get(&base_profile_id), codes::BASE_PROFILE)?;
+        Ok(views::services_of(&index, &index.document.base_profiles[position]))
+    })
+    .await
+}
+
+pub async fn commercial_product_base_profiles(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, CatalogueError> {
+    let (org_id, product_id) = path.into_inner();
+    view(&req, &state, org_id, None, move |_, _, index| {
+        let index = found(index, codes::COMMERCIAL_PRODUCT)?;
+        let position = *found(index.commercial_products.get(&product_id), codes::COMMERCIAL_PRODUCT)?;
+        let product = &index.document.commercial_products[position];
+        Ok(product
+            .base_profile_ids
+            .iter()
+            .filter_map(|id| index.base_profiles.get(id))
+            .map(|base| views::base_profile(&index, &index.document.base_profiles[*base], true))
+            .collect::<Vec<_>>())
+    })
+    .await
+}
+
+pub async fn commercial_product_value_added_services(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, CatalogueError> {
+    let (org_id, product_id) = path.into_inner();
+    let (filter, malformed) = defer(vas_filter(req.query_string()));
+    view(&req, &state, org_id, malformed, move |_, _, index| {
+        let index = found(index, codes::COMMERCIAL_PRODUCT)?;
+        let position = *found(index.commercial_products.get(&product_id), codes::COMMERCIAL_PRODUCT)?;
+        let product = &index.document.commercial_products[position];
+        Ok(views::value_added_services(&index, &product.value_added_services, None, &filter))
+    })
+    .await
+}
+
+pub async fn bundled_commercial_product_value_added_services(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, CatalogueError> {
+    let (org_id, product_id) = path.into_inner();
+    let (filter, malformed) = defer(vas_filter(req.query_string()));
+    view(&req, &state, org_id, malformed, move |_, _, index| {
+        let index = found(index, codes::BUNDLED_COMMERCIAL_PRODUCT)?;
+        let (b, s, c) = *found(index.bundled_commercial_products.get(&product_id), codes::BUNDLED_COMMERCIAL_PRODUCT)?;
+        let bundled = &index.document.bundled_products[b];
+        let product = &bundled.bundled_product_subs_types[s].bundled_commercial_products[c];
+        Ok(views::value_added_services(&index, &product.value_added_services, Some(&bundled.id), &filter))
+    })
+    .await
+}
+
+pub async fn nested_value_added_services(
+    req: HttpRequest,
+    path: web::Path<(String, String, String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, CatalogueError> {
+    let (org_id, bundled_id, subs_type_id, product_id) = path.into_inner();
+    let (filter, malformed) = defer(vas_filter(req.query_string()));
+    view(&req, &state, org_id, malformed, move |_, _, index| {
+        let index = found(index, codes::BUNDLED_PRODUCT)?;
+        let b = *found(index.bundled_products.get(&bundled_id), codes::BUNDLED_PRODUCT)?;
+        let bundled = &index.document.bundled_products[b];
+        let subs_type = found(
+            bundled.bundled_product_subs_types.iter().find(|st| st.id == subs_type_id),
+            codes::SUBSCRIPTION_TYPE,
+        )?;
+        let product = found(
+            subs_type.bundled_commercial_products.iter().find(|p| p.id == product_id),
+            codes::BUNDLED_COMMERCIAL_PRODUCT,
+        )?;
+        Ok(views::value_added_services(&index, &product.value_added_services, Some(&bundled.id), &filter))
+    })
+    .await
+}
+
+/// `GET /v2/orgs/{org_id}/catalogue`: the document as it would be imported.
+pub async fn export(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, CatalogueError> {
+    let token = bearer(&req)?;
+    let org_id = path.into_inner();
+    let document = run_db(&state.pool, move |conn| {
+        let tenant_id = authorize(conn, &token, &org_id, Permission::CatalogueRead)?;
+        Ok::<_, CatalogueError>(store::catalogue::export(conn, tenant_id)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(document))
+}
+
+/// `PUT /v2/orgs/{org_id}/catalogue`: validates the whole document, then replaces the
+/// tenant's catalogue in one transaction.
+pub async fn import(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, CatalogueError> {
+    let token = bearer(&req)?;
+    let org_id = path.into_inner();
+    let tenant_id =
+        run_db(&state.pool, move |conn| authorize(conn, &token, &org_id, Permission::CatalogueWrite)).await?;
+    let json: Value = read_json(&req, payload, state.catalogue_limit).await?;
+    let document = CatalogueDocument::from_json(json).map_err(|problem| CatalogueError::Invalid(vec![problem]))?;
+    let counts =
+        run_db(&state.pool, move |conn| Ok::<_, CatalogueError>(store::catalogue::import(conn, tenant_id, document)?))
+            .await?;
+    Ok(HttpResponse::Ok().json(counts))
+}

@@ -1,0 +1,37 @@
+//! The catalogue face, `/v2/orgs/{org_id}/…` (contract §3): read views over the
+//! tenant's catalogue document, its import and export, with bearer tokens.
+
+mod cache;
+mod caller;
+mod error;
+mod handlers;
+mod views;
+
+pub use cache::CatalogueCache;
+pub use error::CatalogueError;
+
+use actix_web::web;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/v2/orgs/{org_id}")
+            .route("/bundled_products/{id}/provisioning_profiles", web::get().to(handlers::provisioning_profiles))
+            .route("/base_profiles", web::get().to(handlers::base_profiles))
+            .route("/base_profiles/{id}/services", web::get().to(handlers::base_profile_services))
+            .route("/commercial_products/{id}/base_profiles", web::get().to(handlers::commercial_product_base_profiles))
+            .route(
+                "/commercial_products/{id}/value_added_services",
+                web::get().to(handlers::commercial_product_value_added_services),
+            )
+            .route(
+                "/bundled_commercial_products/{id}/value_added_services",
+                web::get().to(handlers::bundled_commercial_product_value_added_services),
+            )
+            .route(
+                "/bundled_products/{bp_id}/bundled_product_subs_types/{bpst_id}/bundled_commercial_products/{bcp_id}/value_added_services",
+                web::get().to(handlers::nested_value_added_services),
+            )
+            .route("/catalogue", web::get().to(handlers::export))
+            .route("/catalogue", web::put().to(handlers::import)),
+    );
+}

@@ -1,0 +1,272 @@
+//! The catalogue document of contract §3.1: one JSON document per tenant that replaces
+//! the tenant's whole catalogue. `validate` checks it whole and resolves its links.
+
+mod index;
+mod validate;
+
+pub use index::{BcpPosition, CatalogueIndex};
+
+pub use validate::{validate, Problem, ValidCatalogue};
+
+use serde::{Deserialize, Serialize};
+
+/// Sale types of the seed `003_*`.
+pub const SALE_TYPES: [&str; 5] = ["Venta", "Migración", "Añadir Línea", "Cross Sell", "Cartera"];
+
+/// The whole catalogue of a tenant, as imported and exported.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueDocument {
+    #[serde(default)]
+    pub services: Vec<Service>,
+    #[serde(default)]
+    pub base_profiles: Vec<BaseProfile>,
+    #[serde(default)]
+    pub value_added_services: Vec<ValueAddedService>,
+    #[serde(default)]
+    pub commercial_products: Vec<CommercialProduct>,
+    #[serde(default)]
+    pub bundled_products: Vec<BundledProduct>,
+}
+
+/// A network service (seed `002_*`, `BaseProfile_services`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    pub id: String,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub in_catalogue_since: Option<String>,
+    #[serde(default)]
+    pub in_catalogue_until: Option<String>,
+    #[serde(default)]
+    pub network_code: Option<String>,
+    #[serde(default)]
+    pub is_changeable: Option<bool>,
+    #[serde(default)]
+    pub activate_on_network_provisioning: Option<bool>,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub speed: Option<String>,
+    #[serde(default)]
+    pub available_networks: Option<String>,
+}
+
+/// A base profile (seed `002_*`) and the services it holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaseProfile {
+    pub id: String,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub in_catalogue_since: Option<String>,
+    #[serde(default)]
+    pub in_catalogue_until: Option<String>,
+    #[serde(default)]
+    pub network_id: Option<String>,
+    #[serde(default)]
+    pub network_provisioning_id: Option<String>,
+    #[serde(default)]
+    pub service_class: Option<String>,
+    #[serde(default)]
+    pub offer_id: Option<String>,
+    #[serde(default)]
+    pub charging_id: Option<String>,
+    #[serde(default)]
+    pub manual_renewal: Option<bool>,
+    #[serde(default)]
+    pub download_speed: Option<String>,
+    #[serde(default)]
+    pub internet_speed: Option<String>,
+    #[serde(default)]
+    pub upload_speed: Option<String>,
+    #[serde(default)]
+    pub services: Vec<BaseProfileService>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaseProfileService {
+    pub service_id: String,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+}
+
+/// A value-added service (seed `003_*`) and the ones required with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueAddedService {
+    pub id: String,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub in_catalogue_since: Option<String>,
+    #[serde(default)]
+    pub in_catalogue_until: Option<String>,
+    #[serde(default)]
+    pub mysim_service_id: Option<String>,
+    #[serde(default)]
+    pub requires: Vec<Requirement>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requirement {
+    pub value_added_service_id: String,
+    pub is_mandatory: bool,
+    pub max_quantity: u32,
+}
+
+/// A value-added service that can be hired with a (bundled) commercial product.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueAddedServiceLink {
+    pub value_added_service_id: String,
+    pub is_mandatory: bool,
+    pub max_quantity: u32,
+    /// `None`: the link applies to every sale type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sale_type_names: Option<Vec<String>>,
+}
+
+impl ValueAddedServiceLink {
+    pub fn applies_to(&self, sale_type: Option<&str>) -> bool {
+        match (sale_type, &self.sale_type_names) {
+            (Some(wanted), Some(names)) => names.iter().any(|n| n == wanted),
+            _ => true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommercialProduct {
+    pub id: String,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub in_catalogue_since: Option<String>,
+    #[serde(default)]
+    pub in_catalogue_until: Option<String>,
+    #[serde(default)]
+    pub base_profile_ids: Vec<String>,
+    #[serde(default)]
+    pub value_added_services: Vec<ValueAddedServiceLink>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundledProduct {
+    pub id: String,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub in_catalogue_since: Option<String>,
+    #[serde(default)]
+    pub in_catalogue_until: Option<String>,
+    #[serde(default)]
+    pub provisioning_profiles: Vec<ProvisioningProfileLink>,
+    #[serde(default)]
+    pub bundled_product_subs_types: Vec<SubscriptionType>,
+}
+
+/// Which SPCM profile a bundled product provisions with, where, and with which
+/// work-order type per lifecycle action (seed `000_*`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvisioningProfileLink {
+    /// The SPCM profile's name in the document; resolved to its id when stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_name: Option<String>,
+    /// Set when stored, so that the link follows a renamed profile; never in a document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_id: Option<i64>,
+    /// `None` serves every territory owner without a profile of its own.
+    #[serde(default)]
+    pub territory_owners: Option<Vec<String>>,
+    #[serde(default)]
+    pub in_catalogue_since: Option<String>,
+    #[serde(default)]
+    pub in_catalogue_until: Option<String>,
+    #[serde(default)]
+    pub activation_work_order_type_id: Option<String>,
+    #[serde(default)]
+    pub deactivation_work_order_type_id: Option<String>,
+    #[serde(default)]
+    pub suspension_work_order_type_id: Option<String>,
+    #[serde(default)]
+    pub resume_work_order_type_id: Option<String>,
+    #[serde(default)]
+    pub cancellation_work_order_type_id: Option<String>,
+    #[serde(default)]
+    pub partial_cancellation_work_order_type_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionType {
+    pub id: String,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub in_catalogue_since: Option<String>,
+    #[serde(default)]
+    pub in_catalogue_until: Option<String>,
+    #[serde(default)]
+    pub bundled_commercial_products: Vec<BundledCommercialProduct>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundledCommercialProduct {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub commercial_product_id: String,
+    #[serde(default)]
+    pub in_catalogue_since: Option<String>,
+    #[serde(default)]
+    pub in_catalogue_until: Option<String>,
+    #[serde(default)]
+    pub value_added_services: Vec<ValueAddedServiceLink>,
+}
+
+/// What a catalogue holds, as the import answers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogueCounts {
+    pub services: usize,
+    pub base_profiles: usize,
+    pub value_added_services: usize,
+    pub commercial_products: usize,
+    pub bundled_products: usize,
+    pub bundled_product_subs_types: usize,
+    pub bundled_commercial_products: usize,
+}
+
+impl CatalogueDocument {
+    pub fn counts(&self) -> CatalogueCounts {
+        let subs_types = self.bundled_products.iter().flat_map(|bp| &bp.bundled_product_subs_types);
+        CatalogueCounts {
+            services: self.services.len(),
+            base_profiles: self.base_profiles.len(),
+            value_added_services: self.value_added_services.len(),
+            commercial_products: self.commercial_products.len(),
+            bundled_products: self.bundled_products.len(),
+            bundled_product_subs_types: subs_types.clone().count(),
+            bundled_commercial_products: subs_types.map(|st| st.bundled_commercial_products.len()).sum(),
+        }
+    }
+
+    /// Parses a document; a structural problem (wrong type, unknown or missing field) is
+    /// reported with its JSON path.
+    pub fn from_json(json: serde_json::Value) -> Result<CatalogueDocument, Problem> {
+        serde_path_to_error::deserialize(json).map_err(|err| {
+            let path = err.path().to_string();
+            let path = if path == "." { "$".to_owned() } else { format!("$.{path}") };
+            (path, err.into_inner().to_string())
+        })
+    }
+}
