@@ -9,8 +9,8 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::api::catalogue::{self, CatalogueCache};
-use crate::api::{ops, spcm, AppState};
+use crate::api::catalogue::CatalogueCache;
+use crate::api::{self, ops, AppState};
 use crate::auth::{self, CredentialCache, PermissionSet};
 use crate::config::Settings;
 use crate::domain::TenantName;
@@ -60,9 +60,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .wrap(from_fn(request_context))
-                .configure(ops::routes)
-                .configure(spcm::routes)
-                .configure(catalogue::routes)
+                .configure(api::configure)
                 .default_service(web::to(ops::not_found))
         })
         .listen(listener)?;

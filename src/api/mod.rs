@@ -6,7 +6,11 @@ pub mod catalogue;
 pub mod ops;
 pub mod spcm;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use actix_web::http::Method;
+use actix_web::{web, Route};
 
 use crate::api::catalogue::CatalogueCache;
 use crate::auth::CredentialCache;
@@ -22,4 +26,45 @@ pub struct AppState {
     pub body_limit: usize,
     /// Largest accepted catalogue document, in bytes.
     pub catalogue_limit: usize,
+}
+
+/// One operation the service serves: method, path pattern and handler.
+pub struct Endpoint {
+    pub method: Method,
+    pub path: &'static str,
+    pub route: Route,
+}
+
+impl Endpoint {
+    pub fn new(method: Method, path: &'static str, route: Route) -> Endpoint {
+        Endpoint { method, path, route }
+    }
+}
+
+/// Every documented operation of every face: the single list that both the server
+/// and the route-versus-document test read.
+pub fn endpoints() -> Vec<Endpoint> {
+    let mut all = ops::endpoints();
+    all.extend(spcm::endpoints());
+    all.extend(catalogue::endpoints());
+    all
+}
+
+/// (method, path) of every endpoint, in a stable order.
+pub fn route_table() -> Vec<(Method, &'static str)> {
+    let mut table: Vec<_> = endpoints().into_iter().map(|e| (e.method, e.path)).collect();
+    table.sort_by(|a, b| (a.1, a.0.as_str()).cmp(&(b.1, b.0.as_str())));
+    table
+}
+
+/// Registers every endpoint, one resource per path with a JSON 405 for other methods.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let mut resources: BTreeMap<&'static str, actix_web::Resource> = BTreeMap::new();
+    for endpoint in endpoints() {
+        let resource = resources.remove(endpoint.path).unwrap_or_else(|| web::resource(endpoint.path));
+        resources.insert(endpoint.path, resource.route(endpoint.route));
+    }
+    for (_, resource) in resources {
+        cfg.service(resource.default_service(web::to(ops::method_not_allowed)));
+    }
 }

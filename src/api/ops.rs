@@ -4,11 +4,15 @@ use actix_web::{web, HttpResponse};
 use diesel::connection::SimpleConnection;
 use serde_json::json;
 
-use super::AppState;
+use super::{AppState, Endpoint};
 use crate::store::{run_db, StoreError};
+use actix_web::http::Method;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health/live", web::get().to(live)).route("/health/ready", web::get().to(ready));
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new(Method::GET, "/health/live", web::get().to(live)),
+        Endpoint::new(Method::GET, "/health/ready", web::get().to(ready)),
+    ]
 }
 
 /// The process answers.
@@ -26,6 +30,11 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
             HttpResponse::ServiceUnavailable().json(json!({"status": "down", "database": "down"}))
         }
     }
+}
+
+/// A method that the path does not serve.
+pub async fn method_not_allowed() -> HttpResponse {
+    HttpResponse::MethodNotAllowed().json(json!({"message": "method not allowed", "errorCode": 405}))
 }
 
 /// Any path that no face serves.

@@ -10,28 +10,45 @@ mod views;
 pub use cache::CatalogueCache;
 pub use error::CatalogueError;
 
+use actix_web::http::Method;
 use actix_web::web;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/v2/orgs/{org_id}")
-            .route("/bundled_products/{id}/provisioning_profiles", web::get().to(handlers::provisioning_profiles))
-            .route("/base_profiles", web::get().to(handlers::base_profiles))
-            .route("/base_profiles/{id}/services", web::get().to(handlers::base_profile_services))
-            .route("/commercial_products/{id}/base_profiles", web::get().to(handlers::commercial_product_base_profiles))
-            .route(
-                "/commercial_products/{id}/value_added_services",
-                web::get().to(handlers::commercial_product_value_added_services),
-            )
-            .route(
-                "/bundled_commercial_products/{id}/value_added_services",
-                web::get().to(handlers::bundled_commercial_product_value_added_services),
-            )
-            .route(
-                "/bundled_products/{bp_id}/bundled_product_subs_types/{bpst_id}/bundled_commercial_products/{bcp_id}/value_added_services",
-                web::get().to(handlers::nested_value_added_services),
-            )
-            .route("/catalogue", web::get().to(handlers::export))
-            .route("/catalogue", web::put().to(handlers::import)),
-    );
+use super::Endpoint;
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new(
+            Method::GET,
+            "/v2/orgs/{org_id}/bundled_products/{id}/provisioning_profiles",
+            web::get().to(handlers::provisioning_profiles),
+        ),
+        Endpoint::new(Method::GET, "/v2/orgs/{org_id}/base_profiles", web::get().to(handlers::base_profiles)),
+        Endpoint::new(
+            Method::GET,
+            "/v2/orgs/{org_id}/base_profiles/{id}/services",
+            web::get().to(handlers::base_profile_services),
+        ),
+        Endpoint::new(
+            Method::GET,
+            "/v2/orgs/{org_id}/commercial_products/{id}/base_profiles",
+            web::get().to(handlers::commercial_product_base_profiles),
+        ),
+        Endpoint::new(
+            Method::GET,
+            "/v2/orgs/{org_id}/commercial_products/{id}/value_added_services",
+            web::get().to(handlers::commercial_product_value_added_services),
+        ),
+        Endpoint::new(
+            Method::GET,
+            "/v2/orgs/{org_id}/bundled_commercial_products/{id}/value_added_services",
+            web::get().to(handlers::bundled_commercial_product_value_added_services),
+        ),
+        Endpoint::new(
+            Method::GET,
+            "/v2/orgs/{org_id}/bundled_products/{bp_id}/bundled_product_subs_types/{bpst_id}/bundled_commercial_products/{bcp_id}/value_added_services",
+            web::get().to(handlers::nested_value_added_services),
+        ),
+        Endpoint::new(Method::GET, "/v2/orgs/{org_id}/catalogue", web::get().to(handlers::export)),
+        Endpoint::new(Method::PUT, "/v2/orgs/{org_id}/catalogue", web::put().to(handlers::import)),
+    ]
 }

@@ -43,8 +43,6 @@ pub enum SpcmError {
     Conflict(String),
     #[error("business rule {code}: {message}")]
     Rule { code: u32, message: String },
-    #[error("method not allowed")]
-    MethodNotAllowed,
     /// The reason is shown to the client: it must hold no SQL, path or secret.
     #[error("internal error: {0}")]
     Internal(&'static str),
@@ -71,7 +69,6 @@ impl SpcmError {
             SpcmError::NotFound(id) => message(format!("provisioning profile {id} not found"), 404),
             SpcmError::Conflict(what) => message(what.clone(), 409),
             SpcmError::Rule { code, message } => json!({"message": message, "errorCode": code}),
-            SpcmError::MethodNotAllowed => message("method not allowed".into(), 405),
             SpcmError::Internal(reason) => {
                 json!({"message": format!("Internal server error - [{reason}]"), "status": "error"})
             }
@@ -92,7 +89,6 @@ impl ResponseError for SpcmError {
             SpcmError::NotFound(_) => StatusCode::NOT_FOUND,
             SpcmError::Conflict(_) => StatusCode::CONFLICT,
             SpcmError::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            SpcmError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             SpcmError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             SpcmError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
         }

@@ -302,10 +302,6 @@ pub async fn delete_many(req: HttpRequest, state: web::Data<AppState>) -> Result
     Ok(multi_status(results))
 }
 
-pub async fn method_not_allowed() -> HttpResponse {
-    SpcmError::MethodNotAllowed.error_response()
-}
-
 // ---- multi-status -------------------------------------------------------------------
 
 type ItemOutcome = Result<(StatusCode, Option<ProvisioningProfile>), SpcmError>;

@@ -7,24 +7,22 @@ mod handlers;
 
 pub use error::{FieldError, SpcmError};
 
+use actix_web::http::Method;
 use actix_web::web;
 
-pub const BASE_PATH: &str = "/pcc/spcm/provisionProfile";
+use super::Endpoint;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource(BASE_PATH)
-            .route(web::get().to(handlers::list))
-            .route(web::post().to(handlers::create))
-            .route(web::put().to(handlers::update_many))
-            .route(web::delete().to(handlers::delete_many))
-            .default_service(web::to(handlers::method_not_allowed)),
-    )
-    .service(
-        web::resource(format!("{BASE_PATH}/{{id}}"))
-            .route(web::get().to(handlers::get_one))
-            .route(web::put().to(handlers::update_one))
-            .route(web::delete().to(handlers::delete_one))
-            .default_service(web::to(handlers::method_not_allowed)),
-    );
+pub const BASE_PATH: &str = "/pcc/spcm/provisionProfile";
+const ONE: &str = "/pcc/spcm/provisionProfile/{id}";
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new(Method::GET, BASE_PATH, web::get().to(handlers::list)),
+        Endpoint::new(Method::POST, BASE_PATH, web::post().to(handlers::create)),
+        Endpoint::new(Method::PUT, BASE_PATH, web::put().to(handlers::update_many)),
+        Endpoint::new(Method::DELETE, BASE_PATH, web::delete().to(handlers::delete_many)),
+        Endpoint::new(Method::GET, ONE, web::get().to(handlers::get_one)),
+        Endpoint::new(Method::PUT, ONE, web::put().to(handlers::update_one)),
+        Endpoint::new(Method::DELETE, ONE, web::delete().to(handlers::delete_one)),
+    ]
 }
