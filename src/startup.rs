@@ -8,6 +8,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use secrecy::{ExposeSecret, SecretString};
+use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api::catalogue::CatalogueCache;
 use crate::api::{self, ops, AppState};
@@ -56,11 +57,13 @@ impl Application {
             body_limit: settings.body_limit,
             catalogue_limit: settings.catalogue_limit,
         });
+        let openapi = api::openapi::document();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .wrap(from_fn(request_context))
                 .configure(api::configure)
+                .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", openapi.clone()))
                 .default_service(web::to(ops::not_found))
         })
         .listen(listener)?;

@@ -3,6 +3,7 @@
 
 pub(crate) mod body;
 pub mod catalogue;
+pub mod openapi;
 pub mod ops;
 pub mod spcm;
 

@@ -8,19 +8,34 @@ use super::{AppState, Endpoint};
 use crate::store::{run_db, StoreError};
 use actix_web::http::Method;
 
-pub fn endpoints() -> Vec<Endpoint> {
+pub(super) fn endpoints() -> Vec<Endpoint> {
     vec![
         Endpoint::new(Method::GET, "/health/live", web::get().to(live)),
         Endpoint::new(Method::GET, "/health/ready", web::get().to(ready)),
     ]
 }
 
+/// Health of the process or its database.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct Health {
+    /// `up` or `down`.
+    status: String,
+    /// `up` or `down` (readiness only).
+    database: Option<String>,
+}
+
 /// The process answers.
+#[utoipa::path(get, path = "/health/live", tag = "operations",
+    responses((status = 200, description = "The process answers", body = Health)))]
 async fn live() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "up"}))
 }
 
 /// The database answers.
+#[utoipa::path(get, path = "/health/ready", tag = "operations",
+    responses((status = 200, description = "The database answers", body = Health),
+        (status = 503, description = "The database does not answer", body = Health)))]
 async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let checked = run_db(&state.pool, |conn| conn.batch_execute("SELECT 1").map_err(StoreError::from)).await;
     match checked {

@@ -30,6 +30,8 @@ pub enum Command {
     /// Manage bearer tokens of the catalogue face.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Print the OpenAPI document.
+    Openapi,
     /// Import or export a tenant's catalogue document.
     #[command(subcommand)]
     Catalogue(CatalogueCommand),
@@ -130,6 +132,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(command) => admin::user(&settings, command),
         Command::Token(command) => admin::token(&settings, command),
         Command::Catalogue(command) => admin::catalogue(&settings, command),
+        Command::Openapi => {
+            println!("{}", crate::api::openapi::document().to_pretty_json()?);
+            Ok(())
+        }
     }
 }
 

@@ -10,6 +10,7 @@ mod cli;
 mod default_profile;
 mod errors;
 mod listing;
+mod openapi;
 mod ops;
 mod profiles;
 mod store;

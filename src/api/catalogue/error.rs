@@ -2,7 +2,9 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
 use serde_json::{json, Value};
+use utoipa::{IntoResponses, ToSchema};
 
 use crate::api::body::BodyError;
 use crate::auth::AuthError;
@@ -18,6 +20,57 @@ pub mod codes {
     pub const BASE_PROFILE: &str = "020004";
     pub const BUNDLED_COMMERCIAL_PRODUCT: &str = "020005";
     pub const SUBSCRIPTION_TYPE: &str = "020006";
+}
+
+/// The catalogue's 404 body (`KOGenericResponse` of the seeds).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"error": "Item not found", "message": "Item not found", "code": "020002"}))]
+pub struct ItemNotFound {
+    pub error: String,
+    pub message: String,
+    pub code: String,
+}
+
+/// A body that is a JSON string, as the seeds' 400 and 401.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!("Origin authentication failed."))]
+pub struct JsonString(pub String);
+
+/// The error answers of the catalogue views.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum CatalogueErrors {
+    /// A bad query value.
+    #[response(status = 400, example = json!("Bad Request"))]
+    BadRequest(JsonString),
+    /// Missing, unknown, expired or revoked token, a token of another org or without the permission.
+    #[response(status = 401, example = json!("Origin authentication failed."))]
+    Unauthorized(JsonString),
+    /// Unknown org or item.
+    #[response(status = 404)]
+    NotFound(ItemNotFound),
+    /// Unexpected failure.
+    #[response(status = 500)]
+    Internal(crate::api::spcm::ServerError),
+    /// Overload.
+    #[response(status = 503, headers(("Retry-After" = String, description = "seconds")))]
+    Overloaded(crate::api::spcm::ServerError),
+}
+
+/// The error answers of the catalogue import, besides those of the views.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum ImportErrors {
+    /// The document, whole: every problem with its JSON path.
+    #[response(status = 412, example = json!({"errors": [{"field": "$.bundled_products[0].provisioning_profiles[1].profile_name",
+        "description": "no provisioning profile named 'ghost' in this tenant"}]}))]
+    Invalid(crate::api::spcm::ValidationFailed),
+    /// The document is over the catalogue limit.
+    #[response(status = 413, example = json!("Payload Too Large"))]
+    PayloadTooLarge(JsonString),
+    /// The body's content type is not JSON.
+    #[response(status = 415, example = json!("Unsupported Media Type"))]
+    UnsupportedMediaType(JsonString),
 }
 
 #[derive(Debug, thiserror::Error)]

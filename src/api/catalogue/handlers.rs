@@ -5,16 +5,17 @@
 use std::sync::Arc;
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
 use super::caller::{authorize, bearer};
-use super::error::{codes, CatalogueError};
-use super::views::{self, VasFilter};
+use super::error::{codes, CatalogueError, CatalogueErrors, ImportErrors};
+use super::views::{self, BaseProfileView, ProvisioningProfileView, ServiceView, ValueAddedServiceView, VasFilter};
 use crate::api::body::read_json;
 use crate::api::AppState;
 use crate::auth::Permission;
-use crate::domain::catalogue::{CatalogueDocument, CatalogueIndex, SALE_TYPES};
+use crate::domain::catalogue::{CatalogueCounts, CatalogueDocument, CatalogueIndex, SALE_TYPES};
 use crate::store::{self, run_db, DbConnection};
 
 /// Authorizes, loads the catalogue and runs `build` on one pooled connection.
@@ -48,6 +49,31 @@ fn found<T>(value: Option<T>, code: &'static str) -> Result<T, CatalogueError> {
     value.ok_or(CatalogueError::NotFound(code))
 }
 
+/// The sale types of the seed `003_*`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub enum SaleTypeName {
+    Venta,
+    #[serde(rename = "Migración")]
+    Migracion,
+    #[serde(rename = "Añadir Línea")]
+    AnadirLinea,
+    #[serde(rename = "Cross Sell")]
+    CrossSell,
+    Cartera,
+}
+
+/// Filters of the value-added-services views.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct VasParams {
+    /// Only services linked for this sale type (links without sale types apply to all).
+    sale_type_name: Option<SaleTypeName>,
+    /// Only services with this mySim id.
+    mysim_service_id: Option<String>,
+}
+
 /// `sale_type_name` (one of the seed's five) and `mysim_service_id`; others are ignored.
 fn vas_filter(query: &str) -> Result<VasFilter, CatalogueError> {
     let mut filter = VasFilter::default();
@@ -72,6 +98,11 @@ fn defer(filter: Result<VasFilter, CatalogueError>) -> (VasFilter, Option<Catalo
     }
 }
 
+/// The provisioning profiles a bundled product uses, with the work-order type per lifecycle action (seed `000_*`).
+#[utoipa::path(get, path = "/v2/orgs/{org_id}/bundled_products/{id}/provisioning_profiles", tag = "catalogue",
+    params(("org_id" = String, Path, description = "The organization (tenant) name"), ("id" = String, Path, description = "Bundled product id")),
+    responses((status = 200, description = "The provisioning profiles", body = Vec<ProvisioningProfileView>), CatalogueErrors),
+    security(("bearerAuth" = [])))]
 pub async fn provisioning_profiles(
     req: HttpRequest,
     path: web::Path<(String, String)>,
@@ -92,6 +123,10 @@ pub async fn provisioning_profiles(
     .await
 }
 
+/// Every base profile of the catalogue (seed `002_*`).
+#[utoipa::path(get, path = "/v2/orgs/{org_id}/base_profiles", tag = "catalogue", params(("org_id" = String, Path, description = "The organization (tenant) name")),
+    responses((status = 200, description = "The base profiles", body = Vec<BaseProfileView>), CatalogueErrors),
+    security(("bearerAuth" = [])))]
 pub async fn base_profiles(
     req: HttpRequest,
     path: web::Path<String>,
@@ -107,6 +142,11 @@ pub async fn base_profiles(
     .await
 }
 
+/// The services of a base profile (seed `002_*`).
+#[utoipa::path(get, path = "/v2/orgs/{org_id}/base_profiles/{id}/services", tag = "catalogue",
+    params(("org_id" = String, Path, description = "The organization (tenant) name"), ("id" = String, Path, description = "Base profile id")),
+    responses((status = 200, description = "The services", body = Vec<ServiceView>), CatalogueErrors),
+    security(("bearerAuth" = [])))]
 pub async fn base_profile_services(
     req: HttpRequest,
     path: web::Path<(String, String)>,
@@ -121,6 +161,11 @@ pub async fn base_profile_services(
     .await
 }
 
+/// The base profiles of a commercial product, with their services (seed `002_*`).
+#[utoipa::path(get, path = "/v2/orgs/{org_id}/commercial_products/{id}/base_profiles", tag = "catalogue",
+    params(("org_id" = String, Path, description = "The organization (tenant) name"), ("id" = String, Path, description = "Commercial product id")),
+    responses((status = 200, description = "The base profiles", body = Vec<BaseProfileView>), CatalogueErrors),
+    security(("bearerAuth" = [])))]
 pub async fn commercial_product_base_profiles(
     req: HttpRequest,
     path: web::Path<(String, String)>,
@@ -141,6 +186,11 @@ pub async fn commercial_product_base_profiles(
     .await
 }
 
+/// The value-added services that can be hired with a commercial product (seed `003_*`).
+#[utoipa::path(get, path = "/v2/orgs/{org_id}/commercial_products/{id}/value_added_services", tag = "catalogue",
+    params(("org_id" = String, Path, description = "The organization (tenant) name"), ("id" = String, Path, description = "Commercial product id"), VasParams),
+    responses((status = 200, description = "The value-added services", body = Vec<ValueAddedServiceView>), CatalogueErrors),
+    security(("bearerAuth" = [])))]
 pub async fn commercial_product_value_added_services(
     req: HttpRequest,
     path: web::Path<(String, String)>,
@@ -157,6 +207,11 @@ pub async fn commercial_product_value_added_services(
     .await
 }
 
+/// The value-added services that can be hired with a bundled commercial product (seed `003_*`).
+#[utoipa::path(get, path = "/v2/orgs/{org_id}/bundled_commercial_products/{id}/value_added_services", tag = "catalogue",
+    params(("org_id" = String, Path, description = "The organization (tenant) name"), ("id" = String, Path, description = "Bundled commercial product id"), VasParams),
+    responses((status = 200, description = "The value-added services", body = Vec<ValueAddedServiceView>), CatalogueErrors),
+    security(("bearerAuth" = [])))]
 pub async fn bundled_commercial_product_value_added_services(
     req: HttpRequest,
     path: web::Path<(String, String)>,
@@ -174,6 +229,15 @@ pub async fn bundled_commercial_product_value_added_services(
     .await
 }
 
+/// The value-added services of a bundled commercial product, by its full path (seed `003_*`).
+#[utoipa::path(get,
+    path = "/v2/orgs/{org_id}/bundled_products/{bp_id}/bundled_product_subs_types/{bpst_id}/bundled_commercial_products/{bcp_id}/value_added_services",
+    tag = "catalogue",
+    params(("org_id" = String, Path, description = "The organization (tenant) name"), ("bp_id" = String, Path, description = "Bundled product id"),
+        ("bpst_id" = String, Path, description = "Bundled product subscription type id"),
+        ("bcp_id" = String, Path, description = "Bundled commercial product id"), VasParams),
+    responses((status = 200, description = "The value-added services", body = Vec<ValueAddedServiceView>), CatalogueErrors),
+    security(("bearerAuth" = [])))]
 pub async fn nested_value_added_services(
     req: HttpRequest,
     path: web::Path<(String, String, String, String)>,
@@ -199,6 +263,10 @@ pub async fn nested_value_added_services(
 }
 
 /// `GET /v2/orgs/{org_id}/catalogue`: the document as it would be imported.
+/// Export the catalogue document (contract §3.1): importing it again changes nothing.
+#[utoipa::path(get, path = "/v2/orgs/{org_id}/catalogue", tag = "catalogue", params(("org_id" = String, Path, description = "The organization (tenant) name")),
+    responses((status = 200, description = "The catalogue document", body = CatalogueDocument), CatalogueErrors),
+    security(("bearerAuth" = [])))]
 pub async fn export(
     req: HttpRequest,
     path: web::Path<String>,
@@ -216,6 +284,11 @@ pub async fn export(
 
 /// `PUT /v2/orgs/{org_id}/catalogue`: validates the whole document, then replaces the
 /// tenant's catalogue in one transaction.
+/// Replace the org's whole catalogue with a document, validated whole and applied atomically.
+#[utoipa::path(put, path = "/v2/orgs/{org_id}/catalogue", tag = "catalogue", params(("org_id" = String, Path, description = "The organization (tenant) name")),
+    request_body(content = CatalogueDocument, content_type = "application/json"),
+    responses((status = 200, description = "What the catalogue now holds", body = CatalogueCounts), CatalogueErrors, ImportErrors),
+    security(("bearerAuth" = [])))]
 pub async fn import(
     req: HttpRequest,
     path: web::Path<String>,

@@ -4,11 +4,11 @@
 mod cache;
 mod caller;
 mod error;
-mod handlers;
+pub(crate) mod handlers;
 mod views;
 
 pub use cache::CatalogueCache;
-pub use error::CatalogueError;
+pub use error::{CatalogueError, ItemNotFound, JsonString};
 
 use actix_web::http::Method;
 use actix_web::web;

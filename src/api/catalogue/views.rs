@@ -4,11 +4,12 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::domain::catalogue::{BaseProfile, CatalogueIndex, Service, ValueAddedServiceLink};
 
 /// Seed `000_*`: a provisioning profile of a bundled product with its work-order types.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ProvisioningProfileView {
     pub id: String,
     pub name: String,
@@ -25,7 +26,7 @@ pub struct ProvisioningProfileView {
 }
 
 /// Seed `002_*`: a base profile, with its services where the view includes them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct BaseProfileView {
     pub id: String,
     pub name: Option<String>,
@@ -45,7 +46,7 @@ pub struct BaseProfileView {
 }
 
 /// Seed `002_*`: a service of a base profile, with the link's `from` / `to`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceView {
     pub id: String,
     pub name: Option<String>,
@@ -63,7 +64,8 @@ pub struct ServiceView {
 }
 
 /// Seed `003_*`: a value-added service and, nested, the ones required with it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(no_recursion)]
 pub struct ValueAddedServiceView {
     pub id: String,
     pub name: Option<String>,

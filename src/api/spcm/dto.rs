@@ -1,15 +1,21 @@
 //! The SPCM face's JSON: the profile as the seed shows it, and the parsing of request
 //! bodies into domain types, collecting every failing field for one 412.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
 
 use super::FieldError;
 use crate::domain::{Locale, NewProfile, ProfileName, ProfilePatch, ProvisioningProfile, ShortText, SubscriberType};
 
 /// A profile as the seed `001_*` shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ProvisioningProfile, example = json!({
+    "id": 39, "name": "turkeySauce", "defaultProfile": false, "locale": "en",
+    "initialCorePlanName": "turkey", "subscriberClass": "gold", "subscriberType": "POSTPAID",
+    "dpsEnabled": false, "dpsNotification": false, "eosNotification": false, "paygNotification": false
+}))]
 pub struct ProfileDto {
     pub id: i64,
     pub name: String,
@@ -40,6 +46,141 @@ impl From<ProvisioningProfile> for ProfileDto {
             payg_notification: p.payg_notification,
         }
     }
+}
+
+/// A profile to create: `name` and `defaultProfile` are mandatory, `id` is ignored.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "name": "chaCha", "defaultProfile": true, "locale": "en", "initialCorePlanName": "prepaidCORE",
+    "subscriberClass": "Standard", "subscriberType": "PREPAID"
+}))]
+#[allow(dead_code)] // documents the body; handlers parse it field by field
+pub struct NewProfileRequest {
+    /// 1–100 characters once trimmed, unique within the tenant.
+    pub name: String,
+    pub default_profile: bool,
+    pub id: Option<i64>,
+    /// A language tag such as `en` or `es-ES`.
+    pub locale: Option<String>,
+    pub initial_core_plan_name: Option<String>,
+    pub subscriber_class: Option<String>,
+    /// `PREPAID` or `POSTPAID`, in any case.
+    pub subscriber_type: Option<String>,
+    pub dps_enabled: Option<bool>,
+    pub dps_notification: Option<bool>,
+    pub eos_notification: Option<bool>,
+    pub payg_notification: Option<bool>,
+}
+
+/// A change: the fields present replace, the others keep their value; `null` clears
+/// an optional text field. In a bulk PUT, `id` is mandatory.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"subscriberClass": "platinum", "paygNotification": true}))]
+#[allow(dead_code)] // documents the body; handlers parse it field by field
+pub struct ProfileUpdateRequest {
+    pub id: Option<i64>,
+    pub name: Option<String>,
+    pub default_profile: Option<bool>,
+    pub locale: Option<String>,
+    pub initial_core_plan_name: Option<String>,
+    pub subscriber_class: Option<String>,
+    pub subscriber_type: Option<String>,
+    pub dps_enabled: Option<bool>,
+    pub dps_notification: Option<bool>,
+    pub eos_notification: Option<bool>,
+    pub payg_notification: Option<bool>,
+}
+
+/// One profile (201) or a batch of 1–1000 (207).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // documents the body; handlers parse it field by field
+pub enum CreateProfiles {
+    One(NewProfileRequest),
+    Many(Vec<NewProfileRequest>),
+}
+
+/// A HAL link.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Link {
+    pub href: String,
+}
+
+/// The listing's HAL links: `next` only when a `limit` leaves more profiles.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListLinks {
+    #[serde(rename = "self")]
+    pub this: Link,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<Link>,
+}
+
+/// `GET /pcc/spcm/provisionProfile` (seed `001_*`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProfileList {
+    /// Profiles in this response.
+    pub length: usize,
+    #[serde(rename = "provisioningProfileDTOList")]
+    pub profiles: Vec<ProfileDto>,
+    #[serde(rename = "_links")]
+    pub links: ListLinks,
+}
+
+/// Query of the listing.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(non_snake_case, dead_code)]
+pub struct ListParams {
+    /// Exact name.
+    name: Option<String>,
+    /// `PREPAID` or `POSTPAID`, any case.
+    subscriberType: Option<String>,
+    defaultProfile: Option<bool>,
+    #[param(minimum = 0)]
+    offset: Option<i64>,
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+}
+
+/// Query of the bulk DELETE: the ids, in order.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct DeleteParams {
+    /// `?id=1&id=2…`, 1 to 1000 ids.
+    #[param(explode = true, style = Form)]
+    id: Vec<i64>,
+}
+
+/// One item of a 207: its status and its profile, or the single call's error body.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MultiStatusItem {
+    pub index: usize,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioning_profile: Option<ProfileDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+/// The 207 multi-status body (contract §2).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"length": 2, "results": [
+    {"index": 0, "status": 201, "provisioningProfile": {"id": 7, "name": "a", "defaultProfile": false, "locale": null,
+        "initialCorePlanName": null, "subscriberClass": null, "subscriberType": null, "dpsEnabled": false,
+        "dpsNotification": false, "eosNotification": false, "paygNotification": false}},
+    {"index": 1, "status": 409, "message": "name 'b' already exists", "errorCode": 409}
+]}))]
+pub struct MultiStatus {
+    pub length: usize,
+    pub results: Vec<MultiStatusItem>,
 }
 
 /// The boolean flags besides `defaultProfile`, in the seed's order.

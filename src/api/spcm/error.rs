@@ -4,6 +4,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use serde_json::{json, Value};
+use utoipa::{IntoResponses, ToSchema};
 
 use crate::api::body::BodyError;
 use crate::auth::{AuthError, Permission};
@@ -11,7 +12,8 @@ use crate::store::profiles::ProfileWriteError;
 use crate::store::StoreError;
 
 /// One failing field of a 412.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"field": "name", "description": "name is mandatory"}))]
 pub struct FieldError {
     pub field: String,
     pub description: String,
@@ -21,6 +23,73 @@ impl FieldError {
     pub fn new(field: &str, description: impl Into<String>) -> Self {
         FieldError { field: field.to_owned(), description: description.into() }
     }
+}
+
+/// The SPCM face's error body: `{"message", "errorCode"}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = SpcmErrorBody, example = json!({"message": "provisioning profile 42 not found", "errorCode": 404}))]
+pub struct ErrorBody {
+    pub message: String,
+    pub error_code: u32,
+}
+
+/// 412: every failing field.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"errors": [{"field": "name", "description": "name is mandatory"}]}))]
+pub struct ValidationFailed {
+    pub errors: Vec<FieldError>,
+}
+
+/// 500 and 503: `{"message", "status": "error"}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"message": "request rejected due to overload", "status": "error"}))]
+pub struct ServerError {
+    pub message: String,
+    pub status: String,
+}
+
+/// Every error answer of the SPCM face (contract §2), in the order they are checked.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum SpcmErrors {
+    /// Credentials but no `tenant` header; id not an integer; body not JSON; bad query parameter.
+    #[response(status = 400, example = json!({"message": "id 'abc' is not an integer", "errorCode": 400}))]
+    BadRequest(ErrorBody),
+    /// No or malformed `Authorization`; unknown tenant, user or wrong password.
+    #[response(
+        status = 401,
+        headers(("WWW-Authenticate" = String, description = "`Basic realm=\"spcm\"`")),
+        example = json!({"message": "unauthorised; bad username or password", "errorCode": 401})
+    )]
+    Unauthorized(ErrorBody),
+    /// The user lacks the operation's permission.
+    #[response(status = 403, example = json!({"message": "forbidden; missing SPCM_PROVISION_PROFILE_READ_PERMISSION", "errorCode": 403}))]
+    Forbidden(ErrorBody),
+    /// No such profile in this tenant.
+    #[response(status = 404, example = json!({"message": "provisioning profile 42 not found", "errorCode": 404}))]
+    NotFound(ErrorBody),
+    /// Name already used in the tenant; profile used by the catalogue.
+    #[response(status = 409, example = json!({"message": "name 'chaCha' already exists", "errorCode": 409}))]
+    Conflict(ErrorBody),
+    /// Validation failed: every failing field is listed.
+    #[response(status = 412)]
+    ValidationFailed(ValidationFailed),
+    /// Body over the limit.
+    #[response(status = 413, example = json!({"message": "request body is larger than the limit of 1048576 bytes", "errorCode": 413}))]
+    PayloadTooLarge(ErrorBody),
+    /// Body's content type is not JSON.
+    #[response(status = 415, example = json!({"message": "content type 'text/plain' is not supported; send application/json or application/hal+json", "errorCode": 415}))]
+    UnsupportedMediaType(ErrorBody),
+    /// Default-profile rule: 1001 (delete the default), 1002 (unset the default).
+    #[response(status = 422, example = json!({"message": "provisioning profile 55 is the default profile; make another profile the default instead of unsetting it", "errorCode": 1002}))]
+    Rule(ErrorBody),
+    /// Unexpected failure.
+    #[response(status = 500, example = json!({"message": "Internal server error - [database error]", "status": "error"}))]
+    Internal(ServerError),
+    /// Overload: no database connection or slot in time.
+    #[response(status = 503, headers(("Retry-After" = String, description = "seconds")))]
+    Overloaded(ServerError),
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -4,10 +4,14 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 use super::caller::{with_caller, Credentials};
-use super::dto::{parse_new, parse_patch, ProfileDto};
+use super::dto::{
+    parse_new, parse_patch, CreateProfiles, DeleteParams, Link, ListLinks, ListParams, MultiStatus, MultiStatusItem,
+    ProfileDto, ProfileList, ProfileUpdateRequest,
+};
+use super::error::SpcmErrors;
 use super::{SpcmError, BASE_PATH};
 use crate::api::body::read_json;
 use crate::api::AppState;
@@ -130,15 +134,13 @@ impl ListQuery {
     }
 }
 
-#[derive(Serialize)]
-struct ProfileList {
-    length: usize,
-    #[serde(rename = "provisioningProfileDTOList")]
-    profiles: Vec<ProfileDto>,
-    #[serde(rename = "_links")]
-    links: Value,
-}
-
+/// List the tenant's profiles, ordered by id, filtered and paged.
+#[utoipa::path(get, path = "/pcc/spcm/provisionProfile", tag = "provisioning profiles", params(ListParams),
+    responses(
+        (status = 200, description = "The matching profiles", body = ProfileList, content_type = "application/hal+json",
+            headers(("X-Total-Count" = i64, description = "Profiles matching the filters, whatever the page"))),
+        SpcmErrors),
+    security(("basicAuth" = [], "tenant" = [])))]
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, SpcmError> {
     let credentials = Credentials::from_request(&req)?;
     let (query, malformed) = defer(ListQuery::parse(req.query_string()));
@@ -147,20 +149,13 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         Ok(profiles::list(conn, caller.tenant_id, &filter, page)?)
     })
     .await?;
-    let mut links = Map::new();
-    let self_href = match req.query_string() {
+    let this = match req.query_string() {
         "" => BASE_PATH.to_owned(),
         query => format!("{BASE_PATH}?{query}"),
     };
-    links.insert("self".into(), json!({ "href": self_href }));
-    if let Some(next) = query.next_href(found.len(), total) {
-        links.insert("next".into(), json!({ "href": next }));
-    }
-    let body = ProfileList {
-        length: found.len(),
-        profiles: found.into_iter().map(ProfileDto::from).collect(),
-        links: Value::Object(links),
-    };
+    let links =
+        ListLinks { this: Link { href: this }, next: query.next_href(found.len(), total).map(|href| Link { href }) };
+    let body = ProfileList { length: found.len(), profiles: found.into_iter().map(ProfileDto::from).collect(), links };
     let mut response = hal(StatusCode::OK, &body);
     if let Ok(value) = header::HeaderValue::from_str(&total.to_string()) {
         response.headers_mut().insert(header::HeaderName::from_static("x-total-count"), value);
@@ -170,6 +165,11 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 
 // ---- single profile -----------------------------------------------------------------
 
+/// One profile, alone.
+#[utoipa::path(get, path = "/pcc/spcm/provisionProfile/{id}", tag = "provisioning profiles",
+    params(("id" = i64, Path, description = "The profile's id")),
+    responses((status = 200, description = "The profile", body = ProfileDto, content_type = "application/hal+json"), SpcmErrors),
+    security(("basicAuth" = [], "tenant" = [])))]
 pub async fn get_one(
     req: HttpRequest,
     path: web::Path<String>,
@@ -184,6 +184,15 @@ pub async fn get_one(
     Ok(hal(StatusCode::OK, &ProfileDto::from(profile)))
 }
 
+/// Create a profile (201), or a batch of 1–1000 from a JSON array (207).
+#[utoipa::path(post, path = "/pcc/spcm/provisionProfile", tag = "provisioning profiles",
+    request_body(content = CreateProfiles, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = ProfileDto, content_type = "application/hal+json",
+            headers(("Location" = String, description = "The new profile's path"))),
+        (status = 207, description = "Each item of the batch", body = MultiStatus, content_type = "application/hal+json"),
+        SpcmErrors),
+    security(("basicAuth" = [], "tenant" = [])))]
 pub async fn create(
     req: HttpRequest,
     payload: web::Payload,
@@ -214,6 +223,12 @@ pub async fn create(
     .await
 }
 
+/// Change a profile: the fields sent replace, the others keep their value.
+#[utoipa::path(put, path = "/pcc/spcm/provisionProfile/{id}", tag = "provisioning profiles",
+    params(("id" = i64, Path, description = "The profile's id")),
+    request_body(content = ProfileUpdateRequest, content_type = "application/json"),
+    responses((status = 200, description = "The updated profile", body = ProfileDto, content_type = "application/hal+json"), SpcmErrors),
+    security(("basicAuth" = [], "tenant" = [])))]
 pub async fn update_one(
     req: HttpRequest,
     path: web::Path<String>,
@@ -235,6 +250,11 @@ pub async fn update_one(
     Ok(hal(StatusCode::OK, &ProfileDto::from(updated)))
 }
 
+/// Change a batch of profiles, each item naming its `id` (207).
+#[utoipa::path(put, path = "/pcc/spcm/provisionProfile", tag = "provisioning profiles",
+    request_body(content = Vec<ProfileUpdateRequest>, content_type = "application/json"),
+    responses((status = 207, description = "Each item of the batch", body = MultiStatus, content_type = "application/hal+json"), SpcmErrors),
+    security(("basicAuth" = [], "tenant" = [])))]
 pub async fn update_many(
     req: HttpRequest,
     payload: web::Payload,
@@ -254,6 +274,11 @@ pub async fn update_many(
     .await
 }
 
+/// Delete a profile.
+#[utoipa::path(delete, path = "/pcc/spcm/provisionProfile/{id}", tag = "provisioning profiles",
+    params(("id" = i64, Path, description = "The profile's id")),
+    responses((status = 204, description = "Deleted"), SpcmErrors),
+    security(("basicAuth" = [], "tenant" = [])))]
 pub async fn delete_one(
     req: HttpRequest,
     path: web::Path<String>,
@@ -283,6 +308,10 @@ fn parse_ids(query: &str) -> Result<Vec<i64>, SpcmError> {
     Ok(ids)
 }
 
+/// Delete the profiles named by `id` query parameters, in order (207).
+#[utoipa::path(delete, path = "/pcc/spcm/provisionProfile", tag = "provisioning profiles", params(DeleteParams),
+    responses((status = 207, description = "Each id", body = MultiStatus, content_type = "application/hal+json"), SpcmErrors),
+    security(("basicAuth" = [], "tenant" = [])))]
 pub async fn delete_many(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, SpcmError> {
     let credentials = Credentials::from_request(&req)?;
     let (ids, malformed) = defer(parse_ids(req.query_string()));
@@ -321,26 +350,28 @@ where
 }
 
 /// One entry of a 207: the item's status and either its profile or its error body.
-fn item_result(index: usize, outcome: ItemOutcome) -> Value {
-    let mut item = Map::new();
-    item.insert("index".into(), json!(index));
+fn item_result(index: usize, outcome: ItemOutcome) -> MultiStatusItem {
+    let mut item =
+        MultiStatusItem { index, status: 0, provisioning_profile: None, message: None, error_code: None, errors: None };
     match outcome {
         Ok((status, profile)) => {
-            item.insert("status".into(), json!(status.as_u16()));
-            if let Some(profile) = profile {
-                item.insert("provisioningProfile".into(), json!(ProfileDto::from(profile)));
-            }
+            item.status = status.as_u16();
+            item.provisioning_profile = profile.map(ProfileDto::from);
+        }
+        Err(SpcmError::Validation(errors)) => {
+            item.status = StatusCode::PRECONDITION_FAILED.as_u16();
+            item.errors = Some(errors);
         }
         Err(err) => {
-            item.insert("status".into(), json!(err.status_code().as_u16()));
-            if let Value::Object(body) = err.body() {
-                item.extend(body);
-            }
+            item.status = err.status_code().as_u16();
+            let body = err.body();
+            item.message = body["message"].as_str().map(str::to_owned);
+            item.error_code = body["errorCode"].as_u64().map(|code| code as u32);
         }
     }
-    Value::Object(item)
+    item
 }
 
-fn multi_status(results: Vec<Value>) -> HttpResponse {
-    hal(StatusCode::MULTI_STATUS, &json!({ "length": results.len(), "results": results }))
+fn multi_status(results: Vec<MultiStatusItem>) -> HttpResponse {
+    hal(StatusCode::MULTI_STATUS, &MultiStatus { length: results.len(), results })
 }

@@ -3,9 +3,10 @@
 mod caller;
 mod dto;
 mod error;
-mod handlers;
+pub(crate) mod handlers;
 
-pub use error::{FieldError, SpcmError};
+pub use dto::{MultiStatus, ProfileDto, ProfileList};
+pub use error::{ErrorBody, FieldError, ServerError, SpcmError, SpcmErrors, ValidationFailed};
 
 use actix_web::http::Method;
 use actix_web::web;

@@ -9,12 +9,13 @@ pub use index::{BcpPosition, CatalogueIndex};
 pub use validate::{validate, Problem, ValidCatalogue};
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Sale types of the seed `003_*`.
 pub const SALE_TYPES: [&str; 5] = ["Venta", "Migración", "Añadir Línea", "Cross Sell", "Cartera"];
 
 /// The whole catalogue of a tenant, as imported and exported.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogueDocument {
     #[serde(default)]
@@ -30,7 +31,7 @@ pub struct CatalogueDocument {
 }
 
 /// A network service (seed `002_*`, `BaseProfile_services`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
     pub id: String,
@@ -56,7 +57,7 @@ pub struct Service {
 }
 
 /// A base profile (seed `002_*`) and the services it holds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BaseProfile {
     pub id: String,
@@ -87,7 +88,7 @@ pub struct BaseProfile {
     pub services: Vec<BaseProfileService>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BaseProfileService {
     pub service_id: String,
@@ -98,7 +99,7 @@ pub struct BaseProfileService {
 }
 
 /// A value-added service (seed `003_*`) and the ones required with it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ValueAddedService {
     pub id: String,
@@ -115,7 +116,7 @@ pub struct ValueAddedService {
     pub requires: Vec<Requirement>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Requirement {
     pub value_added_service_id: String,
@@ -124,7 +125,7 @@ pub struct Requirement {
 }
 
 /// A value-added service that can be hired with a (bundled) commercial product.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ValueAddedServiceLink {
     pub value_added_service_id: String,
@@ -144,7 +145,7 @@ impl ValueAddedServiceLink {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommercialProduct {
     pub id: String,
@@ -159,7 +160,7 @@ pub struct CommercialProduct {
     pub value_added_services: Vec<ValueAddedServiceLink>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BundledProduct {
     pub id: String,
@@ -176,7 +177,7 @@ pub struct BundledProduct {
 
 /// Which SPCM profile a bundled product provisions with, where, and with which
 /// work-order type per lifecycle action (seed `000_*`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProvisioningProfileLink {
     /// The SPCM profile's name in the document; resolved to its id when stored.
@@ -206,7 +207,7 @@ pub struct ProvisioningProfileLink {
     pub partial_cancellation_work_order_type_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionType {
     pub id: String,
@@ -219,7 +220,7 @@ pub struct SubscriptionType {
     pub bundled_commercial_products: Vec<BundledCommercialProduct>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BundledCommercialProduct {
     pub id: String,
@@ -235,7 +236,7 @@ pub struct BundledCommercialProduct {
 }
 
 /// What a catalogue holds, as the import answers it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CatalogueCounts {
     pub services: usize,
     pub base_profiles: usize,

@@ -1,0 +1,85 @@
+//! The OpenAPI document and the Swagger UI (contract §5): the routes the app serves and
+//! the operations the document lists are the same, both ways.
+
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::helpers::{backend_tests, expect_json};
+
+/// (METHOD, path) of every operation in a document.
+fn operations(document: &Value) -> BTreeSet<(String, String)> {
+    document["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object().unwrap().keys().map(move |method| (method.to_uppercase(), path.clone()))
+        })
+        .collect()
+}
+
+#[test]
+fn every_served_route_is_documented_and_every_documented_route_is_served() {
+    let served: BTreeSet<(String, String)> =
+        spcm::api::route_table().into_iter().map(|(method, path)| (method.to_string(), path.to_owned())).collect();
+    let document = serde_json::to_value(spcm::api::openapi::document()).unwrap();
+    let documented = operations(&document);
+    let undocumented: Vec<_> = served.difference(&documented).collect();
+    let unserved: Vec<_> = documented.difference(&served).collect();
+    assert!(undocumented.is_empty(), "served but not documented: {undocumented:?}");
+    assert!(unserved.is_empty(), "documented but not served: {unserved:?}");
+    assert_eq!(document["openapi"], "3.1.0");
+    let schemes = &document["components"]["securitySchemes"];
+    assert_eq!(schemes["basicAuth"]["scheme"], "basic");
+    assert_eq!(schemes["tenant"]["in"], "header");
+    assert_eq!(schemes["bearerAuth"]["scheme"], "bearer");
+}
+
+#[test]
+fn every_error_shape_is_documented() {
+    let document = serde_json::to_value(spcm::api::openapi::document()).unwrap();
+    let list = &document["paths"]["/pcc/spcm/provisionProfile"]["post"]["responses"];
+    for status in ["201", "207", "400", "401", "403", "404", "409", "412", "413", "415", "422", "500", "503"] {
+        assert!(list.get(status).is_some(), "POST documents {status}");
+    }
+    let import = &document["paths"]["/v2/orgs/{org_id}/catalogue"]["put"]["responses"];
+    for status in ["200", "400", "401", "404", "412", "413", "415", "500", "503"] {
+        assert!(import.get(status).is_some(), "import documents {status}");
+    }
+    let text = document.to_string();
+    for schema in ["SpcmErrorBody", "ValidationFailed", "ServerError", "ItemNotFound", "MultiStatus", "turkeySauce"] {
+        assert!(text.contains(schema), "{schema} in the document");
+    }
+}
+
+#[test]
+fn spcm_openapi_prints_the_document() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_spcm")).arg("openapi").output().unwrap();
+    assert!(output.status.success());
+    let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(printed, serde_json::to_value(spcm::api::openapi::document()).unwrap());
+}
+
+backend_tests! {
+    async fn the_document_and_the_swagger_ui_are_served_and_every_route_answers(app) {
+        let document = expect_json(app.client.get(app.url("/api-docs/openapi.json")).send().await.unwrap(), 200).await;
+        assert_eq!(document, serde_json::to_value(spcm::api::openapi::document()).unwrap());
+        let ui = app.client.get(app.url("/swagger-ui/")).send().await.unwrap();
+        assert_eq!(ui.status(), 200);
+        assert!(ui.text().await.unwrap().contains("swagger-ui"), "the UI page is served from the binary");
+        let config = app.client.get(app.url("/swagger-ui/swagger-initializer.js")).send().await.unwrap();
+        assert!(config.text().await.unwrap().contains("/api-docs/openapi.json"));
+
+        // Each documented operation reaches its handler: no fallback 404 or 405.
+        for (method, path) in operations(&document) {
+            let concrete = path.replace("{id}", "1").replace("{org_id}", "default").replace("{bp_id}", "BP")
+                .replace("{bpst_id}", "ST").replace("{bcp_id}", "BCP");
+            let response = app.client.request(Method::from_bytes(method.as_bytes()).unwrap(), app.url(&concrete)).send().await.unwrap();
+            let status = response.status().as_u16();
+            let body = response.text().await.unwrap();
+            assert!(status != 405 && !body.contains("no such resource"), "{method} {path} is not served: {status} {body}");
+        }
+    }
+}
