@@ -20,7 +20,7 @@ pub struct Settings {
     pub pool_size: u32,
 
     /// Milliseconds a request waits for a database connection before it gets a 503.
-    #[arg(long, env = "SPCM_POOL_TIMEOUT_MS", default_value_t = 2000, global = true)]
+    #[arg(long, env = "SPCM_POOL_TIMEOUT_MS", default_value_t = 1000, global = true)]
     pub pool_timeout_ms: u64,
 
     /// HTTP worker threads (0: one per core).
@@ -30,6 +30,14 @@ pub struct Settings {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "SPCM_BODY_LIMIT", default_value_t = 1024 * 1024, global = true)]
     pub body_limit: usize,
+
+    /// Requests handled at once; beyond, a fast 503 (health and metrics are exempt).
+    #[arg(long, env = "SPCM_MAX_IN_FLIGHT", default_value_t = 512, global = true)]
+    pub max_in_flight: usize,
+
+    /// Seconds in-flight requests get to finish after SIGTERM before the process exits.
+    #[arg(long, env = "SPCM_SHUTDOWN_GRACE_SECS", default_value_t = 30, global = true)]
+    pub shutdown_grace_secs: u64,
 
     /// Largest accepted catalogue document (`PUT /v2/orgs/{org_id}/catalogue`), in bytes.
     #[arg(long, env = "SPCM_CATALOGUE_LIMIT", default_value_t = 64 * 1024 * 1024, global = true)]
@@ -48,10 +56,12 @@ impl Default for Settings {
             database_url: "sqlite://spcm.db".into(),
             bind: "127.0.0.1:8080".into(),
             pool_size: 8,
-            pool_timeout_ms: 2000,
+            pool_timeout_ms: 1000,
             workers: 0,
             body_limit: 1024 * 1024,
             catalogue_limit: 64 * 1024 * 1024,
+            max_in_flight: 512,
+            shutdown_grace_secs: 30,
         }
     }
 }

@@ -15,8 +15,10 @@ use crate::api::{self, ops, AppState};
 use crate::auth::{self, CredentialCache, PermissionSet};
 use crate::config::Settings;
 use crate::domain::TenantName;
+use crate::metrics::Metrics;
 use crate::store::{self, DbPool, StoreError};
-use crate::telemetry::request_context;
+use crate::telemetry::{admission, request_context};
+use std::sync::atomic::AtomicUsize;
 
 /// The tenant and admin created on an empty database (contract §1).
 pub struct Bootstrap {
@@ -50,9 +52,13 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
+        let credentials = Arc::new(CredentialCache::default());
         let state = web::Data::new(AppState {
+            metrics: Arc::new(Metrics::new(pool.clone(), credentials.clone())),
+            in_flight: Arc::new(AtomicUsize::new(0)),
+            max_in_flight: settings.max_in_flight.max(1),
             pool: pool.clone(),
-            credentials: Arc::new(CredentialCache::default()),
+            credentials,
             catalogues: Arc::new(CatalogueCache::default()),
             body_limit: settings.body_limit,
             catalogue_limit: settings.catalogue_limit,
@@ -61,11 +67,13 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .wrap(from_fn(admission))
                 .wrap(from_fn(request_context))
                 .configure(api::configure)
                 .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", openapi.clone()))
                 .default_service(web::to(ops::not_found))
         })
+        .shutdown_timeout(settings.shutdown_grace_secs)
         .listen(listener)?;
         if settings.workers > 0 {
             server = server.workers(settings.workers);

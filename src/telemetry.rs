@@ -1,12 +1,18 @@
 //! Structured logs and the per-request context: request id, access log line.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::{web, HttpResponse};
+use serde_json::json;
 use tracing::Instrument;
+
+use crate::api::AppState;
 use tracing_subscriber::EnvFilter;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -54,7 +60,13 @@ pub async fn request_context(
     let mut response = next.call(req).instrument(span.clone()).await?;
     response.headers_mut().insert(REQUEST_ID, id);
     let status = response.status().as_u16();
-    let micros = started.elapsed().as_micros() as u64;
+    let elapsed = started.elapsed();
+    let micros = elapsed.as_micros() as u64;
+    let request = response.request();
+    if let Some(state) = request.app_data::<web::Data<AppState>>() {
+        let route = request.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+        state.metrics.observe(request.method().as_str(), &route, status, elapsed.as_secs_f64());
+    }
     let _entered = span.enter();
     if status >= 500 {
         tracing::warn!(status, micros, "request failed");
@@ -62,4 +74,36 @@ pub async fn request_context(
         tracing::info!(status, micros, "request");
     }
     Ok(response)
+}
+
+/// Holds one of the in-flight slots until dropped (also when the request is cancelled).
+struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Bounds the requests handled at once; beyond the bound the answer is an immediate
+/// 503 with `Retry-After`, so that admitted requests keep their latency. Health checks
+/// and metrics are never shed.
+pub async fn admission(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let exempt = req.path().starts_with("/health/") || req.path() == "/metrics";
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let Some(state) = state.filter(|_| !exempt) else {
+        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+    };
+    let previous = state.in_flight.fetch_add(1, Ordering::AcqRel);
+    let _slot = InFlight(state.in_flight.clone());
+    if previous >= state.max_in_flight {
+        let shed = HttpResponse::ServiceUnavailable()
+            .insert_header((header::RETRY_AFTER, "1"))
+            .json(json!({"message": "request rejected due to overload", "status": "error"}));
+        return Ok(req.into_response(shed).map_into_right_body());
+    }
+    next.call(req).await.map(ServiceResponse::map_into_left_body)
 }

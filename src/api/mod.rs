@@ -23,6 +23,10 @@ pub struct AppState {
     pub pool: DbPool,
     pub credentials: Arc<CredentialCache>,
     pub catalogues: Arc<CatalogueCache>,
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Requests being handled now, and the bound beyond which they are shed.
+    pub in_flight: Arc<std::sync::atomic::AtomicUsize>,
+    pub max_in_flight: usize,
     /// Largest accepted request body, in bytes (413 beyond).
     pub body_limit: usize,
     /// Largest accepted catalogue document, in bytes.

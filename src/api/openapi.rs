@@ -32,6 +32,7 @@ use super::{catalogue, ops, spcm};
         catalogue::handlers::import,
         ops::live,
         ops::ready,
+        ops::metrics,
     ),
     components(schemas(
         spcm::ErrorBody,

@@ -12,6 +12,7 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
     vec![
         Endpoint::new(Method::GET, "/health/live", web::get().to(live)),
         Endpoint::new(Method::GET, "/health/ready", web::get().to(ready)),
+        Endpoint::new(Method::GET, "/metrics", web::get().to(metrics)),
     ]
 }
 
@@ -44,6 +45,16 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
             tracing::warn!(error = %err, "readiness check failed");
             HttpResponse::ServiceUnavailable().json(json!({"status": "down", "database": "down"}))
         }
+    }
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    match state.metrics.render() {
+        Ok(text) => HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text),
+        Err(_) => HttpResponse::InternalServerError().finish(),
     }
 }
 

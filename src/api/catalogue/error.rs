@@ -87,8 +87,13 @@ pub enum CatalogueError {
     UnsupportedMediaType,
     #[error("invalid catalogue")]
     Invalid(Vec<Problem>),
-    #[error("internal error: {0}")]
-    Internal(&'static str),
+    #[error("internal error: {reason}")]
+    Internal {
+        /// Shown to the client: no SQL, path or secret.
+        reason: &'static str,
+        /// Logged with the request id, never shown.
+        cause: String,
+    },
     #[error("overloaded")]
     Overloaded,
 }
@@ -106,7 +111,7 @@ impl CatalogueError {
             CatalogueError::Invalid(problems) => json!({
                 "errors": problems.iter().map(|(field, description)| json!({"field": field, "description": description})).collect::<Vec<_>>()
             }),
-            CatalogueError::Internal(reason) => {
+            CatalogueError::Internal { reason, .. } => {
                 json!({"message": format!("Internal server error - [{reason}]"), "status": "error"})
             }
             CatalogueError::Overloaded => json!({"message": "request rejected due to overload", "status": "error"}),
@@ -123,7 +128,7 @@ impl ResponseError for CatalogueError {
             CatalogueError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             CatalogueError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             CatalogueError::Invalid(_) => StatusCode::PRECONDITION_FAILED,
-            CatalogueError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            CatalogueError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             CatalogueError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -137,6 +142,8 @@ impl ResponseError for CatalogueError {
             CatalogueError::Overloaded => {
                 response.insert_header((header::RETRY_AFTER, "1"));
             }
+            // Logged here, inside the request's span, so the line carries the request id.
+            CatalogueError::Internal { cause, .. } => tracing::error!(%cause, "internal server error"),
             CatalogueError::BadRequest(why) => tracing::debug!(%why, "bad catalogue request"),
             _ => {}
         }
@@ -158,12 +165,15 @@ impl From<StoreError> for CatalogueError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Unavailable(cause) | StoreError::Transient(cause) => {
-                tracing::warn!(%cause, "request shed: database unavailable");
+                tracing::debug!(%cause, "request shed: database unavailable");
                 CatalogueError::Overloaded
             }
             other => {
-                tracing::error!(error = %other, cause = ?std::error::Error::source(&other), "database failure");
-                CatalogueError::Internal(other.public_reason())
+                let cause = match std::error::Error::source(&other) {
+                    Some(source) => format!("{other}: {source}"),
+                    None => other.to_string(),
+                };
+                CatalogueError::Internal { reason: other.public_reason(), cause }
             }
         }
     }

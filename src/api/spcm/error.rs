@@ -113,8 +113,13 @@ pub enum SpcmError {
     #[error("business rule {code}: {message}")]
     Rule { code: u32, message: String },
     /// The reason is shown to the client: it must hold no SQL, path or secret.
-    #[error("internal error: {0}")]
-    Internal(&'static str),
+    #[error("internal error: {reason}")]
+    Internal {
+        /// Shown to the client: no SQL, path or secret.
+        reason: &'static str,
+        /// Logged with the request id, never shown.
+        cause: String,
+    },
     #[error("overloaded")]
     Overloaded,
 }
@@ -138,7 +143,7 @@ impl SpcmError {
             SpcmError::NotFound(id) => message(format!("provisioning profile {id} not found"), 404),
             SpcmError::Conflict(what) => message(what.clone(), 409),
             SpcmError::Rule { code, message } => json!({"message": message, "errorCode": code}),
-            SpcmError::Internal(reason) => {
+            SpcmError::Internal { reason, .. } => {
                 json!({"message": format!("Internal server error - [{reason}]"), "status": "error"})
             }
             SpcmError::Overloaded => json!({"message": "request rejected due to overload", "status": "error"}),
@@ -158,7 +163,7 @@ impl ResponseError for SpcmError {
             SpcmError::NotFound(_) => StatusCode::NOT_FOUND,
             SpcmError::Conflict(_) => StatusCode::CONFLICT,
             SpcmError::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            SpcmError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            SpcmError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             SpcmError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -172,6 +177,8 @@ impl ResponseError for SpcmError {
             SpcmError::Overloaded => {
                 response.insert_header((header::RETRY_AFTER, "1"));
             }
+            // Logged here, inside the request's span, so the line carries the request id.
+            SpcmError::Internal { cause, .. } => tracing::error!(%cause, "internal server error"),
             _ => {}
         }
         response.json(self.body())
@@ -192,15 +199,18 @@ impl From<StoreError> for SpcmError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Unavailable(cause) | StoreError::Transient(cause) => {
-                tracing::warn!(%cause, "request shed: database unavailable");
+                tracing::debug!(%cause, "request shed: database unavailable");
                 SpcmError::Overloaded
             }
             StoreError::UniqueViolation(_) => {
                 SpcmError::Conflict("conflict with an existing provisioning profile".into())
             }
             other => {
-                tracing::error!(error = %other, cause = ?std::error::Error::source(&other), "database failure");
-                SpcmError::Internal(other.public_reason())
+                let cause = match std::error::Error::source(&other) {
+                    Some(source) => format!("{other}: {source}"),
+                    None => other.to_string(),
+                };
+                SpcmError::Internal { reason: other.public_reason(), cause }
             }
         }
     }

@@ -26,7 +26,9 @@ const MAX_BATCH: usize = 1000;
 fn hal(status: StatusCode, body: &impl Serialize) -> HttpResponse {
     match serde_json::to_vec(body) {
         Ok(bytes) => HttpResponse::build(status).content_type(HAL_JSON).body(bytes),
-        Err(_) => SpcmError::Internal("cannot encode the response").error_response(),
+        Err(err) => {
+            SpcmError::Internal { reason: "cannot encode the response", cause: err.to_string() }.error_response()
+        }
     }
 }
 
