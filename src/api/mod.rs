@@ -3,6 +3,8 @@
 
 pub(crate) mod body;
 pub mod catalogue;
+#[cfg(test)]
+mod fuzz;
 pub mod openapi;
 pub mod ops;
 pub mod spcm;

@@ -173,10 +173,11 @@ async fn serve_is_the_default_command_and_logs_no_secrets() {
         .unwrap();
     assert_eq!(wrong.status(), 401);
 
-    child.kill().unwrap();
-    child.wait().unwrap();
+    // SIGTERM: a graceful stop flushes the log writer.
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
     let mut logs = String::new();
     stderr.read_to_string(&mut logs).unwrap();
+    child.wait().unwrap();
     assert!(logs.contains("\"status\":200"), "access log lines are written: {logs}");
     assert!(!logs.contains(&password), "the admin password must not be logged");
     assert!(!logs.contains("Wr0ng-Secret-Value"), "a sent password must not be logged");

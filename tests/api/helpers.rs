@@ -158,8 +158,14 @@ static SKIPPED: [Once; 3] = [Once::new(), Once::new(), Once::new()];
 /// The app on `backend`, or `None` (with a notice on the terminal, once per backend)
 /// when that backend is not configured. Panics instead when all backends are required.
 pub async fn try_spawn_app(backend: TestBackend) -> Option<TestApp> {
+    let db = database_or_skip(backend)?;
+    Some(spawn_on(db, Settings::default()).await)
+}
+
+/// A fresh database on `backend`, or `None` when the backend is not configured.
+fn database_or_skip(backend: TestBackend) -> Option<TestDatabase> {
     match TestDatabase::create(backend) {
-        Ok(db) => Some(spawn_on(db, Settings::default()).await),
+        Ok(db) => Some(db),
         Err(why) if backend != TestBackend::Sqlite && std::env::var("SPCM_TEST_ALL_BACKENDS").is_err() => {
             SKIPPED[backend as usize].call_once(|| {
                 // Written past the test harness's capture so that it shows in the output.
@@ -171,6 +177,23 @@ pub async fn try_spawn_app(backend: TestBackend) -> Option<TestApp> {
     }
 }
 
+/// An app on `backend` whose database connections all pass through `proxy`, so that
+/// a test can cut the database away and bring it back.
+pub async fn try_spawn_through_proxy(
+    backend: TestBackend,
+    settings: Settings,
+) -> Option<(TestApp, crate::faults::Proxy)> {
+    let db = database_or_skip(backend)?;
+    let url = db.url.clone();
+    let (prefix, rest) = url.split_once("://").expect("scheme");
+    let (credentials, rest) = rest.rsplit_once('@').map_or(("", rest), |(c, r)| (c, r));
+    let (authority, path) = rest.split_once('/').expect("database path");
+    let proxy = crate::faults::Proxy::start(authority.to_owned()).await;
+    let at = if credentials.is_empty() { String::new() } else { format!("{credentials}@") };
+    let proxied = format!("{prefix}://{at}127.0.0.1:{}/{path}", proxy.port());
+    Some((spawn_on_url(db, &proxied, settings).await, proxy))
+}
+
 /// A SQLite app with some settings changed (pool size, body limit…).
 pub async fn spawn_with(settings: Settings) -> TestApp {
     let db = TestDatabase::create(TestBackend::Sqlite).expect("temporary directory");
@@ -178,8 +201,13 @@ pub async fn spawn_with(settings: Settings) -> TestApp {
 }
 
 async fn spawn_on(db: TestDatabase, settings: Settings) -> TestApp {
+    let url = db.url.clone();
+    spawn_on_url(db, &url, settings).await
+}
+
+async fn spawn_on_url(db: TestDatabase, url: &str, settings: Settings) -> TestApp {
     let settings = Settings {
-        database_url: db.url.clone(),
+        database_url: url.to_owned(),
         bind: "127.0.0.1:0".into(),
         workers: 2,
         pool_size: settings.pool_size.min(8),

@@ -71,13 +71,13 @@ async fn authorize(
 
 /// The listing's query string (contract §2); unknown parameters are ignored.
 #[derive(Debug, Default)]
-struct ListQuery {
+pub(crate) struct ListQuery {
     filter: ProfileFilter,
-    page: Page,
+    pub(crate) page: Page,
 }
 
 impl ListQuery {
-    fn parse(query: &str) -> Result<ListQuery, SpcmError> {
+    pub(crate) fn parse(query: &str) -> Result<ListQuery, SpcmError> {
         let mut parsed = ListQuery::default();
         let mut seen = Vec::new();
         for (key, value) in form_urlencoded::parse(query.as_bytes()) {
@@ -296,7 +296,7 @@ pub async fn delete_one(
 }
 
 /// `DELETE …?id=1&id=2`: the ids in request order.
-fn parse_ids(query: &str) -> Result<Vec<i64>, SpcmError> {
+pub(crate) fn parse_ids(query: &str) -> Result<Vec<i64>, SpcmError> {
     let ids = form_urlencoded::parse(query.as_bytes())
         .filter(|(key, _)| key == "id")
         .map(|(_, value)| parse_id(&value))

@@ -1,7 +1,7 @@
 //! The SPCM face, `/pcc/spcm/provisionProfile` (contract §2).
 
 mod caller;
-mod dto;
+pub(crate) mod dto;
 mod error;
 pub(crate) mod handlers;
 
