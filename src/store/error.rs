@@ -22,6 +22,19 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The database could not serve the request in time: the API answers 503.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_) | StoreError::Transient(_))
+    }
+
+    /// The error with its source, for the log line of a 500.
+    pub fn cause_chain(&self) -> String {
+        match std::error::Error::source(self) {
+            Some(source) => format!("{self}: {source}"),
+            None => self.to_string(),
+        }
+    }
+
     /// A short reason that is safe to show a client: no SQL, no values.
     pub fn public_reason(&self) -> &'static str {
         match self {

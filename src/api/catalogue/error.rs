@@ -163,18 +163,10 @@ impl From<BodyError> for CatalogueError {
 
 impl From<StoreError> for CatalogueError {
     fn from(err: StoreError) -> Self {
-        match err {
-            StoreError::Unavailable(cause) | StoreError::Transient(cause) => {
-                tracing::debug!(%cause, "request shed: database unavailable");
-                CatalogueError::Overloaded
-            }
-            other => {
-                let cause = match std::error::Error::source(&other) {
-                    Some(source) => format!("{other}: {source}"),
-                    None => other.to_string(),
-                };
-                CatalogueError::Internal { reason: other.public_reason(), cause }
-            }
+        if err.is_unavailable() {
+            CatalogueError::Overloaded
+        } else {
+            CatalogueError::Internal { reason: err.public_reason(), cause: err.cause_chain() }
         }
     }
 }

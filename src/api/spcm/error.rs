@@ -198,20 +198,11 @@ impl From<BodyError> for SpcmError {
 impl From<StoreError> for SpcmError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::Unavailable(cause) | StoreError::Transient(cause) => {
-                tracing::debug!(%cause, "request shed: database unavailable");
-                SpcmError::Overloaded
-            }
             StoreError::UniqueViolation(_) => {
                 SpcmError::Conflict("conflict with an existing provisioning profile".into())
             }
-            other => {
-                let cause = match std::error::Error::source(&other) {
-                    Some(source) => format!("{other}: {source}"),
-                    None => other.to_string(),
-                };
-                SpcmError::Internal { reason: other.public_reason(), cause }
-            }
+            err if err.is_unavailable() => SpcmError::Overloaded,
+            err => SpcmError::Internal { reason: err.public_reason(), cause: err.cause_chain() },
         }
     }
 }
