@@ -137,12 +137,27 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-async fn wait_until_up(client: &reqwest::Client, base: &str) {
+/// `spcm` serving the SQLite file `db` on a free port, with `env` added; returns the
+/// process and its base URL once it answers.
+async fn serve(db: &std::path::Path, env: &[(&str, &str)], stderr: Stdio) -> (std::process::Child, String) {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_spcm"))
+        .env("SPCM_DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("SPCM_BIND", format!("127.0.0.1:{port}"))
+        .env("SPCM_BOOTSTRAP_PASSWORD", ADMIN_PASSWORD)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
     let started = Instant::now();
     while client.get(format!("{base}/health/live")).send().await.is_err() {
         assert!(started.elapsed() < Duration::from_secs(30), "server did not start");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    (child, base)
 }
 
 /// SIGTERM: stop accepting, finish the request in flight, exit 0.
@@ -150,20 +165,9 @@ async fn wait_until_up(client: &reqwest::Client, base: &str) {
 async fn sigterm_finishes_in_flight_requests_then_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("graceful.db");
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spcm"))
-        .env("SPCM_DATABASE_URL", format!("sqlite://{}", db.display()))
-        .env("SPCM_BIND", format!("127.0.0.1:{port}"))
-        .env("SPCM_BOOTSTRAP_PASSWORD", ADMIN_PASSWORD)
-        .env("SPCM_SHUTDOWN_GRACE_SECS", "20")
-        .env("SPCM_POOL_TIMEOUT_MS", "10000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let (mut child, base) =
+        serve(&db, &[("SPCM_SHUTDOWN_GRACE_SECS", "20"), ("SPCM_POOL_TIMEOUT_MS", "10000")], Stdio::null()).await;
     let client = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}");
-    wait_until_up(&client, &base).await;
 
     // Hold SQLite's write lock so that the request stays in flight until we let go.
     let mut blocker = diesel::SqliteConnection::establish(db.to_str().unwrap()).unwrap();
@@ -212,18 +216,8 @@ async fn sigterm_finishes_in_flight_requests_then_exits_zero() {
 async fn a_500_is_logged_with_its_request_id_and_cause() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("broken.db");
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spcm"))
-        .env("SPCM_DATABASE_URL", format!("sqlite://{}", db.display()))
-        .env("SPCM_BIND", format!("127.0.0.1:{port}"))
-        .env("SPCM_BOOTSTRAP_PASSWORD", ADMIN_PASSWORD)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (mut child, base) = serve(&db, &[], Stdio::piped()).await;
     let client = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}");
-    wait_until_up(&client, &base).await;
     diesel::SqliteConnection::establish(db.to_str().unwrap())
         .unwrap()
         .batch_execute("ALTER TABLE provisioning_profiles RENAME TO sabotaged")
