@@ -74,6 +74,8 @@ impl Application {
                 .default_service(web::to(ops::not_found))
         })
         .shutdown_timeout(settings.shutdown_grace_secs)
+        // Blocking work is database calls (bounded by the pool) and argon2 on a cache miss.
+        .worker_max_blocking_threads((settings.pool_size as usize).max(4))
         .listen(listener)?;
         if settings.workers > 0 {
             server = server.workers(settings.workers);

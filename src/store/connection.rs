@@ -170,6 +170,44 @@ pub struct DbPool {
     pool: r2d2::Pool<ConnectionManager>,
     backend: Backend,
     queries: Arc<AtomicU64>,
+    /// SQLite only: the queue of this database's writers (see `writer_turn`).
+    writers: Option<WriterQueue>,
+}
+
+type WriterQueue = (Arc<parking_lot::Mutex<()>>, Duration);
+
+thread_local! {
+    /// The writer queue of the pool whose connection this thread is using, set by `run_db`.
+    static WRITERS: std::cell::RefCell<Option<WriterQueue>> = const { std::cell::RefCell::new(None) };
+}
+
+/// SQLite has one writer at a time. Writers of this process take turns here, first come
+/// first served, instead of in SQLite's busy handler, which sleeps in growing steps and
+/// lets a late writer overtake one that waited long (tail latency, needless 503s).
+/// `None` on other backends and outside `run_db` (the CLI), where the busy timeout rules.
+pub(crate) fn writer_turn() -> Result<Option<parking_lot::ArcMutexGuard<parking_lot::RawMutex, ()>>, StoreError> {
+    let Some((queue, wait)) = WRITERS.with(|w| w.borrow().clone()) else {
+        return Ok(None);
+    };
+    parking_lot::Mutex::try_lock_arc_for(&queue, wait)
+        .map(Some)
+        .ok_or_else(|| StoreError::Unavailable("no turn to write within the wait".into()))
+}
+
+/// Clears the thread's writer queue when the database call ends, even by a panic.
+struct WritersSet;
+
+impl WritersSet {
+    fn enter(queue: Option<WriterQueue>) -> WritersSet {
+        WRITERS.with(|w| *w.borrow_mut() = queue);
+        WritersSet
+    }
+}
+
+impl Drop for WritersSet {
+    fn drop(&mut self) {
+        WRITERS.with(|w| *w.borrow_mut() = None);
+    }
 }
 
 impl DbPool {
@@ -190,7 +228,8 @@ impl DbPool {
             // A network backend can drop a connection between two requests.
             .test_on_check_out(backend != Backend::Sqlite)
             .build_unchecked(manager);
-        Ok(DbPool { pool, backend, queries })
+        let writers = (backend == Backend::Sqlite).then(|| (Arc::new(parking_lot::Mutex::new(())), wait));
+        Ok(DbPool { pool, backend, queries, writers })
     }
 
     pub fn backend(&self) -> Backend {
@@ -239,8 +278,9 @@ where
     T: Send + 'static,
     E: From<StoreError> + Send + 'static,
 {
-    let pool = pool.pool.clone();
+    let (pool, writers) = (pool.pool.clone(), pool.writers.clone());
     let joined = actix_web::rt::task::spawn_blocking(move || {
+        let _writers = WritersSet::enter(writers);
         let mut conn = pool.get().map_err(StoreError::from)?;
         f(&mut conn)
     })

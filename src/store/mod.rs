@@ -37,14 +37,18 @@ impl Transient for StoreError {
 pub fn write_transaction<T, E, F>(conn: &mut DbConnection, tenant_id: i64, mut body: F) -> Result<T, E>
 where
     F: FnMut(&mut DbConnection) -> Result<T, E>,
-    E: From<diesel::result::Error> + Transient,
+    E: From<diesel::result::Error> + From<StoreError> + Transient,
 {
     let mut attempt = 1;
     loop {
+        let turn = connection::writer_turn()?;
         let result = conn.transaction(|conn| {
             lock_tenant(conn, tenant_id)?;
             body(conn)
         });
+        if let Some(turn) = turn {
+            parking_lot::ArcMutexGuard::unlock_fair(turn);
+        }
         match result {
             Err(err) if err.is_transient() && attempt < WRITE_ATTEMPTS => {
                 tracing::debug!(attempt, "transient conflict; retrying the transaction");
