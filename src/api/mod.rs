@@ -64,14 +64,18 @@ pub fn route_table() -> Vec<(Method, &'static str)> {
     table
 }
 
-/// Registers every endpoint, one resource per path with a JSON 405 for other methods.
+/// Registers every endpoint, one resource per path, with a JSON 405 carrying `Allow`
+/// for the methods the path does not serve.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let mut resources: BTreeMap<&'static str, actix_web::Resource> = BTreeMap::new();
+    let mut resources: BTreeMap<&'static str, (actix_web::Resource, Vec<Method>)> = BTreeMap::new();
     for endpoint in endpoints() {
-        let resource = resources.remove(endpoint.path).unwrap_or_else(|| web::resource(endpoint.path));
-        resources.insert(endpoint.path, resource.route(endpoint.route));
+        let (resource, mut methods) =
+            resources.remove(endpoint.path).unwrap_or_else(|| (web::resource(endpoint.path), Vec::new()));
+        methods.push(endpoint.method);
+        resources.insert(endpoint.path, (resource.route(endpoint.route), methods));
     }
-    for (_, resource) in resources {
-        cfg.service(resource.default_service(web::to(ops::method_not_allowed)));
+    for (_, (resource, methods)) in resources {
+        let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+        cfg.service(resource.default_service(web::to(move || ops::method_not_allowed(allow.clone()))));
     }
 }

@@ -58,9 +58,11 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// A method that the path does not serve.
-pub async fn method_not_allowed() -> HttpResponse {
-    HttpResponse::MethodNotAllowed().json(json!({"message": "method not allowed", "errorCode": 405}))
+/// A method that the path does not serve; `allow` lists the ones it does.
+pub async fn method_not_allowed(allow: String) -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((actix_web::http::header::ALLOW, allow))
+        .json(json!({"message": "method not allowed", "errorCode": 405}))
 }
 
 /// Any path that no face serves.

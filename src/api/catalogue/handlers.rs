@@ -71,6 +71,7 @@ pub struct VasParams {
     /// Only services linked for this sale type (links without sale types apply to all).
     sale_type_name: Option<SaleTypeName>,
     /// Only services with this mySim id.
+    #[param(min_length = 1)]
     mysim_service_id: Option<String>,
 }
 

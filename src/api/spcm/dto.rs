@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::schema::{ArrayBuilder, OneOfBuilder, Schema};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use super::FieldError;
 use crate::domain::{Locale, NewProfile, ProfileName, ProfilePatch, ProvisioningProfile, ShortText, SubscriberType};
@@ -57,15 +59,20 @@ impl From<ProvisioningProfile> for ProfileDto {
 }))]
 #[allow(dead_code)] // documents the body; handlers parse it field by field
 pub struct NewProfileRequest {
-    /// 1–100 characters once trimmed, unique within the tenant.
+    /// 1–100 characters once trimmed, no control characters, unique within the tenant.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
     pub default_profile: bool,
     pub id: Option<i64>,
     /// A language tag such as `en` or `es-ES`.
+    #[schema(max_length = 35, pattern = r"^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*$")]
     pub locale: Option<String>,
+    #[schema(max_length = 100)]
     pub initial_core_plan_name: Option<String>,
+    #[schema(max_length = 100)]
     pub subscriber_class: Option<String>,
     /// `PREPAID` or `POSTPAID`, in any case.
+    #[schema(pattern = r"^([Pp][Rr][Ee]|[Pp][Oo][Ss][Tt])[Pp][Aa][Ii][Dd]$")]
     pub subscriber_type: Option<String>,
     pub dps_enabled: Option<bool>,
     pub dps_notification: Option<bool>,
@@ -80,12 +87,18 @@ pub struct NewProfileRequest {
 #[schema(example = json!({"subscriberClass": "platinum", "paygNotification": true}))]
 #[allow(dead_code)] // documents the body; handlers parse it field by field
 pub struct ProfileUpdateRequest {
+    /// Mandatory in a bulk PUT; in `PUT …/{id}` it may be sent but must equal the path's id.
     pub id: Option<i64>,
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: Option<String>,
     pub default_profile: Option<bool>,
+    #[schema(max_length = 35, pattern = r"^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*$")]
     pub locale: Option<String>,
+    #[schema(max_length = 100)]
     pub initial_core_plan_name: Option<String>,
+    #[schema(max_length = 100)]
     pub subscriber_class: Option<String>,
+    #[schema(pattern = r"^([Pp][Rr][Ee]|[Pp][Oo][Ss][Tt])[Pp][Aa][Ii][Dd]$")]
     pub subscriber_type: Option<String>,
     pub dps_enabled: Option<bool>,
     pub dps_notification: Option<bool>,
@@ -93,13 +106,42 @@ pub struct ProfileUpdateRequest {
     pub payg_notification: Option<bool>,
 }
 
-/// One profile (201) or a batch of 1–1000 (207).
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(untagged)]
-#[allow(dead_code)] // documents the body; handlers parse it field by field
-pub enum CreateProfiles {
-    One(NewProfileRequest),
-    Many(Vec<NewProfileRequest>),
+/// A batch of 1–1000 items of `T` (contract §2, multi-status).
+fn batch_of<T: ToSchema>() -> RefOr<Schema> {
+    ArrayBuilder::new().items(Ref::from_schema_name(T::name())).min_items(Some(1)).max_items(Some(1000)).into()
+}
+
+/// The body of a POST: one profile (201) or a batch of 1–1000 (207).
+pub struct CreateProfiles;
+
+impl PartialSchema for CreateProfiles {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(Ref::from_schema_name(NewProfileRequest::name()))
+            .item(batch_of::<NewProfileRequest>())
+            .into()
+    }
+}
+
+impl ToSchema for CreateProfiles {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((NewProfileRequest::name().into(), NewProfileRequest::schema()));
+    }
+}
+
+/// The body of a bulk PUT: 1–1000 changes, each naming its `id`.
+pub struct ProfileUpdates;
+
+impl PartialSchema for ProfileUpdates {
+    fn schema() -> RefOr<Schema> {
+        batch_of::<ProfileUpdateRequest>()
+    }
+}
+
+impl ToSchema for ProfileUpdates {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((ProfileUpdateRequest::name().into(), ProfileUpdateRequest::schema()));
+    }
 }
 
 /// A HAL link.
@@ -136,6 +178,7 @@ pub struct ListParams {
     /// Exact name.
     name: Option<String>,
     /// `PREPAID` or `POSTPAID`, any case.
+    #[param(pattern = r"^([Pp][Rr][Ee]|[Pp][Oo][Ss][Tt])[Pp][Aa][Ii][Dd]$")]
     subscriberType: Option<String>,
     defaultProfile: Option<bool>,
     #[param(minimum = 0)]
@@ -150,7 +193,7 @@ pub struct ListParams {
 #[allow(dead_code)]
 pub struct DeleteParams {
     /// `?id=1&id=2…`, 1 to 1000 ids.
-    #[param(explode = true, style = Form)]
+    #[param(explode = true, style = Form, min_items = 1, max_items = 1000)]
     id: Vec<i64>,
 }
 

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::caller::{with_caller, Credentials};
 use super::dto::{
     parse_new, parse_patch, CreateProfiles, DeleteParams, Link, ListLinks, ListParams, MultiStatus, MultiStatusItem,
-    ProfileDto, ProfileList, ProfileUpdateRequest,
+    ProfileDto, ProfileList, ProfileUpdateRequest, ProfileUpdates,
 };
 use super::error::SpcmErrors;
 use super::{SpcmError, BASE_PATH};
@@ -254,7 +254,7 @@ pub async fn update_one(
 
 /// Change a batch of profiles, each item naming its `id` (207).
 #[utoipa::path(put, path = "/pcc/spcm/provisionProfile", tag = "provisioning profiles",
-    request_body(content = Vec<ProfileUpdateRequest>, content_type = "application/json"),
+    request_body(content = ProfileUpdates, content_type = "application/json"),
     responses((status = 207, description = "Each item of the batch", body = MultiStatus, content_type = "application/hal+json"), SpcmErrors),
     security(("basicAuth" = [], "tenant" = [])))]
 pub async fn update_many(
