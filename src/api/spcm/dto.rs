@@ -74,9 +74,17 @@ pub struct NewProfileRequest {
     /// `PREPAID` or `POSTPAID`, in any case.
     #[schema(pattern = r"^([Pp][Rr][Ee]|[Pp][Oo][Ss][Tt])[Pp][Aa][Ii][Dd]$")]
     pub subscriber_type: Option<String>,
+    /// Never `null` (412).
+    #[schema(value_type = bool, required = false)]
     pub dps_enabled: Option<bool>,
+    /// Never `null` (412).
+    #[schema(value_type = bool, required = false)]
     pub dps_notification: Option<bool>,
+    /// Never `null` (412).
+    #[schema(value_type = bool, required = false)]
     pub eos_notification: Option<bool>,
+    /// Never `null` (412).
+    #[schema(value_type = bool, required = false)]
     pub payg_notification: Option<bool>,
 }
 
@@ -89,8 +97,11 @@ pub struct NewProfileRequest {
 pub struct ProfileUpdateRequest {
     /// Mandatory in a bulk PUT; in `PUT …/{id}` it may be sent but must equal the path's id.
     pub id: Option<i64>,
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    /// Never `null` (412).
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: Option<String>,
+    /// Never `null` (412).
+    #[schema(value_type = bool, required = false)]
     pub default_profile: Option<bool>,
     #[schema(max_length = 35, pattern = r"^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*$")]
     pub locale: Option<String>,
@@ -100,9 +111,17 @@ pub struct ProfileUpdateRequest {
     pub subscriber_class: Option<String>,
     #[schema(pattern = r"^([Pp][Rr][Ee]|[Pp][Oo][Ss][Tt])[Pp][Aa][Ii][Dd]$")]
     pub subscriber_type: Option<String>,
+    /// Never `null` (412).
+    #[schema(value_type = bool, required = false)]
     pub dps_enabled: Option<bool>,
+    /// Never `null` (412).
+    #[schema(value_type = bool, required = false)]
     pub dps_notification: Option<bool>,
+    /// Never `null` (412).
+    #[schema(value_type = bool, required = false)]
     pub eos_notification: Option<bool>,
+    /// Never `null` (412).
+    #[schema(value_type = bool, required = false)]
     pub payg_notification: Option<bool>,
 }
 

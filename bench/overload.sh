@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Overload (issue: operations and resilience): GET one profile at the sustainable load,
+# then at twice that load, with the in-flight bound set to the sustainable concurrency.
+# Requests beyond the bound are answered 503 at once; the point is that the requests
+# that are admitted keep their latency. Admitted latency is read from spcm's own
+# histogram (`spcm_http_request_duration_seconds` of the route: shed requests never
+# reach a route), overall latency from wrk.
+#
+#   bash bench/overload.sh          # BENCH_SECONDS (10), BENCH_IN_FLIGHT (16), BENCH_SKIP_BUILD=1
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+DURATION=${BENCH_SECONDS:-10}
+IN_FLIGHT=${BENCH_IN_FLIGHT:-16}
+RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
+RESULTS=$ROOT/bench-results/overload-$RUN_ID
+mkdir -p "$RESULTS"
+TMP=$(mktemp -d)
+PID=""
+cleanup() { [[ -n $PID ]] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"; }
+trap cleanup EXIT
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+[[ ${BENCH_SKIP_BUILD:-0} == 1 ]] || cargo build --release --bin spcm --quiet
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+BASE=http://127.0.0.1:$PORT
+PASSWORD=bench-$RANDOM$RANDOM
+SPCM_DATABASE_URL=sqlite://$TMP/o.db SPCM_BIND=127.0.0.1:$PORT SPCM_BOOTSTRAP_PASSWORD=$PASSWORD \
+    SPCM_MAX_IN_FLIGHT=$IN_FLIGHT "$ROOT/target/release/spcm" serve >"$RESULTS/spcm.log" 2>&1 &
+PID=$!
+for _ in $(seq 100); do curl -sf "$BASE/health/ready" >/dev/null && break; sleep 0.1; done
+AUTH=(-u "admin:$PASSWORD" -H "tenant: default")
+ID=$(curl -s "${AUTH[@]}" -H 'Content-Type: application/json' -d '{"name":"turkeySauce","defaultProfile":true}' \
+    "$BASE/pcc/spcm/provisionProfile" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+URL="$BASE/pcc/spcm/provisionProfile/$ID"
+B64=$(printf 'admin:%s' "$PASSWORD" | base64)
+
+# Cumulative histogram buckets of the GET-one route: "le count" lines.
+buckets() {
+    curl -s "$BASE/metrics" | awk -F'[{}]' '/^spcm_http_request_duration_seconds_bucket/ && /provisionProfile\/\{id\}/ && /GET/ {
+        match($2, /le="[^"]*"/); le = substr($2, RSTART + 4, RLENGTH - 5); split($3, v, " "); print le, v[2] }'
+}
+# quantile Q BEFORE AFTER: the bucket bound under which Q of the requests in between fell.
+quantile() {
+    join <(sort "$2") <(sort "$3") | awk -v q="$1" '{ le[NR] = $1; n[NR] = $3 - $2 } END {
+        total = n[NR]; for (i = 1; i <= NR; i++) { if (le[i] == "+Inf") continue; if (n[i] >= q * total) { best = (best == "" || le[i] + 0 < best + 0) ? le[i] : best } }
+        printf "≤ %.1f ms", best * 1000 }'
+}
+run() {  # NAME CONNECTIONS
+    buckets >"$TMP/$1.before"
+    wrk -t2 -c"$2" -d"${DURATION}s" --timeout 5s --latency -H "Authorization: Basic $B64" -H "tenant: default" \
+        -s "$ROOT/bench/status.lua" "$URL" >"$RESULTS/wrk-$1.txt"
+    buckets >"$TMP/$1.after"
+    local rps p99 ok shed
+    rps=$(awk '/^Requests\/sec:/ { print $2 }' "$RESULTS/wrk-$1.txt")
+    p99=$(awk '$1 == "99%" { print $2 }' "$RESULTS/wrk-$1.txt")
+    ok=$(awk '$1 == "status" && $2 == "200:" { print $3 }' "$RESULTS/wrk-$1.txt")
+    shed=$(awk '$1 == "status" && $2 == "503:" { print $3 }' "$RESULTS/wrk-$1.txt")
+    printf '| %s | %s | %s | %.0f | %.0f | %s | %s | %s |\n' "$1" "$2" "$rps" "$(( ${ok:-0} / DURATION ))" "$(( ${shed:-0} / DURATION ))" \
+        "$(quantile 0.5 "$TMP/$1.before" "$TMP/$1.after")" "$(quantile 0.99 "$TMP/$1.before" "$TMP/$1.after")" "$p99"
+}
+{
+    echo "## overload benchmark, $RUN_ID (SQLite, SPCM_MAX_IN_FLIGHT=$IN_FLIGHT)"
+    echo
+    echo "Command: \`bash bench/overload.sh\`; GET one profile with Basic auth; wrk 2 threads, ${DURATION}s per row; 2 cores shared with wrk."
+    echo
+    echo "| load | connections | responses/s | admitted (200)/s | shed (503)/s | admitted p50 (server) | admitted p99 (server) | all p99 (wrk) |"
+    echo "| --- | ---: | ---: | ---: | ---: | --- | --- | --- |"
+    run sustainable "$IN_FLIGHT"
+    run twice "$((IN_FLIGHT * 2))"
+    run four-times "$((IN_FLIGHT * 4))"
+} | tee "$RESULTS/summary.md"
