@@ -22,7 +22,7 @@ fn body_of(len: usize) -> Bytes {
     }
     let mut body = String::with_capacity(len);
     body.push_str(r#"{"pad":""#);
-    body.extend(std::iter::repeat('x').take(len - FRAME));
+    body.extend(std::iter::repeat_n('x', len - FRAME));
     body.push_str(r#""}"#);
     debug_assert_eq!(body.len(), len);
     Bytes::from(body)
