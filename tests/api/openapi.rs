@@ -49,6 +49,11 @@ fn every_error_shape_is_documented() {
         assert!(import.get(status).is_some(), "import documents {status}");
     }
     let text = document.to_string();
+    let schemas = document["components"]["schemas"].as_object().unwrap();
+    for reference in text.split("\"#/components/schemas/").skip(1) {
+        let name = reference.split('"').next().unwrap();
+        assert!(schemas.contains_key(name), "the document refers to a schema it lacks: {name}");
+    }
     for schema in ["SpcmErrorBody", "ValidationFailed", "ServerError", "ItemNotFound", "MultiStatus", "turkeySauce"] {
         assert!(text.contains(schema), "{schema} in the document");
     }

@@ -60,7 +60,11 @@ impl From<ProvisioningProfile> for ProfileDto {
 #[allow(dead_code)] // documents the body; handlers parse it field by field
 pub struct NewProfileRequest {
     /// 1–100 characters once trimmed, no control characters, unique within the tenant.
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
     pub default_profile: bool,
     pub id: Option<i64>,
@@ -88,17 +92,15 @@ pub struct NewProfileRequest {
     pub payg_notification: Option<bool>,
 }
 
-/// A change: the fields present replace, the others keep their value; `null` clears
-/// an optional text field. In a bulk PUT, `id` is mandatory.
+/// A change (`PUT …/{id}`): the fields present replace, the others keep their value;
+/// `null` clears an optional text field. An `id` may be sent but must equal the path's.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(example = json!({"subscriberClass": "platinum", "paygNotification": true}))]
 #[allow(dead_code)] // documents the body; handlers parse it field by field
-pub struct ProfileUpdateRequest {
-    /// Mandatory in a bulk PUT; in `PUT …/{id}` it may be sent but must equal the path's id.
-    pub id: Option<i64>,
+pub struct ProfileChangeRequest {
     /// Never `null` (412).
-    #[schema(value_type = String, required = false, min_length = 1, max_length = 100, pattern = r"\S")]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 100, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
     pub name: Option<String>,
     /// Never `null` (412).
     #[schema(value_type = bool, required = false)]
@@ -123,6 +125,15 @@ pub struct ProfileUpdateRequest {
     /// Never `null` (412).
     #[schema(value_type = bool, required = false)]
     pub payg_notification: Option<bool>,
+}
+
+/// One item of a bulk PUT: the profile's `id` and the change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)] // documents the body; handlers parse it field by field
+pub struct ProfileUpdateRequest {
+    pub id: i64,
+    #[serde(flatten)]
+    pub change: ProfileChangeRequest,
 }
 
 /// A batch of 1–1000 items of `T` (contract §2, multi-status).

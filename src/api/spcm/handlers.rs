@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::caller::{with_caller, Credentials};
 use super::dto::{
     parse_new, parse_patch, CreateProfiles, DeleteParams, Link, ListLinks, ListParams, MultiStatus, MultiStatusItem,
-    ProfileDto, ProfileList, ProfileUpdateRequest, ProfileUpdates,
+    ProfileChangeRequest, ProfileDto, ProfileList, ProfileUpdates,
 };
 use super::error::SpcmErrors;
 use super::{SpcmError, BASE_PATH};
@@ -228,7 +228,7 @@ pub async fn create(
 /// Change a profile: the fields sent replace, the others keep their value.
 #[utoipa::path(put, path = "/pcc/spcm/provisionProfile/{id}", tag = "provisioning profiles",
     params(("id" = i64, Path, description = "The profile's id")),
-    request_body(content = ProfileUpdateRequest, content_type = "application/json"),
+    request_body(content = ProfileChangeRequest, content_type = "application/json"),
     responses((status = 200, description = "The updated profile", body = ProfileDto, content_type = "application/hal+json"), SpcmErrors),
     security(("basicAuth" = [], "tenant" = [])))]
 pub async fn update_one(

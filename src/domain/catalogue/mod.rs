@@ -34,13 +34,16 @@ pub struct CatalogueDocument {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
+    #[schema(min_length = 1)]
     pub id: String,
     pub name: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub in_catalogue_since: Option<String>,
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub in_catalogue_until: Option<String>,
     #[serde(default)]
     pub network_code: Option<String>,
@@ -60,11 +63,14 @@ pub struct Service {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BaseProfile {
+    #[schema(min_length = 1)]
     pub id: String,
     pub name: Option<String>,
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub in_catalogue_since: Option<String>,
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub in_catalogue_until: Option<String>,
     #[serde(default)]
     pub network_id: Option<String>,
@@ -93,8 +99,10 @@ pub struct BaseProfile {
 pub struct BaseProfileService {
     pub service_id: String,
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub from: Option<String>,
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub to: Option<String>,
 }
 
@@ -102,13 +110,16 @@ pub struct BaseProfileService {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ValueAddedService {
+    #[schema(min_length = 1)]
     pub id: String,
     pub name: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub in_catalogue_since: Option<String>,
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub in_catalogue_until: Option<String>,
     #[serde(default)]
     pub mysim_service_id: Option<String>,
@@ -148,11 +159,14 @@ impl ValueAddedServiceLink {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommercialProduct {
+    #[schema(min_length = 1)]
     pub id: String,
     pub name: Option<String>,
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub in_catalogue_since: Option<String>,
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub in_catalogue_until: Option<String>,
     #[serde(default)]
     pub base_profile_ids: Vec<String>,
@@ -163,11 +177,14 @@ pub struct CommercialProduct {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BundledProduct {
+    #[schema(min_length = 1)]
     pub id: String,
     pub name: Option<String>,
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub in_catalogue_since: Option<String>,
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub in_catalogue_until: Option<String>,
     #[serde(default)]
     pub provisioning_profiles: Vec<ProvisioningProfileLink>,
@@ -190,8 +207,10 @@ pub struct ProvisioningProfileLink {
     #[serde(default)]
     pub territory_owners: Option<Vec<String>>,
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub in_catalogue_since: Option<String>,
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub in_catalogue_until: Option<String>,
     #[serde(default)]
     pub activation_work_order_type_id: Option<String>,
@@ -210,11 +229,14 @@ pub struct ProvisioningProfileLink {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionType {
+    #[schema(min_length = 1)]
     pub id: String,
     pub name: Option<String>,
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub in_catalogue_since: Option<String>,
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub in_catalogue_until: Option<String>,
     #[serde(default)]
     pub bundled_commercial_products: Vec<BundledCommercialProduct>,
@@ -223,13 +245,16 @@ pub struct SubscriptionType {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BundledCommercialProduct {
+    #[schema(min_length = 1)]
     pub id: String,
     #[serde(default)]
     pub name: Option<String>,
     pub commercial_product_id: String,
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub in_catalogue_since: Option<String>,
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub in_catalogue_until: Option<String>,
     #[serde(default)]
     pub value_added_services: Vec<ValueAddedServiceLink>,
