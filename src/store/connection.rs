@@ -113,12 +113,14 @@ impl ManageConnection for ConnectionManager {
             Backend::Sqlite => {
                 let mut conn =
                     diesel::SqliteConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
-                // WAL + synchronous=FULL: a write answered 2xx survives a power cut.
+                // WAL + synchronous=FULL: a write answered 2xx survives a power cut. A 1 MiB
+                // page cache per connection: the OS caches the file too.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {};
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = FULL;
-                     PRAGMA foreign_keys = ON;",
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA cache_size = -1024;",
                     self.busy_timeout.as_millis()
                 ))
                 .map_err(r2d2::Error::QueryError)?;
