@@ -41,7 +41,7 @@ python3 - "$TMP" <<'PY'
 import json, sys
 tmp = sys.argv[1]
 big = {"value_added_services": [{"id": f"V{i}", "name": f"service {i}", "mysim_service_id": f"MS{i}",
-        "requires": [{"value_added_service_id": f"V{i+1}", "is_mandatory": False, "max_quantity": 1}] if i % 10 else []}
+        "requires": [{"value_added_service_id": f"V{i+1}", "is_mandatory": False, "max_quantity": 1}] if i % 10 != 9 else []}
        for i in range(10_000)],
        "commercial_products": [{"id": f"C{c}", "name": f"product {c}", "value_added_services": [
            {"value_added_service_id": f"V{c * 50 + k}", "is_mandatory": False, "max_quantity": 2, "sale_type_names": ["Venta"]}
@@ -60,7 +60,7 @@ json.dump({"value_added_services": vas, "commercial_products": [{"id": "2311", "
 PY
 
 import() {  # FILE → seconds
-    curl -s -o "$TMP/import.out" -w '%{http_code} %{time_total}' -X PUT "$BASE/v2/orgs/$ORG/catalogue" \
+    curl -s -o "$TMP/import.out" -w '%{http_code} %{time_total}\n' -X PUT "$BASE/v2/orgs/$ORG/catalogue" \
         -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' --data-binary "@$1"
 }
 BIG_BYTES=$(stat -c %s "$TMP/big.json")

@@ -41,9 +41,11 @@ buckets() {
 }
 # quantile Q BEFORE AFTER: the bucket bound under which Q of the requests in between fell.
 quantile() {
-    join <(sort "$2") <(sort "$3") | awk -v q="$1" '{ le[NR] = $1; n[NR] = $3 - $2 } END {
-        total = n[NR]; for (i = 1; i <= NR; i++) { if (le[i] == "+Inf") continue; if (n[i] >= q * total) { best = (best == "" || le[i] + 0 < best + 0) ? le[i] : best } }
-        printf "≤ %.1f ms", best * 1000 }'
+    join -a 2 -e 0 -o 0,1.2,2.2 <(sort "$2") <(sort "$3") | awk -v q="$1" '
+        $1 == "+Inf" { total = $3 - $2; next }
+        { le[++k] = $1; n[k] = $3 - $2 }
+        END { for (i = 1; i <= k; i++) if (n[i] >= q * total && (best == "" || le[i] + 0 < best + 0)) best = le[i]
+              if (best == "") printf "> 5000 ms"; else printf "≤ %g ms", best * 1000 }'
 }
 run() {  # NAME CONNECTIONS
     buckets >"$TMP/$1.before"

@@ -1,5 +1,5 @@
 -- Counts wrk's responses by status and prints them as "status NNN: COUNT" lines.
-local counts = {}
+counts = {}
 local threads = {}
 
 function setup(thread)
