@@ -10,6 +10,13 @@ use crate::domain::catalogue::{BaseProfile, CatalogueIndex, Service, ValueAddedS
 
 /// Seed `000_*`: a provisioning profile of a bundled product with its work-order types.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "39", "name": "turkeySauce", "in_catalogue_since": "2019-08-24T14:15:22Z", "in_catalogue_until": null,
+    "activation_work_order_type_id": "WO_ACT", "deactivation_work_order_type_id": "WO_DEACT",
+    "suspension_work_order_type_id": null, "resume_work_order_type_id": null,
+    "cancellation_work_order_type_id": "WO_CANCEL", "partial_cancellation_work_order_type_id": null,
+    "territory_owners": "FIBMM02,MASMOVIL"
+}))]
 pub struct ProvisioningProfileView {
     pub id: String,
     pub name: String,
@@ -27,6 +34,12 @@ pub struct ProvisioningProfileView {
 
 /// Seed `002_*`: a base profile, with its services where the view includes them.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "71_COMPRODUCT", "name": "PERFIL FTTH 50MB", "in_catalogue_since": "2019-08-24T14:15:22Z",
+    "in_catalogue_until": "2019-08-24T14:15:22Z", "network_id": "2", "network_provisioning_id": "MM_CERO_VC_600M",
+    "service_class": "2900", "offer_id": "300030015", "charging_id": "300030015", "manual_renewal": false,
+    "download_speed": "300", "internet_speed": "300", "upload_speed": "300"
+}))]
 pub struct BaseProfileView {
     pub id: String,
     pub name: Option<String>,
@@ -47,6 +60,13 @@ pub struct BaseProfileView {
 
 /// Seed `002_*`: a service of a base profile, with the link's `from` / `to`.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "2", "name": "BLOQUEO DE LLAMADAS ENTRANTES", "description": "BLOQUEO DE LLAMADAS ENTRANTES",
+    "in_catalogue_since": "2019-08-24T14:15:22Z", "in_catalogue_until": "2019-08-24T14:15:22Z",
+    "from": "2019-08-24T14:15:22Z", "to": "2019-08-24T14:15:22Z", "network_code": "obi", "is_changeable": true,
+    "activate_on_network_provisioning": true, "language": "ESPANOL", "speed": "300Mb",
+    "available_networks": "RED YOIGO+ORANGE+TELEFÓNICA"
+}))]
 pub struct ServiceView {
     pub id: String,
     pub name: Option<String>,
@@ -65,6 +85,11 @@ pub struct ServiceView {
 
 /// Seed `003_*`: a value-added service and, nested, the ones required with it.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "V1", "name": "Roaming", "description": null, "in_catalogue_since": null, "in_catalogue_until": null,
+    "mysim_service_id": "MS1", "is_mandatory": true, "max_cardinality": "1", "max_quantity": 1,
+    "related_bundled_product_id": "BP1", "value_added_services": []
+}))]
 #[schema(no_recursion)]
 pub struct ValueAddedServiceView {
     pub id: String,
