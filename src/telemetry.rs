@@ -9,7 +9,6 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
-use serde_json::json;
 use tracing::Instrument;
 
 use crate::api::AppState;
@@ -106,7 +105,7 @@ pub async fn admission(
     if previous >= state.max_in_flight {
         let shed = HttpResponse::ServiceUnavailable()
             .insert_header((header::RETRY_AFTER, "1"))
-            .json(json!({"message": "request rejected due to overload", "status": "error"}));
+            .json(crate::api::server_error_body(crate::api::OVERLOAD_MESSAGE));
         return Ok(req.into_response(shed).map_into_right_body());
     }
     next.call(req).await.map(ServiceResponse::map_into_left_body)

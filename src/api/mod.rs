@@ -79,3 +79,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         cfg.service(resource.default_service(web::to(move || ops::method_not_allowed(allow.clone()))));
     }
 }
+
+/// The 500/503 body both faces share (contract §2): `{"message", "status": "error"}`.
+pub(crate) fn server_error_body(message: &str) -> serde_json::Value {
+    serde_json::json!({"message": message, "status": "error"})
+}
+
+/// The message of every 503.
+pub(crate) const OVERLOAD_MESSAGE: &str = "request rejected due to overload";

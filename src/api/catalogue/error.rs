@@ -112,9 +112,9 @@ impl CatalogueError {
                 "errors": problems.iter().map(|(field, description)| json!({"field": field, "description": description})).collect::<Vec<_>>()
             }),
             CatalogueError::Internal { reason, .. } => {
-                json!({"message": format!("Internal server error - [{reason}]"), "status": "error"})
+                crate::api::server_error_body(&format!("Internal server error - [{reason}]"))
             }
-            CatalogueError::Overloaded => json!({"message": "request rejected due to overload", "status": "error"}),
+            CatalogueError::Overloaded => crate::api::server_error_body(crate::api::OVERLOAD_MESSAGE),
         }
     }
 }

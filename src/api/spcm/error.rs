@@ -144,9 +144,9 @@ impl SpcmError {
             SpcmError::Conflict(what) => message(what.clone(), 409),
             SpcmError::Rule { code, message } => json!({"message": message, "errorCode": code}),
             SpcmError::Internal { reason, .. } => {
-                json!({"message": format!("Internal server error - [{reason}]"), "status": "error"})
+                crate::api::server_error_body(&format!("Internal server error - [{reason}]"))
             }
-            SpcmError::Overloaded => json!({"message": "request rejected due to overload", "status": "error"}),
+            SpcmError::Overloaded => crate::api::server_error_body(crate::api::OVERLOAD_MESSAGE),
         }
     }
 }
