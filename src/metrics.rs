@@ -10,6 +10,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+use crate::api::spcm::ReadCache;
 use crate::auth::CredentialCache;
 use crate::store::DbPool;
 
@@ -39,6 +40,7 @@ pub struct Metrics {
 struct LiveValues {
     pool: DbPool,
     credentials: Arc<CredentialCache>,
+    reads: Arc<ReadCache>,
 }
 
 impl std::fmt::Debug for DbPool {
@@ -50,6 +52,12 @@ impl std::fmt::Debug for DbPool {
 impl std::fmt::Debug for CredentialCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CredentialCache").finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for ReadCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadCache").finish_non_exhaustive()
     }
 }
 
@@ -65,7 +73,10 @@ impl prometheus_client::collector::Collector for LiveValues {
             gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)?;
         }
         let (hits, misses) = self.credentials.stats();
+        let (read_hits, read_misses) = self.reads.stats();
         let counters = [
+            ("spcm_read_cache_hits", "SPCM reads answered from memory at the tenant's current version", read_hits),
+            ("spcm_read_cache_misses", "SPCM reads that went to the database", read_misses),
             ("spcm_credential_cache_hits", "Requests whose credentials were verified without argon2", hits),
             ("spcm_credential_cache_misses", "Credential checks that ran argon2 or failed", misses),
             ("spcm_db_queries", "Statements run on the database", self.pool.queries()),
@@ -79,7 +90,7 @@ impl prometheus_client::collector::Collector for LiveValues {
 }
 
 impl Metrics {
-    pub fn new(pool: DbPool, credentials: Arc<CredentialCache>) -> Metrics {
+    pub fn new(pool: DbPool, credentials: Arc<CredentialCache>, reads: Arc<ReadCache>) -> Metrics {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
@@ -99,7 +110,7 @@ impl Metrics {
             "Requests answered 503 (overload or database unavailable)",
             shed.clone(),
         );
-        registry.register_collector(Box::new(LiveValues { pool, credentials }));
+        registry.register_collector(Box::new(LiveValues { pool, credentials, reads }));
         Metrics { registry, requests, latency, shed }
     }
 

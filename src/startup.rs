@@ -11,12 +11,13 @@ use secrecy::{ExposeSecret, SecretString};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api::catalogue::CatalogueCache;
+use crate::api::spcm::ReadCache;
 use crate::api::{self, ops, AppState};
 use crate::auth::{self, CredentialCache, PermissionSet};
 use crate::config::Settings;
 use crate::domain::TenantName;
 use crate::metrics::Metrics;
-use crate::store::{self, DbPool, StoreError};
+use crate::store::{self, DbPool, StoreError, VersionChecker};
 use crate::telemetry::{admission, request_context};
 use std::sync::atomic::AtomicUsize;
 
@@ -53,12 +54,15 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let credentials = Arc::new(CredentialCache::default());
+        let reads = Arc::new(ReadCache::default());
         let state = web::Data::new(AppState {
-            metrics: Arc::new(Metrics::new(pool.clone(), credentials.clone())),
+            metrics: Arc::new(Metrics::new(pool.clone(), credentials.clone(), reads.clone())),
             in_flight: Arc::new(AtomicUsize::new(0)),
             max_in_flight: settings.max_in_flight.max(1),
             pool: pool.clone(),
             credentials,
+            reads,
+            versions: Arc::new(VersionChecker::start(&pool)?),
             catalogues: Arc::new(CatalogueCache::default()),
             body_limit: settings.body_limit,
             catalogue_limit: settings.catalogue_limit,

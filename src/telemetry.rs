@@ -9,7 +9,6 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
-use tracing::Instrument;
 
 use crate::api::AppState;
 use tracing_subscriber::EnvFilter;
@@ -46,36 +45,41 @@ fn request_id(req: &ServiceRequest) -> HeaderValue {
         })
 }
 
-/// Gives every request a request id (echoed in `X-Request-Id`) and one access log line.
-/// Credentials are never logged: only method, route, status and timing.
+tokio::task_local! {
+    /// The id of the request this task serves, for log lines written while serving it.
+    static CURRENT_REQUEST_ID: HeaderValue;
+}
+
+/// The request id of the request being served, or `-` outside one.
+pub fn current_request_id() -> String {
+    CURRENT_REQUEST_ID.try_with(|id| id.to_str().unwrap_or("-").to_owned()).unwrap_or_else(|_| "-".to_owned())
+}
+
+/// Gives every request a request id (echoed in `X-Request-Id`, and in every log line
+/// written while serving it: see `current_request_id`) and one access log line.
+/// Credentials are never logged: only method, path, status and timing.
 pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = request_id(&req);
     let started = Instant::now();
-    let span = tracing::info_span!(
-        "request",
-        request_id = id.to_str().unwrap_or("-"),
-        method = %req.method(),
-        path = req.path(),
-    );
-    let mut response = next.call(req).instrument(span.clone()).await?;
-    response.headers_mut().insert(REQUEST_ID, id);
+    let mut response = CURRENT_REQUEST_ID.scope(id.clone(), next.call(req)).await?;
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
-    let micros = elapsed.as_micros() as u64;
     let request = response.request();
     if let Some(state) = request.app_data::<web::Data<AppState>>() {
         let route = request.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
         state.metrics.observe(request.method().as_str(), &route, status, elapsed.as_secs_f64());
     }
-    let _entered = span.enter();
+    let (method, path, micros) = (request.method().as_str(), request.path(), elapsed.as_micros() as u64);
+    let request_id = id.to_str().unwrap_or("-");
     if status >= 500 {
-        tracing::warn!(status, micros, "request failed");
+        tracing::warn!(request_id, method, path, status, micros, "request failed");
     } else {
-        tracing::info!(status, micros, "request");
+        tracing::info!(request_id, method, path, status, micros, "request");
     }
+    response.headers_mut().insert(REQUEST_ID, id);
     Ok(response)
 }
 

@@ -16,14 +16,18 @@ use actix_web::http::Method;
 use actix_web::{web, Route};
 
 use crate::api::catalogue::CatalogueCache;
+use crate::api::spcm::ReadCache;
 use crate::auth::CredentialCache;
-use crate::store::DbPool;
+use crate::store::{DbPool, VersionChecker};
 
 /// What every handler can reach, built once in `startup`.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
     pub credentials: Arc<CredentialCache>,
+    /// Repeated SPCM reads answered from memory while the tenant's version stands.
+    pub reads: Arc<ReadCache>,
+    pub versions: Arc<VersionChecker>,
     pub catalogues: Arc<CatalogueCache>,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Requests being handled now, and the bound beyond which they are shed.

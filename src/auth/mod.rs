@@ -21,6 +21,8 @@ pub struct Principal {
     pub tenant_id: i64,
     pub user_id: i64,
     pub permissions: PermissionSet,
+    /// The tenant's data version when the credentials were read (`store::versions`).
+    pub tenant_version: i64,
 }
 
 /// Why credentials were refused; every case answers the same 401.
@@ -78,5 +80,6 @@ pub fn verify_basic(
         tenant_id: record.tenant_id,
         user_id: record.user_id,
         permissions: PermissionSet::parse_stored(&record.permissions),
+        tenant_version: record.tenant_version,
     })
 }

@@ -94,7 +94,7 @@ impl Backend {
 }
 
 /// Opens connections of one backend for the pool, and prepares each one.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ConnectionManager {
     backend: Backend,
     target: String,
@@ -170,6 +170,8 @@ impl ManageConnection for ConnectionManager {
 #[derive(Clone)]
 pub struct DbPool {
     pool: r2d2::Pool<ConnectionManager>,
+    /// The pool's own manager, for connections that live outside the pool.
+    manager: ConnectionManager,
     backend: Backend,
     queries: Arc<AtomicU64>,
     /// SQLite only: the queue of this database's writers (see `writer_turn`).
@@ -223,6 +225,7 @@ impl DbPool {
             busy_timeout: wait.max(Duration::from_millis(100)),
             queries: queries.clone(),
         };
+        let dedicated = manager.clone();
         let pool = r2d2::Pool::builder()
             .max_size(size.max(1))
             .min_idle(Some(1))
@@ -231,7 +234,7 @@ impl DbPool {
             .test_on_check_out(backend != Backend::Sqlite)
             .build_unchecked(manager);
         let writers = (backend == Backend::Sqlite).then(|| (Arc::new(parking_lot::Mutex::new(())), wait));
-        Ok(DbPool { pool, backend, queries, writers })
+        Ok(DbPool { pool, manager: dedicated, backend, queries, writers })
     }
 
     pub fn backend(&self) -> Backend {
@@ -241,6 +244,12 @@ impl DbPool {
     /// A connection for synchronous code (the CLI, start-up). Async code uses `run_db`.
     pub fn get(&self) -> Result<r2d2::PooledConnection<ConnectionManager>, StoreError> {
         self.pool.get().map_err(StoreError::from)
+    }
+
+    /// A connection of its own for a long-lived thread, prepared as the pool's are and
+    /// counted in `queries`. Blocking.
+    pub fn connect_dedicated(&self) -> Result<DbConnection, StoreError> {
+        self.manager.connect().map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
     /// Statements run so far on this pool's connections.

@@ -9,9 +9,11 @@ pub mod schema;
 pub mod tenants;
 pub mod tokens;
 pub mod users;
+pub mod versions;
 
 pub use connection::{run_db, Backend, DbConnection, DbPool};
 pub use error::StoreError;
+pub use versions::VersionChecker;
 
 use std::time::Duration;
 
@@ -60,13 +62,16 @@ where
     }
 }
 
-/// Takes the tenant's write lock for the rest of the transaction.
+/// Takes the tenant's write lock for the rest of the transaction and raises the
+/// tenant's version.
 ///
-/// Every write of a tenant's profiles starts with this no-op update: on PostgreSQL and
-/// MySQL it row-locks the tenant, on SQLite it takes the database's write lock before
-/// anything is read. Writes of one tenant therefore run one after another, which is what
-/// keeps the default-profile rule true under concurrent requests (contract §2).
+/// Every write of a tenant's data starts with this update: on PostgreSQL and MySQL it
+/// row-locks the tenant, on SQLite it takes the database's write lock before anything is
+/// read. Writes of one tenant therefore run one after another, which is what keeps the
+/// default-profile rule true under concurrent requests (contract §2). The new version
+/// commits with the write, so a reader that finds the version it saw before knows that
+/// nothing of the tenant changed (`versions`).
 pub fn lock_tenant(conn: &mut DbConnection, tenant_id: i64) -> QueryResult<()> {
     use schema::tenants::dsl as t;
-    diesel::update(t::tenants.filter(t::id.eq(tenant_id))).set(t::name.eq(t::name)).execute(conn).map(|_| ())
+    diesel::update(t::tenants.filter(t::id.eq(tenant_id))).set(t::version.eq(t::version + 1)).execute(conn).map(|_| ())
 }

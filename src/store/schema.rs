@@ -4,6 +4,7 @@ diesel::table! {
     tenants (id) {
         id -> BigInt,
         name -> Text,
+        version -> BigInt,
     }
 }
 

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use super::schema::{api_tokens, tenants};
-use super::{DbConnection, StoreError};
+use super::{write_transaction, DbConnection, StoreError};
 
 #[derive(Debug, Clone, Queryable)]
 pub struct TokenRecord {
@@ -32,7 +32,7 @@ pub fn create(
     created_at: i64,
     expires_at: Option<i64>,
 ) -> Result<i64, StoreError> {
-    conn.transaction(|conn| {
+    write_transaction(conn, tenant_id, |conn| {
         diesel::insert_into(api_tokens::table)
             .values((
                 api_tokens::tenant_id.eq(tenant_id),
@@ -63,11 +63,13 @@ pub fn list(conn: &mut DbConnection, tenant_id: i64) -> Result<Vec<TokenRecord>,
 
 /// Marks the token revoked; false when the tenant has no such token.
 pub fn revoke(conn: &mut DbConnection, tenant_id: i64, id: i64) -> Result<bool, StoreError> {
-    let changed =
-        diesel::update(api_tokens::table.filter(api_tokens::tenant_id.eq(tenant_id)).filter(api_tokens::id.eq(id)))
-            .set(api_tokens::revoked.eq(true))
-            .execute(conn)?;
-    Ok(changed > 0)
+    write_transaction(conn, tenant_id, |conn| {
+        let changed =
+            diesel::update(api_tokens::table.filter(api_tokens::tenant_id.eq(tenant_id)).filter(api_tokens::id.eq(id)))
+                .set(api_tokens::revoked.eq(true))
+                .execute(conn)?;
+        Ok(changed > 0)
+    })
 }
 
 pub fn find_by_hash(conn: &mut DbConnection, token_hash: &str) -> Result<Option<TokenGrant>, StoreError> {

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use super::schema::{tenants, users};
-use super::{DbConnection, StoreError};
+use super::{write_transaction, DbConnection, StoreError};
 
 /// What a Basic-auth login needs to know about a user.
 #[derive(Debug, Clone, Queryable)]
@@ -13,6 +13,8 @@ pub struct LoginRecord {
     pub tenant_id: i64,
     pub password_hash: String,
     pub permissions: String,
+    /// The tenant's data version, read in the same statement as the user.
+    pub tenant_version: i64,
 }
 
 /// The user `username` of tenant `tenant`, in one query.
@@ -21,7 +23,7 @@ pub fn find_login(conn: &mut DbConnection, tenant: &str, username: &str) -> Resu
         .inner_join(tenants::table)
         .filter(tenants::name.eq(tenant))
         .filter(users::username.eq(username))
-        .select((users::id, users::tenant_id, users::password_hash, users::permissions))
+        .select((users::id, users::tenant_id, users::password_hash, users::permissions, tenants::version))
         .first(conn)
         .optional()?)
 }
@@ -33,15 +35,17 @@ pub fn add(
     password_hash: &str,
     permissions: &str,
 ) -> Result<(), StoreError> {
-    diesel::insert_into(users::table)
-        .values((
-            users::tenant_id.eq(tenant_id),
-            users::username.eq(username),
-            users::password_hash.eq(password_hash),
-            users::permissions.eq(permissions),
-        ))
-        .execute(conn)?;
-    Ok(())
+    write_transaction(conn, tenant_id, |conn| {
+        diesel::insert_into(users::table)
+            .values((
+                users::tenant_id.eq(tenant_id),
+                users::username.eq(username),
+                users::password_hash.eq(password_hash),
+                users::permissions.eq(permissions),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
 }
 
 /// Replaces the user's hash; false when there is no such user.
@@ -51,19 +55,23 @@ pub fn set_password(
     username: &str,
     password_hash: &str,
 ) -> Result<bool, StoreError> {
-    let changed =
-        diesel::update(users::table.filter(users::tenant_id.eq(tenant_id)).filter(users::username.eq(username)))
-            .set(users::password_hash.eq(password_hash))
-            .execute(conn)?;
-    Ok(changed > 0)
+    write_transaction(conn, tenant_id, |conn| {
+        let changed =
+            diesel::update(users::table.filter(users::tenant_id.eq(tenant_id)).filter(users::username.eq(username)))
+                .set(users::password_hash.eq(password_hash))
+                .execute(conn)?;
+        Ok(changed > 0)
+    })
 }
 
 /// Removes the user; false when there is no such user.
 pub fn remove(conn: &mut DbConnection, tenant_id: i64, username: &str) -> Result<bool, StoreError> {
-    let removed =
-        diesel::delete(users::table.filter(users::tenant_id.eq(tenant_id)).filter(users::username.eq(username)))
-            .execute(conn)?;
-    Ok(removed > 0)
+    write_transaction(conn, tenant_id, |conn| {
+        let removed =
+            diesel::delete(users::table.filter(users::tenant_id.eq(tenant_id)).filter(users::username.eq(username)))
+                .execute(conn)?;
+        Ok(removed > 0)
+    })
 }
 
 /// Username and permissions of every user of the tenant, by username.

@@ -142,8 +142,9 @@ pub struct TestApp {
     /// The server's own pool: its query counter is what the service ran.
     pub server_pool: DbPool,
     server: actix_web::dev::ServerHandle,
-    // Dropped last: the database outlives the server and the pool.
-    pub db: TestDatabase,
+    // Dropped last: the database outlives the server and the pool. Shared by the
+    // instances of `another_instance`.
+    pub db: std::sync::Arc<TestDatabase>,
 }
 
 impl Drop for TestApp {
@@ -191,7 +192,7 @@ pub async fn try_spawn_through_proxy(
     let proxy = crate::faults::Proxy::start(authority.to_owned()).await;
     let at = if credentials.is_empty() { String::new() } else { format!("{credentials}@") };
     let proxied = format!("{prefix}://{at}127.0.0.1:{}/{path}", proxy.port());
-    Some((spawn_on_url(db, &proxied, settings).await, proxy))
+    Some((spawn_on_url(db.into(), &proxied, settings).await, proxy))
 }
 
 /// A SQLite app with some settings changed (pool size, body limit…).
@@ -202,10 +203,10 @@ pub async fn spawn_with(settings: Settings) -> TestApp {
 
 async fn spawn_on(db: TestDatabase, settings: Settings) -> TestApp {
     let url = db.url.clone();
-    spawn_on_url(db, &url, settings).await
+    spawn_on_url(db.into(), &url, settings).await
 }
 
-async fn spawn_on_url(db: TestDatabase, url: &str, settings: Settings) -> TestApp {
+async fn spawn_on_url(db: std::sync::Arc<TestDatabase>, url: &str, settings: Settings) -> TestApp {
     let settings = Settings {
         database_url: url.to_owned(),
         bind: "127.0.0.1:0".into(),
@@ -224,6 +225,12 @@ async fn spawn_on_url(db: TestDatabase, url: &str, settings: Settings) -> TestAp
 }
 
 impl TestApp {
+    /// A second server on the same database, as behind a load balancer.
+    pub async fn another_instance(&self) -> TestApp {
+        let url = self.db.url.clone();
+        spawn_on_url(self.db.clone(), &url, Settings::default()).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

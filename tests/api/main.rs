@@ -14,6 +14,7 @@ mod listing;
 mod openapi;
 mod ops;
 mod profiles;
+mod reads;
 mod resilience;
 mod store;
 mod tenancy;

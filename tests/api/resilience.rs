@@ -49,7 +49,7 @@ async fn beyond_the_in_flight_bound_requests_are_shed_at_once() {
 }
 
 backend_tests! {
-    async fn metrics_count_requests_latency_pool_and_credential_cache(app) {
+    async fn metrics_count_requests_latency_pool_and_caches(app) {
         let id = app.create_profile("m", false).await["id"].as_i64().unwrap();
         for _ in 0..3 {
             assert_eq!(app.get_profile(id).await.status(), 200);
@@ -66,7 +66,9 @@ backend_tests! {
         assert_eq!(line(r#"spcm_http_requests_total{method="GET",route="/pcc/spcm/provisionProfile/{id}",status="404"}"#), 1.0);
         assert_eq!(line(r#"spcm_http_requests_total{method="POST",route="/pcc/spcm/provisionProfile",status="201"}"#), 1.0);
         assert_eq!(line(r#"spcm_http_request_duration_seconds_count{method="GET",route="/pcc/spcm/provisionProfile/{id}"}"#), 4.0);
-        assert!(line("spcm_credential_cache_hits_total") >= 4.0, "known-good credentials hit the cache");
+        assert!(line("spcm_credential_cache_hits_total") >= 2.0, "known-good credentials hit the cache");
+        assert_eq!(line("spcm_read_cache_hits_total"), 2.0, "the second and third GET come from memory");
+        assert_eq!(line("spcm_read_cache_misses_total"), 2.0, "the first GET and the 404 read the database");
         assert!(line("spcm_credential_cache_misses_total") >= 1.0);
         assert!(line("spcm_db_pool_connections_idle") >= 1.0);
         assert!(line("spcm_db_pool_connections_in_use") >= 0.0);

@@ -143,7 +143,9 @@ impl ResponseError for CatalogueError {
                 response.insert_header((header::RETRY_AFTER, "1"));
             }
             // Logged here, inside the request's span, so the line carries the request id.
-            CatalogueError::Internal { cause, .. } => tracing::error!(%cause, "internal server error"),
+            CatalogueError::Internal { cause, .. } => {
+                tracing::error!(request_id = %crate::telemetry::current_request_id(), %cause, "internal server error")
+            }
             CatalogueError::BadRequest(why) => tracing::debug!(%why, "bad catalogue request"),
             _ => {}
         }

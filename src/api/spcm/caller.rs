@@ -1,11 +1,14 @@
 //! Who is calling the SPCM face: Basic credentials (parsed by actix-web-httpauth) and
 //! the `tenant` header, verified in the same database round trip as the operation.
 
+use std::sync::Arc;
+
 use actix_web::http::header::Header;
-use actix_web::HttpRequest;
+use actix_web::{HttpRequest, HttpResponse};
 use actix_web_httpauth::headers::authorization::{Authorization, Basic};
 use secrecy::SecretString;
 
+use super::reads::Answer;
 use super::SpcmError;
 use crate::api::AppState;
 use crate::auth::{self, Permission, Principal};
@@ -72,4 +75,42 @@ where
         op(conn, &principal)
     })
     .await
+}
+
+/// A GET of the SPCM face: answered from memory when this login and this path and
+/// query were read before at the tenant's current version (`reads`); otherwise
+/// `load` runs with the verified caller and its answer is remembered.
+pub async fn cached_read<F>(
+    state: &AppState,
+    req: &HttpRequest,
+    malformed: Option<SpcmError>,
+    load: F,
+) -> Result<HttpResponse, SpcmError>
+where
+    F: FnOnce(&mut DbConnection, &Principal) -> Result<Answer, SpcmError> + Send + 'static,
+{
+    let credentials = Credentials::from_request(req)?;
+    let path = req.uri().path_and_query().map_or(req.path(), |p| p.as_str());
+    let login = state.reads.login_key(&credentials.tenant, &credentials.username, &credentials.password);
+    if malformed.is_none() {
+        if let Some((caller, version, answer)) = state.reads.lookup(&login, path) {
+            if caller.permissions.contains(Permission::ProfileRead)
+                && state.versions.current(caller.tenant_id).await == Some(version)
+            {
+                state.reads.count(true);
+                return Ok(answer.response());
+            }
+        }
+    }
+    state.reads.count(false);
+    let state_for_db = state.clone();
+    let (caller, answer) = run_db(&state.pool, move |conn| {
+        let caller = credentials.authorize(conn, &state_for_db, Permission::ProfileRead, malformed)?;
+        let answer = load(conn, &caller)?;
+        Ok::<_, SpcmError>((caller, Arc::new(answer)))
+    })
+    .await?;
+    state.reads.remember_login(login, &caller);
+    state.reads.remember_answer(caller.tenant_id, caller.tenant_version, path, answer.clone());
+    Ok(answer.response())
 }

@@ -178,7 +178,9 @@ impl ResponseError for SpcmError {
                 response.insert_header((header::RETRY_AFTER, "1"));
             }
             // Logged here, inside the request's span, so the line carries the request id.
-            SpcmError::Internal { cause, .. } => tracing::error!(%cause, "internal server error"),
+            SpcmError::Internal { cause, .. } => {
+                tracing::error!(request_id = %crate::telemetry::current_request_id(), %cause, "internal server error")
+            }
             _ => {}
         }
         response.json(self.body())

@@ -6,12 +6,13 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::caller::{with_caller, Credentials};
+use super::caller::{cached_read, with_caller, Credentials};
 use super::dto::{
     parse_new, parse_patch, CreateProfiles, DeleteParams, Link, ListLinks, ListParams, MultiStatus, MultiStatusItem,
     ProfileChangeRequest, ProfileDto, ProfileList, ProfileUpdates,
 };
 use super::error::SpcmErrors;
+use super::reads::Answer;
 use super::{SpcmError, BASE_PATH};
 use crate::api::body::read_json;
 use crate::api::AppState;
@@ -20,15 +21,18 @@ use crate::domain::{ProvisioningProfile, SubscriberType};
 use crate::store::profiles::{self, Page, ProfileFilter};
 use crate::store::{run_db, DbConnection};
 
-const HAL_JSON: &str = "application/hal+json";
+pub(crate) const HAL_JSON: &str = "application/hal+json";
 const MAX_BATCH: usize = 1000;
 
+fn encode(body: &impl Serialize) -> Result<Vec<u8>, SpcmError> {
+    serde_json::to_vec(body)
+        .map_err(|err| SpcmError::Internal { reason: "cannot encode the response", cause: err.to_string() })
+}
+
 fn hal(status: StatusCode, body: &impl Serialize) -> HttpResponse {
-    match serde_json::to_vec(body) {
+    match encode(body) {
         Ok(bytes) => HttpResponse::build(status).content_type(HAL_JSON).body(bytes),
-        Err(err) => {
-            SpcmError::Internal { reason: "cannot encode the response", cause: err.to_string() }.error_response()
-        }
+        Err(err) => err.error_response(),
     }
 }
 
@@ -144,25 +148,20 @@ impl ListQuery {
         SpcmErrors),
     security(("basicAuth" = [], "tenant" = [])))]
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, SpcmError> {
-    let credentials = Credentials::from_request(&req)?;
     let (query, malformed) = defer(ListQuery::parse(req.query_string()));
-    let (filter, page) = (query.filter.clone(), query.page);
-    let (found, total) = with_caller(&state, credentials, Permission::ProfileRead, malformed, move |conn, caller| {
-        Ok(profiles::list(conn, caller.tenant_id, &filter, page)?)
-    })
-    .await?;
     let this = match req.query_string() {
         "" => BASE_PATH.to_owned(),
         query => format!("{BASE_PATH}?{query}"),
     };
-    let links =
-        ListLinks { this: Link { href: this }, next: query.next_href(found.len(), total).map(|href| Link { href }) };
-    let body = ProfileList { length: found.len(), profiles: found.into_iter().map(ProfileDto::from).collect(), links };
-    let mut response = hal(StatusCode::OK, &body);
-    if let Ok(value) = header::HeaderValue::from_str(&total.to_string()) {
-        response.headers_mut().insert(header::HeaderName::from_static("x-total-count"), value);
-    }
-    Ok(response)
+    cached_read(&state, &req, malformed, move |conn, caller| {
+        let (found, total) = profiles::list(conn, caller.tenant_id, &query.filter, query.page)?;
+        let next = query.next_href(found.len(), total).map(|href| Link { href });
+        let links = ListLinks { this: Link { href: this }, next };
+        let body =
+            ProfileList { length: found.len(), profiles: found.into_iter().map(ProfileDto::from).collect(), links };
+        Ok(Answer::new(encode(&body)?, Some(total)))
+    })
+    .await
 }
 
 // ---- single profile -----------------------------------------------------------------
@@ -177,13 +176,12 @@ pub async fn get_one(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, SpcmError> {
-    let credentials = Credentials::from_request(&req)?;
     let (id, malformed) = defer(parse_id(&path));
-    let profile = with_caller(&state, credentials, Permission::ProfileRead, malformed, move |conn, caller| {
-        profiles::get(conn, caller.tenant_id, id)?.ok_or(SpcmError::NotFound(id))
+    cached_read(&state, &req, malformed, move |conn, caller| {
+        let profile = profiles::get(conn, caller.tenant_id, id)?.ok_or(SpcmError::NotFound(id))?;
+        Ok(Answer::new(encode(&ProfileDto::from(profile))?, None))
     })
-    .await?;
-    Ok(hal(StatusCode::OK, &ProfileDto::from(profile)))
+    .await
 }
 
 /// Create a profile (201), or a batch of 1–1000 from a JSON array (207).

@@ -4,9 +4,11 @@ mod caller;
 pub(crate) mod dto;
 mod error;
 pub(crate) mod handlers;
+mod reads;
 
 pub use dto::{MultiStatus, ProfileDto, ProfileList};
 pub use error::{ErrorBody, FieldError, ServerError, SpcmError, SpcmErrors, ValidationFailed};
+pub use reads::ReadCache;
 
 use actix_web::http::Method;
 use actix_web::web;

@@ -1,0 +1,146 @@
+//! The current version of tenants' data, asked in batches.
+//!
+//! Every write of a tenant's data raises `tenants.version` in its own transaction
+//! (`lock_tenant`), so a read answered at version V is still exact while the tenant is
+//! at V. Checking that costs one query; one thread asks it for every request that
+//! arrived since its previous query, so a check is exact (it starts after the request
+//! arrived, and therefore sees every write committed before) while costing the
+//! database one statement per batch instead of one per request, and the request no
+//! trip to the blocking pool.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use tokio::sync::oneshot;
+
+use super::schema::tenants::dsl as t;
+use super::{DbConnection, DbPool};
+
+/// After a failed connect, how long checks answer "unknown" before the next try.
+const RECONNECT_PAUSE: Duration = Duration::from_millis(250);
+
+type Reply = oneshot::Sender<Option<i64>>;
+
+#[derive(Default)]
+struct Queue {
+    waiting: Vec<(i64, Reply)>,
+    closed: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    queue: Mutex<Queue>,
+    arrived: Condvar,
+}
+
+/// Asks the database for tenants' versions on behalf of many requests at once.
+/// Dropping it stops its thread.
+pub struct VersionChecker {
+    shared: Arc<Shared>,
+}
+
+impl VersionChecker {
+    /// Starts the checking thread; it opens its own connection, outside the pool.
+    pub fn start(pool: &DbPool) -> std::io::Result<VersionChecker> {
+        let shared = Arc::new(Shared::default());
+        let worker = Worker { shared: shared.clone(), pool: pool.clone(), conn: None, retry_at: None };
+        std::thread::Builder::new().name("spcm-versions".into()).spawn(move || worker.run())?;
+        Ok(VersionChecker { shared })
+    }
+
+    /// The tenant's version as of a query that started after this call; `None` when
+    /// the database could not say (the caller then reads the database itself).
+    pub async fn current(&self, tenant_id: i64) -> Option<i64> {
+        let (reply, answer) = oneshot::channel();
+        let was_empty = {
+            let mut queue = self.shared.queue.lock().ok()?;
+            if queue.closed {
+                return None;
+            }
+            queue.waiting.push((tenant_id, reply));
+            queue.waiting.len() == 1
+        };
+        // The thread only sleeps on an empty queue: one wake-up per batch is enough.
+        if was_empty {
+            self.shared.arrived.notify_one();
+        }
+        answer.await.ok().flatten()
+    }
+}
+
+impl Drop for VersionChecker {
+    fn drop(&mut self) {
+        if let Ok(mut queue) = self.shared.queue.lock() {
+            queue.closed = true;
+        }
+        self.shared.arrived.notify_one();
+    }
+}
+
+struct Worker {
+    shared: Arc<Shared>,
+    pool: DbPool,
+    conn: Option<DbConnection>,
+    retry_at: Option<Instant>,
+}
+
+impl Worker {
+    fn run(mut self) {
+        while let Some(batch) = self.next_batch() {
+            let mut ids: Vec<i64> = batch.iter().map(|(id, _)| *id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let versions = self.versions(&ids);
+            for (id, reply) in batch {
+                let _ = reply.send(versions.as_ref().and_then(|v| v.get(&id).copied()));
+            }
+        }
+    }
+
+    /// The requests waiting now, after waiting for at least one; `None` once closed.
+    fn next_batch(&self) -> Option<Vec<(i64, Reply)>> {
+        let mut queue = self.shared.queue.lock().ok()?;
+        loop {
+            if queue.closed {
+                return None;
+            }
+            if !queue.waiting.is_empty() {
+                return Some(std::mem::take(&mut queue.waiting));
+            }
+            queue = self.shared.arrived.wait(queue).ok()?;
+        }
+    }
+
+    fn versions(&mut self, ids: &[i64]) -> Option<HashMap<i64, i64>> {
+        let conn = self.connection()?;
+        match t::tenants.select((t::id, t::version)).filter(t::id.eq_any(ids)).load::<(i64, i64)>(conn) {
+            Ok(rows) => Some(rows.into_iter().collect()),
+            Err(err) => {
+                tracing::debug!(error = %err, "version check failed; reconnecting");
+                self.conn = None;
+                None
+            }
+        }
+    }
+
+    fn connection(&mut self) -> Option<&mut DbConnection> {
+        if self.conn.is_none() {
+            if self.retry_at.is_some_and(|at| Instant::now() < at) {
+                return None;
+            }
+            match self.pool.connect_dedicated() {
+                Ok(conn) => {
+                    self.conn = Some(conn);
+                    self.retry_at = None;
+                }
+                Err(err) => {
+                    tracing::debug!(error = %err, "version check cannot connect");
+                    self.retry_at = Some(Instant::now() + RECONNECT_PAUSE);
+                }
+            }
+        }
+        self.conn.as_mut()
+    }
+}
