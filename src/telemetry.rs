@@ -18,11 +18,13 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Installs the JSON log subscriber on stderr (`RUST_LOG` filters, default `info`).
 /// The returned guard flushes the log writer when dropped: keep it alive.
 pub fn init(default_level: &str) -> tracing_appender::non_blocking::WorkerGuard {
-    // A bounded queue: a slow log sink drops lines instead of growing memory.
+    // A bounded queue: a slow log sink drops lines instead of growing memory. The
+    // writer thread buffers what it finds queued and writes it with one call (it
+    // flushes each time the queue runs empty), not one call per line.
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .buffered_lines_limit(8192)
         .lossy(true)
-        .finish(std::io::stderr());
+        .finish(std::io::BufWriter::with_capacity(64 << 10, std::io::stderr()));
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let _ = tracing_subscriber::fmt()
         .json()
@@ -41,7 +43,10 @@ fn request_id(req: &ServiceRequest) -> HeaderValue {
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.as_bytes().iter().all(|b| b.is_ascii_graphic()))
         .cloned()
         .unwrap_or_else(|| {
-            HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).unwrap_or(HeaderValue::from_static("-"))
+            // A v4 UUID from the thread's CSPRNG: no system call per request.
+            let uuid = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+            let mut text = uuid::Uuid::encode_buffer();
+            HeaderValue::from_str(uuid.hyphenated().encode_lower(&mut text)).unwrap_or(HeaderValue::from_static("-"))
         })
 }
 

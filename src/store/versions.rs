@@ -113,16 +113,25 @@ impl Worker {
         }
     }
 
+    /// One statement per tenant of the batch (most batches hold one tenant): a fixed
+    /// statement stays prepared, where an `IN` list of varying length would not.
     fn versions(&mut self, ids: &[i64]) -> Option<HashMap<i64, i64>> {
         let conn = self.connection()?;
-        match t::tenants.select((t::id, t::version)).filter(t::id.eq_any(ids)).load::<(i64, i64)>(conn) {
-            Ok(rows) => Some(rows.into_iter().collect()),
-            Err(err) => {
-                tracing::debug!(error = %err, "version check failed; reconnecting");
-                self.conn = None;
-                None
+        let mut versions = HashMap::with_capacity(ids.len());
+        for &id in ids {
+            match t::tenants.select(t::version).filter(t::id.eq(id)).first::<i64>(conn).optional() {
+                Ok(Some(version)) => {
+                    versions.insert(id, version);
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    tracing::debug!(error = %err, "version check failed; reconnecting");
+                    self.conn = None;
+                    return None;
+                }
             }
         }
+        Some(versions)
     }
 
     fn connection(&mut self) -> Option<&mut DbConnection> {
