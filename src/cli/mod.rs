@@ -140,7 +140,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn serve(settings: Settings) -> anyhow::Result<()> {
-    let _log_guard = crate::telemetry::init("info");
+    let _log_guard = crate::telemetry::init("info")?;
     actix_web::rt::System::new().block_on(async move {
         let app = crate::startup::Application::build(settings, crate::startup::Bootstrap::from_env()).await?;
         app.run_until_stopped().await?;

@@ -1,5 +1,9 @@
 //! Structured logs and the per-request context: request id, access log line.
 
+mod sink;
+
+pub use sink::LogGuard;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,14 +21,8 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Installs the JSON log subscriber on stderr (`RUST_LOG` filters, default `info`).
 /// The returned guard flushes the log writer when dropped: keep it alive.
-pub fn init(default_level: &str) -> tracing_appender::non_blocking::WorkerGuard {
-    // A bounded queue: a slow log sink drops lines instead of growing memory. The
-    // writer thread buffers what it finds queued and writes it with one call (it
-    // flushes each time the queue runs empty), not one call per line.
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .buffered_lines_limit(8192)
-        .lossy(true)
-        .finish(std::io::BufWriter::with_capacity(64 << 10, std::io::stderr()));
+pub fn init(default_level: &str) -> std::io::Result<LogGuard> {
+    let (writer, guard) = sink::LogSink::start(std::io::stderr())?;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let _ = tracing_subscriber::fmt()
         .json()
@@ -33,7 +31,7 @@ pub fn init(default_level: &str) -> tracing_appender::non_blocking::WorkerGuard 
         .with_env_filter(filter)
         .with_writer(writer)
         .try_init();
-    guard
+    Ok(guard)
 }
 
 /// The caller's request id when it is sane (printable ASCII, at most 128 bytes), else a new one.
