@@ -385,15 +385,27 @@ row() { printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$@"; }
     row scenario "body (B)" "requests/s" "p50 (ms)" "p99 (ms)" "vs bare" "CPU cores: server / wrk / rest" target verdict
     row --- ---: ---: ---: ---: ---: ---: --- ---
     row "bare actix-web, one-profile body" "$ONE_BYTES" "$(fmt_rps "$BARE_ONE")" "$(pct bare-one 50)" "$(pct bare-one 99)" "1×" "$(cpus bare-one)" "" ""
+    # The targets: the SQLite issue's on SQLite, the multi-backend issue's GET-one ratio
+    # on PostgreSQL; MySQL/MariaDB has none of its own (its figures are for comparison).
+    case $BACKEND in
+        SQLite*) ONE_TARGET=0.5 ONE_LABEL="≥ 0.5× bare; p99 < 10 ms" SQLITE_TARGETS=1 ;;
+        PostgreSQL) ONE_TARGET=0.333 ONE_LABEL="≥ ⅓× bare" SQLITE_TARGETS=0 ;;
+        *) ONE_TARGET="" ONE_LABEL="" SQLITE_TARGETS=0 ;;
+    esac
+    ONE_VERDICT=""
+    if [[ -n $ONE_TARGET ]]; then
+        ONE_VERDICT="ratio $(meets "$RATIO_ONE >= $ONE_TARGET")"
+        ((SQLITE_TARGETS)) && ONE_VERDICT+="; p99 $(meets "$(pct spcm-get-one 99) < 10")"
+    fi
+    target_if() { ((SQLITE_TARGETS)) && printf '%s' "$1"; true; }
     row "spcm GET one profile" "$ONE_BYTES" "$(fmt_rps "$ONE")" "$(pct spcm-get-one 50)" "$(pct spcm-get-one 99)" "${RATIO_ONE}×" "$(cpus spcm-get-one)" \
-        "≥ 0.5× bare; p99 < 10 ms" \
-        "ratio $(meets "$RATIO_ONE >= 0.5"); p99 $(meets "$(pct spcm-get-one 99) < 10")"
+        "$ONE_LABEL" "$ONE_VERDICT"
     row "bare actix-web, list-sized body" "$LIST_BYTES" "$(fmt_rps "$BARE_LIST")" "$(pct bare-list 50)" "$(pct bare-list 99)" "1×" "$(cpus bare-list)" "" ""
     row "spcm GET list ($PROFILES profiles)" "$LIST_BYTES" "$(fmt_rps "$LIST")" "$(pct spcm-list 50)" "$(pct spcm-list 99)" "${RATIO_LIST}×" "$(cpus spcm-list)" \
-        "≥ 0.1× bare" "$(meets "$RATIO_LIST >= 0.1")"
+        "$(target_if "≥ 0.1× bare")" "$(target_if "$(meets "$RATIO_LIST >= 0.1")")"
     row "spcm POST one profile (201/s)" "—" "$POST_CREATED" "$(pct spcm-post 50)" "$(pct spcm-post 99)" "—" "$(cpus spcm-post)" \
-        "≥ 1,000/s" "$(meets "$POST_CREATED >= 1000")"
-    row "spcm resident memory after the run" "—" "—" "—" "—" "—" "—" "< 50 MB" "$RSS_MB MB: $(meets "$RSS_MB < 50")"
+        "$(target_if "≥ 1,000/s")" "$(target_if "$(meets "$POST_CREATED >= 1000")")"
+    row "spcm resident memory after the run" "—" "—" "—" "—" "—" "—" "$(target_if "< 50 MB")" "$RSS_MB MB$(target_if ": $(meets "$RSS_MB < 50")")"
     echo
     if [[ -n $NOISY ]]; then
         echo "**Warning:** something else used more than 0.25 cores during $NOISY (\"rest\" column); those figures understate what this machine can do. Rerun on a quiet machine."
