@@ -86,6 +86,9 @@ async fn the_service_rides_out_a_database_outage(backend: TestBackend) {
     let settings = Settings { pool_timeout_ms: 300, pool_size: 4, ..Settings::default() };
     let Some((app, proxy)) = try_spawn_through_proxy(backend, settings).await else { return };
     let kept = app.create_profile("kept", true).await["id"].as_i64().unwrap();
+    for _ in 0..2 {
+        assert_eq!(status(app.get_profile(kept).await).await, 200, "the second read is answered from memory");
+    }
 
     proxy.cut();
     let started = Instant::now();
@@ -95,7 +98,11 @@ async fn the_service_rides_out_a_database_outage(backend: TestBackend) {
         expect_json(write, 503).await,
         json!({"message": "request rejected due to overload", "status": "error"})
     );
-    assert_eq!(status(app.get_profile(kept).await).await, 503);
+    assert_eq!(
+        status(app.get_profile(kept).await).await,
+        503,
+        "a remembered answer is not served when its version cannot be checked"
+    );
     let ready = app.client.get(app.url("/health/ready")).send().await.unwrap();
     assert_eq!(ready.status(), 503, "not ready without a database");
     assert_eq!(status(app.client.get(app.url("/health/live")).send().await.unwrap()).await, 200);
