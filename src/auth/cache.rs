@@ -25,12 +25,18 @@ pub struct CredentialCache {
     misses: AtomicU64,
 }
 
+/// A random key that lives and dies with the process, for keyed digests of secrets
+/// held in memory.
+pub fn process_key() -> [u8; 32] {
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    key
+}
+
 impl Default for CredentialCache {
     fn default() -> Self {
-        let mut key = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut key);
         CredentialCache {
-            key,
+            key: process_key(),
             entries: RwLock::new(HashMap::new()),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),

@@ -6,7 +6,7 @@ mod password;
 mod permissions;
 mod tokens;
 
-pub use cache::CredentialCache;
+pub use cache::{process_key, CredentialCache};
 pub use password::{generate_password, hash_password};
 pub use permissions::{Permission, PermissionSet};
 pub use tokens::{generate_token, token_digest};

@@ -252,6 +252,11 @@ impl DbPool {
         self.manager.connect().map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
+    /// How long a request waits for a connection before it is answered 503.
+    pub fn wait(&self) -> Duration {
+        self.pool.connection_timeout()
+    }
+
     /// Statements run so far on this pool's connections.
     pub fn queries(&self) -> u64 {
         self.queries.load(Ordering::Relaxed)

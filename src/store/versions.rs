@@ -39,6 +39,8 @@ struct Shared {
 /// Dropping it stops its thread.
 pub struct VersionChecker {
     shared: Arc<Shared>,
+    /// How long a request waits for its check: the pool's wait for a connection.
+    wait: Duration,
 }
 
 impl VersionChecker {
@@ -47,11 +49,12 @@ impl VersionChecker {
         let shared = Arc::new(Shared::default());
         let worker = Worker { shared: shared.clone(), pool: pool.clone(), conn: None, retry_at: None };
         std::thread::Builder::new().name("spcm-versions".into()).spawn(move || worker.run())?;
-        Ok(VersionChecker { shared })
+        Ok(VersionChecker { shared, wait: pool.wait() })
     }
 
     /// The tenant's version as of a query that started after this call; `None` when
-    /// the database could not say (the caller then reads the database itself).
+    /// the database could not say within the pool's wait (the caller then reads the
+    /// database itself).
     pub async fn current(&self, tenant_id: i64) -> Option<i64> {
         let (reply, answer) = oneshot::channel();
         let was_empty = {
@@ -66,7 +69,7 @@ impl VersionChecker {
         if was_empty {
             self.shared.arrived.notify_one();
         }
-        answer.await.ok().flatten()
+        tokio::time::timeout(self.wait, answer).await.ok()?.ok().flatten()
     }
 }
 

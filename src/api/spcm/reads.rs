@@ -15,7 +15,6 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::HttpResponse;
 use parking_lot::RwLock;
-use rand::RngCore;
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 
@@ -75,10 +74,8 @@ pub struct ReadCache {
 
 impl Default for ReadCache {
     fn default() -> Self {
-        let mut key = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut key);
         ReadCache {
-            key,
+            key: crate::auth::process_key(),
             logins: RwLock::default(),
             answers: RwLock::default(),
             hits: AtomicU64::new(0),
