@@ -245,6 +245,11 @@ backend_tests! {
         let mut unknown = sample();
         unknown["bundled_products"][0]["colour"] = json!("red");
         assert_eq!(expect_json(app.import_catalogue(ORG, &writer, &unknown).await, 412).await["errors"][0]["field"], "$.bundled_products[0].colour");
+        // Serde would read a struct from an array, field by field: `[]` is not an empty catalogue.
+        assert_eq!(expect_json(app.import_catalogue(ORG, &writer, &json!([])).await, 412).await["errors"][0]["field"], "$");
+        let mut positional = sample();
+        positional["services"][0] = json!(["S1", "Voice"]);
+        assert_eq!(expect_json(app.import_catalogue(ORG, &writer, &positional).await, 412).await["errors"][0]["field"], "$.services[0]");
 
         let not_json = app.client.put(app.url(&v2("/catalogue"))).bearer_auth(&writer)
             .header("content-type", "application/json").body("{\"services\": [").send().await.unwrap();

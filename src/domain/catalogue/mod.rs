@@ -272,6 +272,22 @@ pub struct CatalogueCounts {
     pub bundled_commercial_products: usize,
 }
 
+/// Serde reads a struct from an array too, field by field in order, so `[]` would pass
+/// as an empty catalogue (and replace the stored one). Entities are always objects: the
+/// document itself, and every element of its arrays that is not a string.
+fn positional_struct(path: String, value: &serde_json::Value, object_expected: bool) -> Result<(), Problem> {
+    match value {
+        serde_json::Value::Array(_) if object_expected => Err((path, "expected an object, found an array".into())),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().try_for_each(|(i, item)| positional_struct(format!("{path}[{i}]"), item, true))
+        }
+        serde_json::Value::Object(fields) => {
+            fields.iter().try_for_each(|(name, field)| positional_struct(format!("{path}.{name}"), field, false))
+        }
+        _ => Ok(()),
+    }
+}
+
 impl CatalogueDocument {
     pub fn counts(&self) -> CatalogueCounts {
         let subs_types = self.bundled_products.iter().flat_map(|bp| &bp.bundled_product_subs_types);
@@ -289,10 +305,28 @@ impl CatalogueDocument {
     /// Parses a document; a structural problem (wrong type, unknown or missing field) is
     /// reported with its JSON path.
     pub fn from_json(json: serde_json::Value) -> Result<CatalogueDocument, Problem> {
+        positional_struct("$".to_owned(), &json, true)?;
         serde_path_to_error::deserialize(json).map_err(|err| {
             let path = err.path().to_string();
             let path = if path == "." { "$".to_owned() } else { format!("$.{path}") };
             (path, err.into_inner().to_string())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn entities_given_as_arrays_are_refused_with_their_path() {
+        let problem = |json| CatalogueDocument::from_json(json).map(|_| ()).unwrap_err();
+        assert_eq!(problem(json!([])), ("$".to_owned(), "expected an object, found an array".to_owned()));
+        assert_eq!(problem(json!({"services": [["s1", "name"]]})).0, "$.services[0]");
+        let link = json!({"bundled_products": [{"id": "b", "provisioning_profiles": [[]]}]});
+        assert_eq!(problem(link).0, "$.bundled_products[0].provisioning_profiles[0]");
+        let ok = json!({"services": [{"id": "s1", "name": "S"}], "base_profiles": [{"id": "p", "name": "P", "services": []}]});
+        assert_eq!(CatalogueDocument::from_json(ok).unwrap().counts().services, 1);
     }
 }
