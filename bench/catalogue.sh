@@ -9,25 +9,10 @@
 #
 # Environment: BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_SKIP_BUILD=1.
 # Writes bench-results/catalogue-<time>/summary.md. Only talks to 127.0.0.1.
-set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
-DURATION=${BENCH_SECONDS:-10}
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh" catalogue
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
-RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
-RESULTS=$ROOT/bench-results/catalogue-$RUN_ID
-mkdir -p "$RESULTS"
-TMP=$(mktemp -d)
-PID=""
-cleanup() { [[ -n $PID ]] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"; }
-trap cleanup EXIT
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-[[ ${BENCH_SKIP_BUILD:-0} == 1 ]] || cargo build --release --bin spcm --quiet ${BENCH_CARGO_FLAGS:-}
-SPCM=$ROOT/target/release/spcm
 
 DB_URL=${1:-${BENCH_DATABASE_URL:-sqlite://$TMP/catalogue.db}}
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-BASE=http://127.0.0.1:$PORT
 ORG=bench$RANDOM$RANDOM
 export SPCM_DATABASE_URL=$DB_URL SPCM_BIND=127.0.0.1:$PORT RUST_LOG=${RUST_LOG:-info}
 "$SPCM" migrate >/dev/null
@@ -35,7 +20,7 @@ export SPCM_DATABASE_URL=$DB_URL SPCM_BIND=127.0.0.1:$PORT RUST_LOG=${RUST_LOG:-
 TOKEN=$("$SPCM" token create --tenant "$ORG" --permission CATALOGUE_READ_PERMISSION --permission CATALOGUE_WRITE_PERMISSION)
 "$SPCM" serve >"$RESULTS/spcm.log" 2>&1 &
 PID=$!
-for _ in $(seq 100); do curl -sf "$BASE/health/ready" >/dev/null && break; sleep 0.1; done
+wait_ready
 
 python3 - "$TMP" <<'PY'
 import json, sys

@@ -7,27 +7,13 @@
 # reach a route), overall latency from wrk.
 #
 #   bash bench/overload.sh          # BENCH_SECONDS (10), BENCH_IN_FLIGHT (16), BENCH_SKIP_BUILD=1
-set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
-DURATION=${BENCH_SECONDS:-10}
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh" overload
 IN_FLIGHT=${BENCH_IN_FLIGHT:-16}
-RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
-RESULTS=$ROOT/bench-results/overload-$RUN_ID
-mkdir -p "$RESULTS"
-TMP=$(mktemp -d)
-PID=""
-cleanup() { [[ -n $PID ]] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"; }
-trap cleanup EXIT
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-[[ ${BENCH_SKIP_BUILD:-0} == 1 ]] || cargo build --release --bin spcm --quiet
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-BASE=http://127.0.0.1:$PORT
 PASSWORD=bench-$RANDOM$RANDOM
 SPCM_DATABASE_URL=sqlite://$TMP/o.db SPCM_BIND=127.0.0.1:$PORT SPCM_BOOTSTRAP_PASSWORD=$PASSWORD \
-    SPCM_MAX_IN_FLIGHT=$IN_FLIGHT "$ROOT/target/release/spcm" serve >"$RESULTS/spcm.log" 2>&1 &
+    SPCM_MAX_IN_FLIGHT=$IN_FLIGHT "$SPCM" serve >"$RESULTS/spcm.log" 2>&1 &
 PID=$!
-for _ in $(seq 100); do curl -sf "$BASE/health/ready" >/dev/null && break; sleep 0.1; done
+wait_ready
 AUTH=(-u "admin:$PASSWORD" -H "tenant: default")
 ID=$(curl -s "${AUTH[@]}" -H 'Content-Type: application/json' -d '{"name":"turkeySauce","defaultProfile":true}' \
     "$BASE/pcc/spcm/provisionProfile" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
