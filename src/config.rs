@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use clap::Args;
 
+use crate::auth::SignInLimits;
+
 /// Settings of the database and the HTTP server. A flag wins over its variable.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
@@ -42,11 +44,51 @@ pub struct Settings {
     /// Largest accepted catalogue document (`PUT /v2/orgs/{org_id}/catalogue`), in bytes.
     #[arg(long, env = "SPCM_CATALOGUE_LIMIT", default_value_t = 64 * 1024 * 1024, global = true)]
     pub catalogue_limit: usize,
+
+    /// Seconds a request body may take to arrive; beyond, 408 and the connection is closed.
+    #[arg(long, env = "SPCM_BODY_TIMEOUT_SECS", default_value_t = 10, global = true)]
+    pub body_timeout_secs: u64,
+
+    /// Longest run of one database statement on PostgreSQL and MySQL, in milliseconds.
+    #[arg(long, env = "SPCM_STATEMENT_TIMEOUT_MS", default_value_t = 30_000, global = true)]
+    pub statement_timeout_ms: u64,
+
+    /// Failed sign-ins allowed per tenant and username within the window; then 429.
+    #[arg(long, env = "SPCM_SIGNIN_ACCOUNT_LIMIT", default_value_t = 10, global = true)]
+    pub signin_account_limit: u32,
+
+    /// Failed sign-ins allowed per client address within the window; then 429.
+    #[arg(long, env = "SPCM_SIGNIN_ADDRESS_LIMIT", default_value_t = 100, global = true)]
+    pub signin_address_limit: u32,
+
+    /// The window of the failed sign-in limits, in seconds.
+    #[arg(long, env = "SPCM_SIGNIN_WINDOW_SECS", default_value_t = 300, global = true)]
+    pub signin_window_secs: u64,
+
+    /// Password checks (argon2) run at once; more wait up to the pool timeout, then 503.
+    #[arg(long, env = "SPCM_PASSWORD_CHECK_THREADS", default_value_t = 2, global = true)]
+    pub password_check_threads: usize,
 }
 
 impl Settings {
     pub fn pool_timeout(&self) -> Duration {
         Duration::from_millis(self.pool_timeout_ms.max(1))
+    }
+
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_timeout_secs.max(1))
+    }
+
+    pub fn statement_timeout(&self) -> Duration {
+        Duration::from_millis(self.statement_timeout_ms.max(1000))
+    }
+
+    pub fn sign_in_limits(&self) -> SignInLimits {
+        SignInLimits {
+            per_account: self.signin_account_limit.max(1),
+            per_address: self.signin_address_limit.max(1),
+            window: Duration::from_secs(self.signin_window_secs.max(1)),
+        }
     }
 }
 
@@ -62,6 +104,12 @@ impl Default for Settings {
             catalogue_limit: 64 * 1024 * 1024,
             max_in_flight: 512,
             shutdown_grace_secs: 30,
+            body_timeout_secs: 10,
+            statement_timeout_ms: 30_000,
+            signin_account_limit: 10,
+            signin_address_limit: 100,
+            signin_window_secs: 300,
+            password_check_threads: 2,
         }
     }
 }

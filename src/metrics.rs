@@ -1,5 +1,10 @@
 //! Prometheus metrics (contract §5): requests by route template and status, latency
-//! per route, database pool use, requests shed, credential-cache hits and misses.
+//! per route, database pool use, requests in flight and shed. Caches and the sign-in
+//! guard register their own counters (`Metrics::new`'s `register`).
+//!
+//! Every label comes from a fixed set, so nothing a client sends can grow the
+//! exposition: methods outside the standard ones count as `other`, paths as their
+//! route template or `unmatched`.
 
 use std::sync::Arc;
 
@@ -10,20 +15,19 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use crate::api::spcm::ReadCache;
-use crate::auth::CredentialCache;
+use crate::api::admission::Admission;
 use crate::store::DbPool;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
-    pub method: String,
+    pub method: &'static str,
     pub route: String,
     pub status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
-    pub method: String,
+    pub method: &'static str,
     pub route: String,
 }
 
@@ -35,12 +39,11 @@ pub struct Metrics {
     shed: Family<RouteLabels, Counter>,
 }
 
-/// Values read at scrape time from the pool and the credential cache.
+/// Values read at scrape time from the pool and the admission bound.
 #[derive(Debug)]
 struct LiveValues {
     pool: DbPool,
-    credentials: Arc<CredentialCache>,
-    reads: Arc<ReadCache>,
+    admission: Arc<Admission>,
 }
 
 impl std::fmt::Debug for DbPool {
@@ -49,48 +52,42 @@ impl std::fmt::Debug for DbPool {
     }
 }
 
-impl std::fmt::Debug for CredentialCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CredentialCache").finish_non_exhaustive()
-    }
-}
-
-impl std::fmt::Debug for ReadCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReadCache").finish_non_exhaustive()
-    }
+/// The method as a label: one of the standard methods, or `other`.
+pub fn method_label(method: &actix_web::http::Method) -> &'static str {
+    const KNOWN: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"];
+    KNOWN.into_iter().find(|known| *known == method.as_str()).unwrap_or("other")
 }
 
 impl prometheus_client::collector::Collector for LiveValues {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let (open, idle) = self.pool.state();
         let gauges = [
-            ("spcm_db_pool_connections_in_use", "Database connections lent to requests", open.saturating_sub(idle)),
-            ("spcm_db_pool_connections_idle", "Open database connections waiting in the pool", idle),
+            (
+                "spcm_db_pool_connections_in_use",
+                "Database connections lent to requests",
+                i64::from(open.saturating_sub(idle)),
+            ),
+            ("spcm_db_pool_connections_idle", "Open database connections waiting in the pool", i64::from(idle)),
+            ("spcm_requests_in_flight", "Requests being handled now", self.admission.in_flight() as i64),
         ];
         for (name, help, value) in gauges {
-            let gauge = ConstGauge::new(i64::from(value));
+            let gauge = ConstGauge::new(value);
             gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)?;
         }
-        let (hits, misses) = self.credentials.stats();
-        let (read_hits, read_misses) = self.reads.stats();
-        let counters = [
-            ("spcm_read_cache_hits", "SPCM reads answered from memory at the tenant's current version", read_hits),
-            ("spcm_read_cache_misses", "SPCM reads that went to the database", read_misses),
-            ("spcm_credential_cache_hits", "Requests whose credentials were verified without argon2", hits),
-            ("spcm_credential_cache_misses", "Credential checks that ran argon2 or failed", misses),
-            ("spcm_db_queries", "Statements run on the database", self.pool.queries()),
-        ];
-        for (name, help, value) in counters {
-            let counter = ConstCounter::new(value);
-            counter.encode(encoder.encode_descriptor(name, help, None, counter.metric_type())?)?;
-        }
+        let queries = ConstCounter::new(self.pool.queries());
+        queries.encode(encoder.encode_descriptor(
+            "spcm_db_queries",
+            "Statements run on the database",
+            None,
+            queries.metric_type(),
+        )?)?;
         Ok(())
     }
 }
 
 impl Metrics {
-    pub fn new(pool: DbPool, credentials: Arc<CredentialCache>, reads: Arc<ReadCache>) -> Metrics {
+    /// The service's metrics; `register` adds the counters that other parts own.
+    pub fn new(pool: DbPool, admission: Arc<Admission>, register: impl FnOnce(&mut Registry)) -> Metrics {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
@@ -110,19 +107,18 @@ impl Metrics {
             "Requests answered 503 (overload or database unavailable)",
             shed.clone(),
         );
-        registry.register_collector(Box::new(LiveValues { pool, credentials, reads }));
+        registry.register_collector(Box::new(LiveValues { pool, admission }));
+        register(&mut registry);
         Metrics { registry, requests, latency, shed }
     }
 
-    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let route_labels = RouteLabels { method: method.to_owned(), route: route.to_owned() };
+    pub fn observe(&self, method: &'static str, route: &str, status: u16, seconds: f64) {
+        let route_labels = RouteLabels { method, route: route.to_owned() };
         self.latency.get_or_create(&route_labels).observe(seconds);
         if status == 503 {
             self.shed.get_or_create(&route_labels).inc();
         }
-        self.requests
-            .get_or_create(&RequestLabels { method: method.to_owned(), route: route.to_owned(), status })
-            .inc();
+        self.requests.get_or_create(&RequestLabels { method, route: route.to_owned(), status }).inc();
     }
 
     /// The Prometheus text exposition.

@@ -10,16 +10,16 @@ use actix_web::{web, App, HttpServer};
 use secrecy::{ExposeSecret, SecretString};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::api::admission::{admission, Admission};
 use crate::api::catalogue::CatalogueCache;
 use crate::api::spcm::ReadCache;
 use crate::api::{self, ops, AppState};
-use crate::auth::{self, CredentialCache, PermissionSet};
+use crate::auth::{self, LoginCache, PasswordChecks, PermissionSet, SignInGuard};
 use crate::config::Settings;
 use crate::domain::TenantName;
 use crate::metrics::Metrics;
-use crate::store::{self, DbPool, StoreError, VersionChecker};
-use crate::telemetry::{admission, request_context};
-use std::sync::atomic::AtomicUsize;
+use crate::store::{self, Authority, DbPool, StoreError, VersionChecker};
+use crate::telemetry::request_context;
 
 /// The tenant and admin created on an empty database (contract §1).
 pub struct Bootstrap {
@@ -45,26 +45,44 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings, bootstrap: Bootstrap) -> anyhow::Result<Application> {
-        let pool = DbPool::new(&settings.database_url, settings.pool_size, settings.pool_timeout())
-            .map_err(anyhow::Error::msg)?;
+        let pool = DbPool::with_statement_timeout(
+            &settings.database_url,
+            settings.pool_size,
+            settings.pool_timeout(),
+            settings.statement_timeout(),
+        )
+        .map_err(anyhow::Error::msg)?;
         let setup_pool = pool.clone();
         actix_web::rt::task::spawn_blocking(move || prepare_database(&setup_pool, bootstrap)).await??;
 
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let credentials = Arc::new(CredentialCache::default());
+        let logins = Arc::new(LoginCache::default());
         let reads = Arc::new(ReadCache::default());
+        let catalogues = Arc::new(CatalogueCache::default());
+        let sign_ins = Arc::new(SignInGuard::new(settings.sign_in_limits()));
+        let admission_bound = Arc::new(Admission::new(settings.max_in_flight));
+        let metrics = Metrics::new(pool.clone(), admission_bound.clone(), |registry| {
+            logins.register_metrics(registry);
+            reads.register_metrics(registry);
+            sign_ins.register_metrics(registry);
+        });
+        let password_threads = settings.password_check_threads.max(1);
         let state = web::Data::new(AppState {
-            metrics: Arc::new(Metrics::new(pool.clone(), credentials.clone(), reads.clone())),
-            in_flight: Arc::new(AtomicUsize::new(0)),
-            max_in_flight: settings.max_in_flight.max(1),
+            metrics: Arc::new(metrics),
+            admission: admission_bound,
             pool: pool.clone(),
-            credentials,
+            logins,
+            passwords: Arc::new(
+                PasswordChecks::new(password_threads, settings.pool_timeout()).map_err(anyhow::Error::msg)?,
+            ),
+            sign_ins,
             reads,
             versions: Arc::new(VersionChecker::start(&pool)?),
-            catalogues: Arc::new(CatalogueCache::default()),
+            catalogues,
             body_limit: settings.body_limit,
+            body_timeout: settings.body_timeout(),
             catalogue_limit: settings.catalogue_limit,
         });
         let openapi = api::openapi::document();
@@ -78,8 +96,9 @@ impl Application {
                 .default_service(web::to(ops::not_found))
         })
         .shutdown_timeout(settings.shutdown_grace_secs)
-        // Blocking work is database calls (bounded by the pool) and argon2 on a cache miss.
-        .worker_max_blocking_threads((settings.pool_size as usize).max(4))
+        // Blocking work is database calls (bounded by the pool) and password checks
+        // (bounded by their own threads), so neither can take the other's threads.
+        .worker_max_blocking_threads((settings.pool_size as usize).max(4) + password_threads)
         .listen(listener)?;
         if settings.workers > 0 {
             server = server.workers(settings.workers);
@@ -124,7 +143,8 @@ pub fn prepare_database(pool: &DbPool, bootstrap: Bootstrap) -> anyhow::Result<(
     let hash = auth::hash_password(&password).map_err(anyhow::Error::msg)?;
     let created = diesel::Connection::transaction(&mut *conn, |conn| {
         let tenant_id = store::tenants::create(conn, &tenant)?;
-        store::users::add(conn, tenant_id, "admin", &hash, &PermissionSet::all().to_stored())
+        let scope = pool.write_scope(tenant_id, Authority::Cli);
+        store::users::add(conn, &scope, "admin", &hash, &PermissionSet::all().to_stored())
     });
     match created {
         Ok(()) => {

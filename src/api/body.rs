@@ -2,8 +2,12 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
+use std::time::Duration;
+
 use futures_util::StreamExt;
 use serde_json::Value;
+
+use super::AppState;
 
 /// Why a body was refused; each face renders it in its own shape.
 #[derive(Debug)]
@@ -12,10 +16,28 @@ pub enum BodyError {
     UnsupportedType(String),
     /// Unreadable, empty or not JSON: the message says which.
     Malformed(String),
+    /// The body did not arrive within the body timeout (contract §1.1: 408).
+    TimedOut(Duration),
 }
 
-/// Reads the whole body, refusing more than `limit` bytes without buffering them.
-pub async fn read_json(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Value, BodyError> {
+/// Reads the whole body, refusing more than `limit` bytes without buffering them, and
+/// a body that has not arrived within the service's body timeout.
+pub async fn read_json(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<Value, BodyError> {
+    let timeout = req.app_data::<web::Data<AppState>>().map_or(DEFAULT_BODY_TIMEOUT, |state| state.body_timeout);
+    let body = tokio::time::timeout(timeout, read_bytes(req, payload, limit))
+        .await
+        .map_err(|_| BodyError::TimedOut(timeout))??;
+    check_content_type(req)?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(BodyError::Malformed("the request body is empty; send a JSON object or array".into()));
+    }
+    serde_json::from_slice(&body).map_err(|e| BodyError::Malformed(format!("the request body is not valid JSON: {e}")))
+}
+
+/// How long a body may take to arrive when the service sets no timeout of its own.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+async fn read_bytes(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<web::BytesMut, BodyError> {
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|length| length > limit) {
@@ -29,11 +51,7 @@ pub async fn read_json(req: &HttpRequest, mut payload: web::Payload, limit: usiz
         }
         body.extend_from_slice(&chunk);
     }
-    check_content_type(req)?;
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(BodyError::Malformed("the request body is empty; send a JSON object or array".into()));
-    }
-    serde_json::from_slice(&body).map_err(|e| BodyError::Malformed(format!("the request body is not valid JSON: {e}")))
+    Ok(body)
 }
 
 /// JSON or HAL+JSON, with any parameters; a request without a content type is read as JSON.

@@ -1,6 +1,7 @@
 //! The HTTP faces. Each face owns its DTOs and error shapes; all of them share the
 //! application state and the store.
 
+pub mod admission;
 pub(crate) mod body;
 pub mod catalogue;
 #[cfg(test)]
@@ -11,28 +12,37 @@ pub mod spcm;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::http::Method;
-use actix_web::{web, Route};
+use actix_web::{guard, web, Route};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::api::catalogue::CatalogueCache;
 use crate::api::spcm::ReadCache;
-use crate::auth::CredentialCache;
+use crate::auth::{LoginCache, PasswordChecks, SignInGuard};
 use crate::store::{DbPool, VersionChecker};
 
 /// What every handler can reach, built once in `startup`.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
-    pub credentials: Arc<CredentialCache>,
+    /// Logins whose password passed argon2 (bounded).
+    pub logins: Arc<LoginCache>,
+    /// Argon2 runs, on a bounded number of threads.
+    pub passwords: Arc<PasswordChecks>,
+    /// Failed sign-ins per account and per address.
+    pub sign_ins: Arc<SignInGuard>,
     /// Repeated SPCM reads answered from memory while the tenant's version stands.
     pub reads: Arc<ReadCache>,
     pub versions: Arc<VersionChecker>,
     pub catalogues: Arc<CatalogueCache>,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Requests being handled now, and the bound beyond which they are shed.
-    pub in_flight: Arc<std::sync::atomic::AtomicUsize>,
-    pub max_in_flight: usize,
+    pub admission: Arc<admission::Admission>,
+    /// How long a request body may take to arrive (408 beyond).
+    pub body_timeout: Duration,
     /// Largest accepted request body, in bytes (413 beyond).
     pub body_limit: usize,
     /// Largest accepted catalogue document, in bytes.
@@ -68,6 +78,12 @@ pub fn route_table() -> Vec<(Method, &'static str)> {
     table
 }
 
+/// The route of a GET endpoint: HEAD is served by the same handler, and actix-web
+/// sends its status and headers without the body.
+pub fn get() -> Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
 /// Registers every endpoint, one resource per path, with a JSON 405 carrying `Allow`
 /// for the methods the path does not serve.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -75,7 +91,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     for endpoint in endpoints() {
         let (resource, mut methods) =
             resources.remove(endpoint.path).unwrap_or_else(|| (web::resource(endpoint.path), Vec::new()));
+        let is_get = endpoint.method == Method::GET;
         methods.push(endpoint.method);
+        if is_get {
+            methods.push(Method::HEAD);
+        }
         resources.insert(endpoint.path, (resource.route(endpoint.route), methods));
     }
     for (_, (resource, methods)) in resources {
@@ -84,9 +104,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }
 }
 
-/// The 500/503 body both faces share (contract §2): `{"message", "status": "error"}`.
-pub(crate) fn server_error_body(message: &str) -> serde_json::Value {
-    serde_json::json!({"message": message, "status": "error"})
+/// 500 and 503 of both faces (contract §2): `{"message", "status": "error"}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"message": "request rejected due to overload", "status": "error"}))]
+pub struct ServerError {
+    pub message: String,
+    pub status: String,
+}
+
+pub(crate) fn server_error_body(message: &str) -> ServerError {
+    ServerError { message: message.to_owned(), status: "error".to_owned() }
+}
+
+/// `Retry-After` in whole seconds, rounded up, at least 1.
+pub(crate) fn retry_after_seconds(wait: Duration) -> String {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1).to_string()
 }
 
 /// The message of every 503.

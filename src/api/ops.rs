@@ -10,9 +10,9 @@ use actix_web::http::Method;
 
 pub(super) fn endpoints() -> Vec<Endpoint> {
     vec![
-        Endpoint::new(Method::GET, "/health/live", web::get().to(live)),
-        Endpoint::new(Method::GET, "/health/ready", web::get().to(ready)),
-        Endpoint::new(Method::GET, "/metrics", web::get().to(metrics)),
+        Endpoint::new(Method::GET, "/health/live", super::get().to(live)),
+        Endpoint::new(Method::GET, "/health/ready", super::get().to(ready)),
+        Endpoint::new(Method::GET, "/metrics", super::get().to(metrics)),
     ]
 }
 

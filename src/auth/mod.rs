@@ -1,19 +1,24 @@
 //! Who is calling and what they may do: Basic credentials checked against argon2id
-//! hashes (with a cache of verified credentials), bearer tokens, permissions.
+//! hashes (with a cache of verified logins and a bounded pool of password checks),
+//! failed sign-ins limited, bearer tokens, permissions.
 
-mod cache;
+mod header;
+mod logins;
 mod password;
 mod permissions;
+mod sign_in;
 mod tokens;
 
-pub use cache::{process_key, CredentialCache};
-pub use password::{generate_password, hash_password};
+pub use header::{basic_credentials, bearer_token};
+pub use logins::{process_key, LoginCache, LoginKey, VerifiedLogin};
+pub use password::{generate_password, hash_password, PasswordChecks};
 pub use permissions::{Permission, PermissionSet};
+pub use sign_in::{SignInGuard, SignInLimits};
 pub use tokens::{generate_token, token_digest};
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
-use crate::store::{self, DbConnection, StoreError};
+use crate::store::{self, Authority, DbConnection, StoreError};
 
 /// A caller whose credentials were verified.
 #[derive(Debug, Clone)]
@@ -23,6 +28,29 @@ pub struct Principal {
     pub permissions: PermissionSet,
     /// The tenant's data version when the credentials were read (`store::versions`).
     pub tenant_version: i64,
+    /// The hash the password was verified against: a write checks it is still the user's.
+    pub password_hash: String,
+}
+
+impl Principal {
+    pub fn from_login(login: &VerifiedLogin) -> Principal {
+        Principal {
+            tenant_id: login.tenant_id,
+            user_id: login.user_id,
+            permissions: login.permissions,
+            tenant_version: login.tenant_version,
+            password_hash: login.password_hash.clone(),
+        }
+    }
+
+    /// The authority a write of this caller carries, checked again when it commits.
+    pub fn authority(&self, permission: Permission) -> Authority {
+        Authority::User {
+            user_id: self.user_id,
+            password_hash: self.password_hash.clone(),
+            permission: permission.as_str(),
+        }
+    }
 }
 
 /// Why credentials were refused; every case answers the same 401.
@@ -37,9 +65,17 @@ pub enum AuthError {
 /// What a verified bearer token grants.
 #[derive(Debug, Clone)]
 pub struct TokenGrant {
+    pub token_id: i64,
     pub tenant_id: i64,
     pub tenant_name: String,
     pub permissions: PermissionSet,
+}
+
+impl TokenGrant {
+    /// The authority a write with this token carries, checked again when it commits.
+    pub fn authority(&self, permission: Permission) -> Authority {
+        Authority::Token { token_id: self.token_id, permission: permission.as_str() }
+    }
 }
 
 /// Looks the token up by its digest; unknown, revoked and expired tokens are refused.
@@ -50,36 +86,9 @@ pub fn verify_token(conn: &mut DbConnection, token: &SecretString, now: i64) -> 
         return Err(AuthError::BadCredentials);
     }
     Ok(TokenGrant {
+        token_id: grant.id,
         tenant_id: grant.tenant_id,
         tenant_name: grant.tenant_name,
         permissions: PermissionSet::parse_stored(&grant.permissions),
-    })
-}
-
-/// Checks `username`/`password` in `tenant`. Blocking: call it inside `run_db`.
-///
-/// The user row is read on every call, so a removed user or a changed password counts
-/// at once on every instance; argon2 runs only when this password was not verified
-/// against this very hash before.
-pub fn verify_basic(
-    conn: &mut DbConnection,
-    cache: &CredentialCache,
-    tenant: &str,
-    username: &str,
-    password: &SecretString,
-) -> Result<Principal, AuthError> {
-    let record = store::users::find_login(conn, tenant, username)?.ok_or(AuthError::BadCredentials)?;
-    let secret = password.expose_secret().as_bytes();
-    if !cache.is_verified(record.user_id, &record.password_hash, secret) {
-        if !password::verify(&record.password_hash, secret) {
-            return Err(AuthError::BadCredentials);
-        }
-        cache.remember(record.user_id, &record.password_hash, secret);
-    }
-    Ok(Principal {
-        tenant_id: record.tenant_id,
-        user_id: record.user_id,
-        permissions: PermissionSet::parse_stored(&record.permissions),
-        tenant_version: record.tenant_version,
     })
 }

@@ -43,3 +43,43 @@ mod tests {
         assert!(!verify("not a hash", b"s3cret"));
     }
 }
+
+/// Password checks run here: on at most `threads` blocking threads at once, never
+/// holding a database connection, and against a dummy hash when the tenant or user
+/// does not exist, so that a wrong password, an unknown user and an unknown tenant
+/// cost the same time (contract §1.1).
+pub struct PasswordChecks {
+    permits: tokio::sync::Semaphore,
+    /// The longest a check waits for a thread before the request is shed (503).
+    wait: std::time::Duration,
+    dummy: String,
+}
+
+impl std::fmt::Debug for PasswordChecks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordChecks").field("available", &self.permits.available_permits()).finish()
+    }
+}
+
+impl PasswordChecks {
+    pub fn new(threads: usize, wait: std::time::Duration) -> Result<PasswordChecks, String> {
+        Ok(PasswordChecks {
+            permits: tokio::sync::Semaphore::new(threads.max(1)),
+            wait,
+            dummy: hash_password(&generate_password())?,
+        })
+    }
+
+    /// True when `password` matches `hash`; with no hash, the same work against a hash
+    /// nothing matches. `Unavailable` when no thread was free within the wait.
+    pub async fn verify(&self, hash: Option<String>, password: SecretString) -> Result<bool, crate::store::StoreError> {
+        let busy = || crate::store::StoreError::Unavailable("no password check within the wait".into());
+        let _permit = tokio::time::timeout(self.wait, self.permits.acquire()).await.map_err(|_| busy())?;
+        let known = hash.is_some();
+        let phc = hash.unwrap_or_else(|| self.dummy.clone());
+        let matched = actix_web::rt::task::spawn_blocking(move || verify(&phc, password.expose_secret().as_bytes()))
+            .await
+            .map_err(|_| crate::store::StoreError::Internal("password check panicked".into()))?;
+        Ok(known && matched)
+    }
+}

@@ -12,7 +12,7 @@ use crate::config::Settings;
 use crate::domain::catalogue::CatalogueDocument;
 use crate::domain::{TenantName, Username};
 use crate::store::catalogue::ImportError;
-use crate::store::{self, DbConnection, DbPool, StoreError};
+use crate::store::{self, Authority, DbConnection, DbPool, StoreError};
 
 fn open(settings: &Settings) -> anyhow::Result<DbPool> {
     let pool = DbPool::new(&settings.database_url, 1, settings.pool_timeout()).map_err(anyhow::Error::msg)?;
@@ -87,7 +87,13 @@ pub fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
             let username = Username::parse(&username).map_err(anyhow::Error::msg)?;
             let granted = permissions(&names, all_permissions)?;
             let hash = auth::hash_password(&read_password()?).map_err(anyhow::Error::msg)?;
-            match store::users::add(&mut conn, tenant_id, username.as_str(), &hash, &granted.to_stored()) {
+            match store::users::add(
+                &mut conn,
+                &pool.write_scope(tenant_id, Authority::Cli),
+                username.as_str(),
+                &hash,
+                &granted.to_stored(),
+            ) {
                 Ok(()) => println!("user '{username}' added to tenant '{tenant}'"),
                 Err(StoreError::UniqueViolation(_)) => bail!("user '{username}' already exists in tenant '{tenant}'"),
                 Err(err) => return Err(err.into()),
@@ -96,14 +102,14 @@ pub fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
         UserCommand::Passwd { tenant, username } => {
             let tenant_id = tenant_id(&mut conn, &tenant)?;
             let hash = auth::hash_password(&read_password()?).map_err(anyhow::Error::msg)?;
-            if !store::users::set_password(&mut conn, tenant_id, &username, &hash)? {
+            if !store::users::set_password(&mut conn, &pool.write_scope(tenant_id, Authority::Cli), &username, &hash)? {
                 bail!("no user '{username}' in tenant '{tenant}'");
             }
             println!("password of '{username}' changed");
         }
         UserCommand::Remove { tenant, username } => {
             let tenant_id = tenant_id(&mut conn, &tenant)?;
-            if !store::users::remove(&mut conn, tenant_id, &username)? {
+            if !store::users::remove(&mut conn, &pool.write_scope(tenant_id, Authority::Cli), &username)? {
                 bail!("no user '{username}' in tenant '{tenant}'");
             }
             println!("user '{username}' removed");
@@ -137,7 +143,14 @@ pub fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()> {
             };
             let token = auth::generate_token();
             let digest = auth::token_digest(&token);
-            store::tokens::create(&mut conn, tenant_id, &digest, &granted.to_stored(), created_at, expires_at)?;
+            store::tokens::create(
+                &mut conn,
+                &pool.write_scope(tenant_id, Authority::Cli),
+                &digest,
+                &granted.to_stored(),
+                created_at,
+                expires_at,
+            )?;
             println!("{}", token.expose_secret());
         }
         TokenCommand::List { tenant } => {
@@ -158,7 +171,7 @@ pub fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()> {
         }
         TokenCommand::Revoke { tenant, id } => {
             let tenant_id = tenant_id(&mut conn, &tenant)?;
-            if !store::tokens::revoke(&mut conn, tenant_id, id)? {
+            if !store::tokens::revoke(&mut conn, &pool.write_scope(tenant_id, Authority::Cli), id)? {
                 bail!("no token {id} in tenant '{tenant}'");
             }
             println!("token {id} revoked");
@@ -183,7 +196,7 @@ pub fn catalogue(settings: &Settings, command: CatalogueCommand) -> anyhow::Resu
             let json = serde_json::from_slice(&bytes).context("the catalogue is not valid JSON")?;
             let document = CatalogueDocument::from_json(json)
                 .map_err(|(path, why)| anyhow!("the catalogue is invalid: {path}: {why}"))?;
-            match store::catalogue::import(&mut conn, tenant_id, document) {
+            match store::catalogue::import(&mut conn, &pool.write_scope(tenant_id, Authority::Cli), document) {
                 Ok(counts) => println!("{}", serde_json::to_string(&counts)?),
                 Err(ImportError::Invalid(problems)) => {
                     let listed: Vec<String> = problems.iter().map(|(path, why)| format!("{path}: {why}")).collect();

@@ -9,3 +9,9 @@ pub use names::{TenantName, Username};
 pub use profile::{
     DefaultRuleViolation, Locale, NewProfile, ProfileName, ProfilePatch, ProvisioningProfile, ShortText, SubscriberType,
 };
+
+/// True when `text` holds a control character (U+0000–U+001F, U+007F–U+009F), which no
+/// text a client sends may hold (contract §1.1).
+pub fn has_control_characters(text: &str) -> bool {
+    text.chars().any(char::is_control)
+}

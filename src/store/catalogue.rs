@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use super::schema::{catalogue_profile_refs as refs, catalogues, provisioning_profiles as profiles};
-use super::{write_transaction, DbConnection, StoreError, Transient};
+use super::{write_transaction, DbConnection, StoreError, Transient, WriteScope};
 use crate::domain::catalogue::{validate, CatalogueCounts, CatalogueDocument, Problem};
 
 /// Why an import did not happen.
@@ -88,10 +88,11 @@ fn links(
 /// writes nothing.
 pub fn import(
     conn: &mut DbConnection,
-    tenant_id: i64,
+    scope: &WriteScope,
     document: CatalogueDocument,
 ) -> Result<CatalogueCounts, ImportError> {
-    write_transaction(conn, tenant_id, |conn| {
+    let tenant_id = scope.tenant_id;
+    write_transaction(conn, scope, |conn| {
         let names: HashMap<String, i64> = profiles::table
             .select((profiles::name, profiles::id))
             .filter(profiles::tenant_id.eq(tenant_id))

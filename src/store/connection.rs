@@ -98,8 +98,12 @@ impl Backend {
 pub struct ConnectionManager {
     backend: Backend,
     target: String,
-    /// How long SQLite waits for the write lock before giving up (then: 503).
+    /// How long SQLite waits for the write lock, and PostgreSQL and MySQL for a row
+    /// lock, before giving up (then: 503).
     busy_timeout: Duration,
+    /// The longest a statement may run on PostgreSQL and MySQL (also the TCP timeout),
+    /// so that a stuck query or a silent server cannot keep a connection.
+    statement_timeout: Duration,
     /// Statements run on this pool's connections, for metrics and tests.
     queries: Arc<AtomicU64>,
 }
@@ -111,6 +115,11 @@ impl ManageConnection for ConnectionManager {
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
         let mut conn = match self.backend {
             Backend::Sqlite => {
+                create_private_file(&self.target).map_err(|e| {
+                    r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(format!(
+                        "cannot create the database file: {e}"
+                    )))
+                })?;
                 let mut conn =
                     diesel::SqliteConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
                 // WAL + synchronous=FULL: a write answered 2xx survives a power cut. A 1 MiB
@@ -129,15 +138,32 @@ impl ManageConnection for ConnectionManager {
             #[cfg(feature = "postgres")]
             Backend::Postgres => {
                 let mut conn = diesel::PgConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
-                conn.batch_execute("SET TIME ZONE 'UTC'").map_err(r2d2::Error::QueryError)?;
+                conn.batch_execute(&format!(
+                    "SET TIME ZONE 'UTC'; SET statement_timeout = {}; SET lock_timeout = {};
+                     SET idle_in_transaction_session_timeout = {}",
+                    self.statement_timeout.as_millis(),
+                    self.busy_timeout.as_millis(),
+                    self.statement_timeout.as_millis()
+                ))
+                .map_err(r2d2::Error::QueryError)?;
                 DbConnection::Postgres(conn)
             }
             #[cfg(feature = "mysql")]
             Backend::Mysql => {
                 let mut conn =
                     diesel::MysqlConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
-                conn.batch_execute("SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'")
-                    .map_err(r2d2::Error::QueryError)?;
+                let seconds = self.statement_timeout.as_secs().max(1);
+                conn.batch_execute(&format!(
+                    "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION',
+                     innodb_lock_wait_timeout = {}, net_read_timeout = {seconds}, net_write_timeout = {seconds}",
+                    self.busy_timeout.as_secs().max(1),
+                ))
+                .map_err(r2d2::Error::QueryError)?;
+                // MariaDB bounds every statement; MySQL only its reads.
+                if conn.batch_execute(&format!("SET max_statement_time = {seconds}")).is_err() {
+                    conn.batch_execute(&format!("SET max_execution_time = {}", seconds * 1000))
+                        .map_err(r2d2::Error::QueryError)?;
+                }
                 DbConnection::Mysql(conn)
             }
             #[allow(unreachable_patterns)]
@@ -166,6 +192,49 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
+/// The default longest run of one statement on PostgreSQL and MySQL.
+pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// libpq's connect and TCP timeouts, unless the URL sets them: a server that stops
+/// answering (a cut cable, a black-holed address) fails the connection instead of
+/// holding it for the kernel's default of many minutes.
+fn with_tcp_timeouts(url: &str, statement_timeout: Duration) -> String {
+    let params = [
+        ("connect_timeout", "5".to_owned()),
+        ("keepalives", "1".to_owned()),
+        ("keepalives_idle", "10".to_owned()),
+        ("keepalives_interval", "5".to_owned()),
+        ("keepalives_count", "3".to_owned()),
+        ("tcp_user_timeout", (statement_timeout.as_millis() + 5000).to_string()),
+    ];
+    let mut url = url.to_owned();
+    for (name, value) in params {
+        let present = url
+            .split_once('?')
+            .is_some_and(|(_, query)| query.split('&').any(|pair| pair.split('=').next() == Some(name)));
+        if !present {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&format!("{name}={value}"));
+        }
+    }
+    url
+}
+
+/// Creates a new SQLite database file readable by its owner only; SQLite gives its
+/// `-wal` and `-shm` files the same mode. An existing file is left as it is.
+fn create_private_file(target: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = target.split('?').next().unwrap_or(target);
+    if path.is_empty() || path == ":memory:" || path.starts_with("file:") {
+        return Ok(());
+    }
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(err),
+    }
+}
+
 /// The pool of connections, shared by every worker.
 #[derive(Clone)]
 pub struct DbPool {
@@ -174,55 +243,63 @@ pub struct DbPool {
     manager: ConnectionManager,
     backend: Backend,
     queries: Arc<AtomicU64>,
-    /// SQLite only: the queue of this database's writers (see `writer_turn`).
+    /// SQLite only: the queue of this database's writers (see `WriteScope::writer_turn`).
     writers: Option<WriterQueue>,
 }
 
 type WriterQueue = (Arc<parking_lot::Mutex<()>>, Duration);
 
-thread_local! {
-    /// The writer queue of the pool whose connection this thread is using, set by `run_db`.
-    static WRITERS: std::cell::RefCell<Option<WriterQueue>> = const { std::cell::RefCell::new(None) };
+/// What a write needs besides its connection: the tenant, who writes (checked again in
+/// the transaction) and, on SQLite, the queue of the database's writers.
+#[derive(Debug, Clone)]
+pub struct WriteScope {
+    pub tenant_id: i64,
+    pub authority: super::Authority,
+    writers: Option<WriterQueue>,
 }
 
-/// SQLite has one writer at a time. Writers of this process take turns here, first come
-/// first served, instead of in SQLite's busy handler, which sleeps in growing steps and
-/// lets a late writer overtake one that waited long (tail latency, needless 503s).
-/// `None` on other backends and outside `run_db` (the CLI), where the busy timeout rules.
-pub(crate) fn writer_turn() -> Result<Option<parking_lot::ArcMutexGuard<parking_lot::RawMutex, ()>>, StoreError> {
-    let Some((queue, wait)) = WRITERS.with(|w| w.borrow().clone()) else {
-        return Ok(None);
-    };
-    parking_lot::Mutex::try_lock_arc_for(&queue, wait)
-        .map(Some)
-        .ok_or_else(|| StoreError::Unavailable("no turn to write within the wait".into()))
-}
-
-/// Clears the thread's writer queue when the database call ends, even by a panic.
-struct WritersSet;
-
-impl WritersSet {
-    fn enter(queue: Option<WriterQueue>) -> WritersSet {
-        WRITERS.with(|w| *w.borrow_mut() = queue);
-        WritersSet
-    }
-}
-
-impl Drop for WritersSet {
-    fn drop(&mut self) {
-        WRITERS.with(|w| *w.borrow_mut() = None);
+impl WriteScope {
+    /// SQLite has one writer at a time. Writers of this process take turns here, first
+    /// come first served, instead of in SQLite's busy handler, which sleeps in growing
+    /// steps and lets a late writer overtake one that waited long (tail latency,
+    /// needless 503s). `None` on other backends.
+    pub(crate) fn writer_turn(
+        &self,
+    ) -> Result<Option<parking_lot::ArcMutexGuard<parking_lot::RawMutex, ()>>, StoreError> {
+        let Some((queue, wait)) = &self.writers else {
+            return Ok(None);
+        };
+        parking_lot::Mutex::try_lock_arc_for(queue, *wait)
+            .map(Some)
+            .ok_or_else(|| StoreError::Unavailable("no turn to write within the wait".into()))
     }
 }
 
 impl DbPool {
     /// Builds the pool without connecting; the first `get` connects.
     pub fn new(url: &str, size: u32, wait: Duration) -> Result<DbPool, String> {
+        DbPool::with_statement_timeout(url, size, wait, DEFAULT_STATEMENT_TIMEOUT)
+    }
+
+    /// As `new`, with the longest a statement may run on PostgreSQL and MySQL.
+    pub fn with_statement_timeout(
+        url: &str,
+        size: u32,
+        wait: Duration,
+        statement_timeout: Duration,
+    ) -> Result<DbPool, String> {
         let (backend, target) = Backend::from_url(url)?;
+        let statement_timeout = statement_timeout.max(Duration::from_secs(1));
+        let target = match backend {
+            Backend::Postgres => with_tcp_timeouts(&target, statement_timeout),
+            _ => target,
+        };
         let queries = Arc::new(AtomicU64::new(0));
         let manager = ConnectionManager {
             backend,
             target,
             busy_timeout: wait.max(Duration::from_millis(100)),
+            statement_timeout,
             queries: queries.clone(),
         };
         let dedicated = manager.clone();
@@ -239,6 +316,11 @@ impl DbPool {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The scope of a write to `tenant_id` by `authority`, through this pool's writer queue.
+    pub fn write_scope(&self, tenant_id: i64, authority: super::Authority) -> WriteScope {
+        WriteScope { tenant_id, authority, writers: self.writers.clone() }
     }
 
     /// A connection for synchronous code (the CLI, start-up). Async code uses `run_db`.
@@ -294,10 +376,16 @@ where
     T: Send + 'static,
     E: From<StoreError> + Send + 'static,
 {
-    let (pool, writers) = (pool.pool.clone(), pool.writers.clone());
+    let pool = pool.pool.clone();
+    let queued = std::time::Instant::now();
     let joined = actix_web::rt::task::spawn_blocking(move || {
-        let _writers = WritersSet::enter(writers);
-        let mut conn = pool.get().map_err(StoreError::from)?;
+        // The wait for a blocking thread counts against the pool's wait: a request
+        // never queues longer than that in all.
+        let remaining = pool.connection_timeout().saturating_sub(queued.elapsed());
+        if remaining.is_zero() {
+            return Err(StoreError::Unavailable("no blocking thread within the wait".into()).into());
+        }
+        let mut conn = pool.get_timeout(remaining).map_err(StoreError::from)?;
         f(&mut conn)
     })
     .await;

@@ -14,8 +14,12 @@ pub enum StoreError {
     #[error("unique constraint violated: {0}")]
     UniqueViolation(String),
     /// Anything else: the contract's 500.
-    #[error("database error: {0}")]
+    /// The cause is the source, so that `cause_chain` names it once.
+    #[error("database error")]
     Database(#[source] DieselError),
+    /// The writer lost its right to write while its request was arriving (contract §1.1).
+    #[error("the caller may no longer write")]
+    Unauthorized,
     /// A failure around the database call itself (a panicked task).
     #[error("{0}")]
     Internal(String),
@@ -41,6 +45,7 @@ impl StoreError {
             StoreError::Unavailable(_) | StoreError::Transient(_) => "database unavailable",
             StoreError::UniqueViolation(_) => "unique constraint violated",
             StoreError::Database(_) | StoreError::Internal(_) => "database error",
+            StoreError::Unauthorized => "unauthorised",
         }
     }
 }

@@ -11,7 +11,7 @@ pub mod tokens;
 pub mod users;
 pub mod versions;
 
-pub use connection::{run_db, Backend, DbConnection, DbPool};
+pub use connection::{run_db, Backend, DbConnection, DbPool, WriteScope};
 pub use error::StoreError;
 pub use versions::VersionChecker;
 
@@ -33,19 +33,78 @@ impl Transient for StoreError {
     }
 }
 
-/// Runs `body` in a transaction holding the tenant's write lock (`lock_tenant`),
-/// retrying a bounded number of times when the database reports a transient conflict.
-/// After the last try the transient error is returned (the API answers 503).
-pub fn write_transaction<T, E, F>(conn: &mut DbConnection, tenant_id: i64, mut body: F) -> Result<T, E>
+/// Who is writing. It is checked again inside the write's transaction, after the
+/// tenant's lock is taken, so that a user removed, a password changed or a token revoked
+/// while the request's body was arriving writes nothing (contract §1.1).
+#[derive(Debug, Clone)]
+pub enum Authority {
+    /// The command line, run by whoever may open the database.
+    Cli,
+    /// A user of the SPCM face: still there, with the hash its password was verified
+    /// against, and still holding `permission`.
+    User { user_id: i64, password_hash: String, permission: &'static str },
+    /// A bearer token of the catalogue face: still neither revoked nor expired, and
+    /// still holding `permission`.
+    Token { token_id: i64, permission: &'static str },
+}
+
+fn holds(stored: &str, permission: &str) -> bool {
+    stored.split(',').any(|name| name.trim() == permission)
+}
+
+/// `Ok` when `authority` may still write to the scope's tenant; `StoreError::Unauthorized` otherwise.
+fn check_authority(conn: &mut DbConnection, tenant_id: i64, authority: &Authority) -> Result<(), StoreError> {
+    let allowed = match authority {
+        Authority::Cli => true,
+        Authority::User { user_id, password_hash, permission } => {
+            use schema::users::dsl as u;
+            let row: Option<(String, String)> = u::users
+                .filter(u::id.eq(user_id))
+                .filter(u::tenant_id.eq(tenant_id))
+                .select((u::password_hash, u::permissions))
+                .first(conn)
+                .optional()?;
+            row.is_some_and(|(hash, permissions)| hash == *password_hash && holds(&permissions, permission))
+        }
+        Authority::Token { token_id, permission } => {
+            use schema::api_tokens::dsl as k;
+            let row: Option<(String, Option<i64>, bool)> = k::api_tokens
+                .filter(k::id.eq(token_id))
+                .filter(k::tenant_id.eq(tenant_id))
+                .select((k::permissions, k::expires_at, k::revoked))
+                .first(conn)
+                .optional()?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(i64::MAX);
+            row.is_some_and(|(permissions, expires_at, revoked)| {
+                !revoked && expires_at.is_none_or(|at| at > now) && holds(&permissions, permission)
+            })
+        }
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(StoreError::Unauthorized)
+    }
+}
+
+/// Runs `body` in a transaction holding the tenant's write lock (`lock_tenant`), after
+/// checking that the scope's authority may still write, retrying a bounded number of
+/// times when the database reports a transient conflict. After the last try the
+/// transient error is returned (the API answers 503).
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, scope: &WriteScope, mut body: F) -> Result<T, E>
 where
     F: FnMut(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error> + From<StoreError> + Transient,
 {
     let mut attempt = 1;
     loop {
-        let turn = connection::writer_turn()?;
+        let turn = scope.writer_turn()?;
         let result = conn.transaction(|conn| {
-            lock_tenant(conn, tenant_id)?;
+            lock_tenant(conn, scope.tenant_id)?;
+            check_authority(conn, scope.tenant_id, &scope.authority)?;
             body(conn)
         });
         if let Some(turn) = turn {

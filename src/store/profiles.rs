@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use super::schema::provisioning_profiles::dsl as p;
-use super::{write_transaction, DbConnection, StoreError, Transient};
+use super::{write_transaction, DbConnection, StoreError, Transient, WriteScope};
 use crate::domain::profile::{check_delete, check_update};
 use crate::domain::{DefaultRuleViolation, NewProfile, ProfilePatch, ProvisioningProfile, SubscriberType};
 
@@ -210,11 +210,12 @@ fn clear_default(conn: &mut DbConnection, tenant_id: i64) -> QueryResult<usize> 
 /// Creates a profile; `defaultProfile: true` takes the default from the old one.
 pub fn create(
     conn: &mut DbConnection,
-    tenant_id: i64,
+    scope: &WriteScope,
     new: NewProfile,
 ) -> Result<ProvisioningProfile, ProfileWriteError> {
+    let tenant_id = scope.tenant_id;
     let name = new.name.into_inner();
-    write_transaction(conn, tenant_id, |conn| {
+    write_transaction(conn, scope, |conn| {
         if name_taken(conn, tenant_id, &name, None)? {
             return Err(ProfileWriteError::NameTaken(name.clone()));
         }
@@ -245,11 +246,12 @@ pub fn create(
 /// Applies the fields present in `patch`; `defaultProfile: true` moves the default here.
 pub fn update(
     conn: &mut DbConnection,
-    tenant_id: i64,
+    scope: &WriteScope,
     id: i64,
     patch: ProfilePatch,
 ) -> Result<ProvisioningProfile, ProfileWriteError> {
-    write_transaction(conn, tenant_id, |conn| {
+    let tenant_id = scope.tenant_id;
+    write_transaction(conn, scope, |conn| {
         let current = find(conn, tenant_id, id)?.ok_or(ProfileWriteError::NotFound(id))?;
         check_update(&current, &patch).map_err(|rule| ProfileWriteError::Rule(rule, id))?;
         if let Some(name) = &patch.name {
@@ -270,8 +272,9 @@ pub fn update(
 }
 
 /// Deletes a profile unless the default-profile rule forbids it.
-pub fn delete(conn: &mut DbConnection, tenant_id: i64, id: i64) -> Result<(), ProfileWriteError> {
-    write_transaction(conn, tenant_id, |conn| {
+pub fn delete(conn: &mut DbConnection, scope: &WriteScope, id: i64) -> Result<(), ProfileWriteError> {
+    let tenant_id = scope.tenant_id;
+    write_transaction(conn, scope, |conn| {
         let target = find(conn, tenant_id, id)?.ok_or(ProfileWriteError::NotFound(id))?;
         if let Some(bundled_product) = super::catalogue::used_by(conn, id)? {
             return Err(ProfileWriteError::Referenced(id, bundled_product));

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use super::schema::{api_tokens, tenants};
-use super::{write_transaction, DbConnection, StoreError};
+use super::{write_transaction, DbConnection, StoreError, WriteScope};
 
 #[derive(Debug, Clone, Queryable)]
 pub struct TokenRecord {
@@ -17,6 +17,7 @@ pub struct TokenRecord {
 /// A token looked up by its digest, with the name of its tenant.
 #[derive(Debug, Clone, Queryable)]
 pub struct TokenGrant {
+    pub id: i64,
     pub tenant_name: String,
     pub tenant_id: i64,
     pub permissions: String,
@@ -26,13 +27,14 @@ pub struct TokenGrant {
 
 pub fn create(
     conn: &mut DbConnection,
-    tenant_id: i64,
+    scope: &WriteScope,
     token_hash: &str,
     permissions: &str,
     created_at: i64,
     expires_at: Option<i64>,
 ) -> Result<i64, StoreError> {
-    write_transaction(conn, tenant_id, |conn| {
+    let tenant_id = scope.tenant_id;
+    write_transaction(conn, scope, |conn| {
         diesel::insert_into(api_tokens::table)
             .values((
                 api_tokens::tenant_id.eq(tenant_id),
@@ -62,8 +64,9 @@ pub fn list(conn: &mut DbConnection, tenant_id: i64) -> Result<Vec<TokenRecord>,
 }
 
 /// Marks the token revoked; false when the tenant has no such token.
-pub fn revoke(conn: &mut DbConnection, tenant_id: i64, id: i64) -> Result<bool, StoreError> {
-    write_transaction(conn, tenant_id, |conn| {
+pub fn revoke(conn: &mut DbConnection, scope: &WriteScope, id: i64) -> Result<bool, StoreError> {
+    let tenant_id = scope.tenant_id;
+    write_transaction(conn, scope, |conn| {
         let changed =
             diesel::update(api_tokens::table.filter(api_tokens::tenant_id.eq(tenant_id)).filter(api_tokens::id.eq(id)))
                 .set(api_tokens::revoked.eq(true))
@@ -77,6 +80,7 @@ pub fn find_by_hash(conn: &mut DbConnection, token_hash: &str) -> Result<Option<
         .inner_join(tenants::table)
         .filter(api_tokens::token_hash.eq(token_hash))
         .select((
+            api_tokens::id,
             tenants::name,
             api_tokens::tenant_id,
             api_tokens::permissions,

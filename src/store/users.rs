@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use super::schema::{tenants, users};
-use super::{write_transaction, DbConnection, StoreError};
+use super::{write_transaction, DbConnection, StoreError, WriteScope};
 
 /// What a Basic-auth login needs to know about a user.
 #[derive(Debug, Clone, Queryable)]
@@ -30,12 +30,13 @@ pub fn find_login(conn: &mut DbConnection, tenant: &str, username: &str) -> Resu
 
 pub fn add(
     conn: &mut DbConnection,
-    tenant_id: i64,
+    scope: &WriteScope,
     username: &str,
     password_hash: &str,
     permissions: &str,
 ) -> Result<(), StoreError> {
-    write_transaction(conn, tenant_id, |conn| {
+    let tenant_id = scope.tenant_id;
+    write_transaction(conn, scope, |conn| {
         diesel::insert_into(users::table)
             .values((
                 users::tenant_id.eq(tenant_id),
@@ -51,11 +52,12 @@ pub fn add(
 /// Replaces the user's hash; false when there is no such user.
 pub fn set_password(
     conn: &mut DbConnection,
-    tenant_id: i64,
+    scope: &WriteScope,
     username: &str,
     password_hash: &str,
 ) -> Result<bool, StoreError> {
-    write_transaction(conn, tenant_id, |conn| {
+    let tenant_id = scope.tenant_id;
+    write_transaction(conn, scope, |conn| {
         let changed =
             diesel::update(users::table.filter(users::tenant_id.eq(tenant_id)).filter(users::username.eq(username)))
                 .set(users::password_hash.eq(password_hash))
@@ -65,8 +67,9 @@ pub fn set_password(
 }
 
 /// Removes the user; false when there is no such user.
-pub fn remove(conn: &mut DbConnection, tenant_id: i64, username: &str) -> Result<bool, StoreError> {
-    write_transaction(conn, tenant_id, |conn| {
+pub fn remove(conn: &mut DbConnection, scope: &WriteScope, username: &str) -> Result<bool, StoreError> {
+    let tenant_id = scope.tenant_id;
+    write_transaction(conn, scope, |conn| {
         let removed =
             diesel::delete(users::table.filter(users::tenant_id.eq(tenant_id)).filter(users::username.eq(username)))
                 .execute(conn)?;

@@ -4,15 +4,13 @@ mod sink;
 
 pub use sink::LogGuard;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::body::{EitherBody, MessageBody};
+use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 
 use crate::api::AppState;
 use tracing_subscriber::EnvFilter;
@@ -73,7 +71,8 @@ pub async fn request_context(
     let request = response.request();
     if let Some(state) = request.app_data::<web::Data<AppState>>() {
         let route = request.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-        state.metrics.observe(request.method().as_str(), &route, status, elapsed.as_secs_f64());
+        let method = crate::metrics::method_label(request.method());
+        state.metrics.observe(method, &route, status, elapsed.as_secs_f64());
     }
     let (method, path, micros) = (request.method().as_str(), request.path(), elapsed.as_micros() as u64);
     let request_id = id.to_str().unwrap_or("-");
@@ -84,36 +83,4 @@ pub async fn request_context(
     }
     response.headers_mut().insert(REQUEST_ID, id);
     Ok(response)
-}
-
-/// Holds one of the in-flight slots until dropped (also when the request is cancelled).
-struct InFlight(Arc<AtomicUsize>);
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-/// Bounds the requests handled at once; beyond the bound the answer is an immediate
-/// 503 with `Retry-After`, so that admitted requests keep their latency. Health checks
-/// and metrics are never shed.
-pub async fn admission(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let exempt = req.path().starts_with("/health/") || req.path() == "/metrics";
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let Some(state) = state.filter(|_| !exempt) else {
-        return next.call(req).await.map(ServiceResponse::map_into_left_body);
-    };
-    let previous = state.in_flight.fetch_add(1, Ordering::AcqRel);
-    let _slot = InFlight(state.in_flight.clone());
-    if previous >= state.max_in_flight {
-        let shed = HttpResponse::ServiceUnavailable()
-            .insert_header((header::RETRY_AFTER, "1"))
-            .json(crate::api::server_error_body(crate::api::OVERLOAD_MESSAGE));
-        return Ok(req.into_response(shed).map_into_right_body());
-    }
-    next.call(req).await.map(ServiceResponse::map_into_left_body)
 }

@@ -2,8 +2,7 @@
 //! cached so that known-good requests compute no argon2.
 
 use reqwest::Method;
-use secrecy::SecretString;
-use spcm::auth::{verify_basic, CredentialCache, Permission};
+use spcm::auth::Permission;
 
 use crate::helpers::{backend_tests, PROFILES};
 
@@ -28,15 +27,21 @@ backend_tests! {
 
     async fn known_good_credentials_skip_argon2(app) {
         app.add_user("default", "ops", "ops-pw", &[Permission::ProfileRead]);
-        let cache = CredentialCache::default();
-        let mut conn = app.pool.get().unwrap();
-        let password = SecretString::from("ops-pw");
-        for _ in 0..3 {
-            let principal = verify_basic(&mut conn, &cache, "default", "ops", &password).unwrap();
-            assert!(principal.permissions.contains(Permission::ProfileRead));
+        // Distinct queries, so that no answer comes from the read cache.
+        for limit in 1..=3 {
+            let path = format!("{PROFILES}?limit={limit}");
+            assert_eq!(app.request_as(Method::GET, &path, "default", "ops", "ops-pw").send().await.unwrap().status(), 200);
         }
-        assert_eq!(cache.stats(), (2, 1), "one argon2 run, then two cache hits");
-        assert!(verify_basic(&mut conn, &cache, "default", "ops", &SecretString::from("nope")).is_err());
-        assert!(verify_basic(&mut conn, &cache, "other", "ops", &password).is_err());
+        let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        let value = |name: &str| -> f64 {
+            let line = text.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name} in {text}"));
+            line.rsplit(' ').next().unwrap().parse().unwrap()
+        };
+        assert_eq!(value("spcm_credential_cache_misses_total"), 1.0, "one argon2 run");
+        assert_eq!(value("spcm_credential_cache_hits_total"), 3.0, "then every request verified from memory");
+        let wrong = app.request_as(Method::GET, PROFILES, "default", "ops", "nope").send().await.unwrap();
+        assert_eq!(wrong.status(), 401);
+        let elsewhere = app.request_as(Method::GET, PROFILES, "other", "ops", "ops-pw").send().await.unwrap();
+        assert_eq!(elsewhere.status(), 401);
     }
 }

@@ -14,7 +14,7 @@ use spcm::auth::{hash_password, Permission, PermissionSet};
 use spcm::config::Settings;
 use spcm::domain::TenantName;
 use spcm::startup::{Application, Bootstrap};
-use spcm::store::{self, DbPool};
+use spcm::store::{self, Authority, DbPool};
 
 pub const ADMIN_PASSWORD: &str = "admin-Secret-1";
 pub const PROFILES: &str = "/pcc/spcm/provisionProfile";
@@ -301,7 +301,14 @@ impl TestApp {
             .expect("tenant exists");
         let hash = hash_password(&SecretString::from(password)).expect("hash");
         let granted: PermissionSet = permissions.iter().copied().collect();
-        store::users::add(&mut conn, tenant_id, username, &hash, &granted.to_stored()).expect("user added");
+        store::users::add(
+            &mut conn,
+            &self.pool.write_scope(tenant_id, Authority::Cli),
+            username,
+            &hash,
+            &granted.to_stored(),
+        )
+        .expect("user added");
     }
 
     /// A bearer token of `tenant` with `permissions`, expiring at `expires_at` (Unix seconds).
@@ -314,7 +321,15 @@ impl TestApp {
         let token = spcm::auth::generate_token();
         let granted: PermissionSet = permissions.iter().copied().collect();
         let digest = spcm::auth::token_digest(&token);
-        store::tokens::create(&mut conn, tenant_id, &digest, &granted.to_stored(), 0, expires_at).expect("token");
+        store::tokens::create(
+            &mut conn,
+            &self.pool.write_scope(tenant_id, Authority::Cli),
+            &digest,
+            &granted.to_stored(),
+            0,
+            expires_at,
+        )
+        .expect("token");
         token.expose_secret().to_owned()
     }
 
@@ -324,7 +339,8 @@ impl TestApp {
             .expect("query")
             .expect("tenant exists");
         for token in store::tokens::list(&mut conn, tenant_id).expect("list") {
-            store::tokens::revoke(&mut conn, tenant_id, token.id).expect("revoke");
+            store::tokens::revoke(&mut conn, &self.pool.write_scope(tenant_id, Authority::Cli), token.id)
+                .expect("revoke");
         }
     }
 
@@ -345,7 +361,13 @@ impl TestApp {
             .expect("query")
             .expect("tenant exists");
         let hash = hash_password(&SecretString::from(password)).expect("hash");
-        assert!(store::users::set_password(&mut conn, tenant_id, username, &hash).expect("update"));
+        assert!(store::users::set_password(
+            &mut conn,
+            &self.pool.write_scope(tenant_id, Authority::Cli),
+            username,
+            &hash
+        )
+        .expect("update"));
     }
 
     pub fn remove_user(&self, tenant: &str, username: &str) {
@@ -353,7 +375,8 @@ impl TestApp {
         let tenant_id = store::tenants::find_id(&mut conn, &TenantName::parse(tenant).expect("name"))
             .expect("query")
             .expect("tenant exists");
-        assert!(store::users::remove(&mut conn, tenant_id, username).expect("delete"));
+        assert!(store::users::remove(&mut conn, &self.pool.write_scope(tenant_id, Authority::Cli), username)
+            .expect("delete"));
     }
 }
 

@@ -25,7 +25,7 @@ backend_tests! {
         let missing = expect_json(app.client.get(app.url("/nowhere")).send().await.unwrap(), 404).await;
         assert_eq!(missing["errorCode"], 404);
         let patch = app.request(reqwest::Method::PATCH, "/pcc/spcm/provisionProfile/1").send().await.unwrap();
-        assert_eq!(patch.headers()["allow"], "GET, PUT, DELETE");
+        assert_eq!(patch.headers()["allow"], "GET, HEAD, PUT, DELETE");
         assert_eq!(expect_json(patch, 405).await["errorCode"], 405);
     }
 }

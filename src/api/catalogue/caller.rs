@@ -1,21 +1,18 @@
-//! Bearer tokens of the catalogue face (parsed by actix-web-httpauth).
+//! Bearer tokens of the catalogue face (parsed by actix-web-httpauth, the scheme in any case).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use actix_web::http::header::Header;
 use actix_web::HttpRequest;
-use actix_web_httpauth::headers::authorization::{Authorization, Bearer};
 use secrecy::SecretString;
 
 use super::error::{codes, CatalogueError};
-use crate::auth::{self, Permission};
+use crate::auth::{self, Permission, TokenGrant};
 use crate::domain::TenantName;
 use crate::store::{self, DbConnection};
 
 /// The token as sent; 401 without a usable `Authorization: Bearer`.
 pub fn bearer(req: &HttpRequest) -> Result<SecretString, CatalogueError> {
-    let header = Authorization::<Bearer>::parse(req).map_err(|_| CatalogueError::Unauthorized)?;
-    Ok(SecretString::from(header.into_scheme().token().to_string()))
+    auth::bearer_token(req).ok_or(CatalogueError::Unauthorized)
 }
 
 fn now() -> i64 {
@@ -32,6 +29,16 @@ pub fn authorize(
     org_id: &str,
     permission: Permission,
 ) -> Result<i64, CatalogueError> {
+    authorize_grant(conn, token, org_id, permission).map(|grant| grant.tenant_id)
+}
+
+/// As `authorize`, with the whole grant (a write carries it as its authority).
+pub fn authorize_grant(
+    conn: &mut DbConnection,
+    token: &SecretString,
+    org_id: &str,
+    permission: Permission,
+) -> Result<TokenGrant, CatalogueError> {
     let grant = auth::verify_token(conn, token, now())?;
     if grant.tenant_name != org_id {
         let exists = match TenantName::parse(org_id) {
@@ -43,5 +50,5 @@ pub fn authorize(
     if !grant.permissions.contains(permission) {
         return Err(CatalogueError::Unauthorized);
     }
-    Ok(grant.tenant_id)
+    Ok(grant)
 }

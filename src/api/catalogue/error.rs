@@ -65,6 +65,9 @@ pub enum ImportErrors {
     #[response(status = 412, example = json!({"errors": [{"field": "$.bundled_products[0].provisioning_profiles[1].profile_name",
         "description": "no provisioning profile named 'ghost' in this tenant"}]}))]
     Invalid(crate::api::spcm::ValidationFailed),
+    /// The document did not arrive within the body timeout.
+    #[response(status = 408, example = json!("Request Timeout"))]
+    RequestTimeout(JsonString),
     /// The document is over the catalogue limit.
     #[response(status = 413, example = json!("Payload Too Large"))]
     PayloadTooLarge(JsonString),
@@ -96,6 +99,8 @@ pub enum CatalogueError {
     },
     #[error("overloaded")]
     Overloaded,
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
 }
 
 impl CatalogueError {
@@ -112,9 +117,10 @@ impl CatalogueError {
                 "errors": problems.iter().map(|(field, description)| json!({"field": field, "description": description})).collect::<Vec<_>>()
             }),
             CatalogueError::Internal { reason, .. } => {
-                crate::api::server_error_body(&format!("Internal server error - [{reason}]"))
+                json!(crate::api::server_error_body(&format!("Internal server error - [{reason}]")))
             }
-            CatalogueError::Overloaded => crate::api::server_error_body(crate::api::OVERLOAD_MESSAGE),
+            CatalogueError::Overloaded => json!(crate::api::server_error_body(crate::api::OVERLOAD_MESSAGE)),
+            CatalogueError::RequestTimeout => json!("Request Timeout"),
         }
     }
 }
@@ -130,6 +136,7 @@ impl ResponseError for CatalogueError {
             CatalogueError::Invalid(_) => StatusCode::PRECONDITION_FAILED,
             CatalogueError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             CatalogueError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+            CatalogueError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         }
     }
 
@@ -147,6 +154,10 @@ impl ResponseError for CatalogueError {
                 tracing::error!(request_id = %crate::telemetry::current_request_id(), %cause, "internal server error")
             }
             CatalogueError::BadRequest(why) => tracing::debug!(%why, "bad catalogue request"),
+            // The rest of the body may never come: the connection is not reused.
+            CatalogueError::RequestTimeout => {
+                response.force_close();
+            }
             _ => {}
         }
         response.json(self.body())
@@ -159,13 +170,16 @@ impl From<BodyError> for CatalogueError {
             BodyError::TooLarge(limit) => CatalogueError::PayloadTooLarge(limit),
             BodyError::UnsupportedType(_) => CatalogueError::UnsupportedMediaType,
             BodyError::Malformed(why) => CatalogueError::BadRequest(why),
+            BodyError::TimedOut(_) => CatalogueError::RequestTimeout,
         }
     }
 }
 
 impl From<StoreError> for CatalogueError {
     fn from(err: StoreError) -> Self {
-        if err.is_unavailable() {
+        if matches!(err, StoreError::Unauthorized) {
+            CatalogueError::Unauthorized
+        } else if err.is_unavailable() {
             CatalogueError::Overloaded
         } else {
             CatalogueError::Internal { reason: err.public_reason(), cause: err.cause_chain() }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::caller::{authorize, bearer};
+use super::caller::{authorize, authorize_grant, bearer};
 use super::error::{codes, CatalogueError, CatalogueErrors, ImportErrors};
 use super::views::{self, BaseProfileView, ProvisioningProfileView, ServiceView, ValueAddedServiceView, VasFilter};
 use crate::api::body::read_json;
@@ -298,12 +298,14 @@ pub async fn import(
 ) -> Result<HttpResponse, CatalogueError> {
     let token = bearer(&req)?;
     let org_id = path.into_inner();
-    let tenant_id =
-        run_db(&state.pool, move |conn| authorize(conn, &token, &org_id, Permission::CatalogueWrite)).await?;
+    let grant =
+        run_db(&state.pool, move |conn| authorize_grant(conn, &token, &org_id, Permission::CatalogueWrite)).await?;
+    // Checked again when the import commits: the token may be revoked meanwhile.
+    let scope = state.pool.write_scope(grant.tenant_id, grant.authority(Permission::CatalogueWrite));
     let json: Value = read_json(&req, payload, state.catalogue_limit).await?;
     let document = CatalogueDocument::from_json(json).map_err(|problem| CatalogueError::Invalid(vec![problem]))?;
     let counts =
-        run_db(&state.pool, move |conn| Ok::<_, CatalogueError>(store::catalogue::import(conn, tenant_id, document)?))
+        run_db(&state.pool, move |conn| Ok::<_, CatalogueError>(store::catalogue::import(conn, &scope, document)?))
             .await?;
     Ok(HttpResponse::Ok().json(counts))
 }

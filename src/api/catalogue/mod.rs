@@ -20,35 +20,35 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::new(
             Method::GET,
             "/v2/orgs/{org_id}/bundled_products/{id}/provisioning_profiles",
-            web::get().to(handlers::provisioning_profiles),
+            super::get().to(handlers::provisioning_profiles),
         ),
-        Endpoint::new(Method::GET, "/v2/orgs/{org_id}/base_profiles", web::get().to(handlers::base_profiles)),
+        Endpoint::new(Method::GET, "/v2/orgs/{org_id}/base_profiles", super::get().to(handlers::base_profiles)),
         Endpoint::new(
             Method::GET,
             "/v2/orgs/{org_id}/base_profiles/{id}/services",
-            web::get().to(handlers::base_profile_services),
+            super::get().to(handlers::base_profile_services),
         ),
         Endpoint::new(
             Method::GET,
             "/v2/orgs/{org_id}/commercial_products/{id}/base_profiles",
-            web::get().to(handlers::commercial_product_base_profiles),
+            super::get().to(handlers::commercial_product_base_profiles),
         ),
         Endpoint::new(
             Method::GET,
             "/v2/orgs/{org_id}/commercial_products/{id}/value_added_services",
-            web::get().to(handlers::commercial_product_value_added_services),
+            super::get().to(handlers::commercial_product_value_added_services),
         ),
         Endpoint::new(
             Method::GET,
             "/v2/orgs/{org_id}/bundled_commercial_products/{id}/value_added_services",
-            web::get().to(handlers::bundled_commercial_product_value_added_services),
+            super::get().to(handlers::bundled_commercial_product_value_added_services),
         ),
         Endpoint::new(
             Method::GET,
             "/v2/orgs/{org_id}/bundled_products/{bp_id}/bundled_product_subs_types/{bpst_id}/bundled_commercial_products/{bcp_id}/value_added_services",
-            web::get().to(handlers::nested_value_added_services),
+            super::get().to(handlers::nested_value_added_services),
         ),
-        Endpoint::new(Method::GET, "/v2/orgs/{org_id}/catalogue", web::get().to(handlers::export)),
+        Endpoint::new(Method::GET, "/v2/orgs/{org_id}/catalogue", super::get().to(handlers::export)),
         Endpoint::new(Method::PUT, "/v2/orgs/{org_id}/catalogue", web::put().to(handlers::import)),
     ]
 }

@@ -1,63 +1,102 @@
-//! Who is calling the SPCM face: Basic credentials (parsed by actix-web-httpauth) and
-//! the `tenant` header, verified in the same database round trip as the operation.
+//! Who is calling the SPCM face: Basic credentials and the `tenant` header.
+//!
+//! A login verified before (same tenant, username and password, same stored hash) is
+//! checked in the same database round trip as the operation. Any other login costs one
+//! argon2 run on the bounded pool of password checks, with no database connection held,
+//! then the operation's trip. Unknown tenants and users cost the same argon2 run, and
+//! failures count against the account's and the address's limits (contract §1.1).
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
-use actix_web::http::header::Header;
 use actix_web::{HttpRequest, HttpResponse};
-use actix_web_httpauth::headers::authorization::{Authorization, Basic};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::reads::Answer;
 use super::SpcmError;
 use crate::api::AppState;
-use crate::auth::{self, Permission, Principal};
-use crate::store::{run_db, DbConnection};
+use crate::auth::{self, LoginKey, Permission, Principal, VerifiedLogin};
+use crate::domain::{has_control_characters, TenantName, Username};
+use crate::store::users::LoginRecord;
+use crate::store::{self, run_db, DbConnection};
 
 /// Credentials as sent; nothing is verified yet.
 pub struct Credentials {
     tenant: String,
     username: String,
     password: SecretString,
+    login: LoginKey,
+    address: Option<IpAddr>,
 }
 
 impl Credentials {
     /// 401 without usable Basic credentials; 400 with credentials but no `tenant` header.
-    pub fn from_request(req: &HttpRequest) -> Result<Credentials, SpcmError> {
-        let basic = Authorization::<Basic>::parse(req).map_err(|_| SpcmError::Unauthorized)?.into_scheme();
+    pub fn from_request(req: &HttpRequest, state: &AppState) -> Result<Credentials, SpcmError> {
+        let (username, password) = auth::basic_credentials(req).ok_or(SpcmError::Unauthorized)?;
         let tenant =
             req.headers().get("tenant").ok_or_else(|| SpcmError::BadRequest("the tenant header is required".into()))?;
         // A tenant name that cannot exist is an unknown tenant: 401, as the contract says.
         let tenant = tenant.to_str().map_err(|_| SpcmError::Unauthorized)?.to_owned();
-        Ok(Credentials {
-            tenant,
-            username: basic.user_id().to_string(),
-            password: SecretString::from(basic.password().map(|p| p.to_string()).unwrap_or_default()),
-        })
+        let login = state.logins.key(&tenant, &username, &password);
+        Ok(Credentials { tenant, username, password, login, address: req.peer_addr().map(|a| a.ip()) })
     }
 
-    /// Verifies the credentials and the permission, in the order of the contract's table:
-    /// 401, then the request's own 400 (`malformed`), then 403. Blocking.
-    pub fn authorize(
-        &self,
-        conn: &mut DbConnection,
-        state: &AppState,
-        permission: Permission,
-        malformed: Option<SpcmError>,
-    ) -> Result<Principal, SpcmError> {
-        let principal = auth::verify_basic(conn, &state.credentials, &self.tenant, &self.username, &self.password)?;
-        if let Some(err) = malformed {
-            return Err(err);
-        }
-        if !principal.permissions.contains(permission) {
-            return Err(SpcmError::Forbidden(permission));
-        }
-        Ok(principal)
+    /// False for names no tenant or user can have and for passwords with control
+    /// characters: such a login is an unknown one, and costs the same.
+    fn plausible(&self) -> bool {
+        TenantName::parse(&self.tenant).is_ok()
+            && Username::parse(&self.username).is_ok()
+            && !has_control_characters(self.password.expose_secret())
+    }
+
+    /// 429 once the account or the address has had too many failed sign-ins.
+    fn check_limits(&self, state: &AppState) -> Result<(), SpcmError> {
+        state.sign_ins.check(&self.tenant, &self.username, self.address).map_err(SpcmError::TooManySignIns)
     }
 }
 
-/// Authenticates and authorizes, then runs `op` with the same connection: one trip to
-/// the blocking pool for a request without a body.
+/// One round trip: the operation ran, or the password still needs checking.
+enum Trip<T, F> {
+    Done(T),
+    CheckPassword(Option<LoginRecord>, F, Option<SpcmError>),
+}
+
+/// Reads the user; when this login was verified against its current hash, checks the
+/// contract's order (401, then the request's own 400, then 403) and runs `op`.
+async fn trip<T, F>(
+    state: &AppState,
+    credentials: &Credentials,
+    permission: Permission,
+    malformed: Option<SpcmError>,
+    op: F,
+) -> Result<Trip<T, F>, SpcmError>
+where
+    F: FnOnce(&mut DbConnection, &Principal) -> Result<T, SpcmError> + Send + 'static,
+    T: Send + 'static,
+{
+    let logins = state.logins.clone();
+    let (tenant, username, login) = (credentials.tenant.clone(), credentials.username.clone(), credentials.login);
+    let plausible = credentials.plausible();
+    run_db(&state.pool, move |conn| {
+        let record = if plausible { store::users::find_login(conn, &tenant, &username)? } else { None };
+        match record {
+            Some(record) if logins.verifies(&login, &record) => {
+                let principal = Principal::from_login(&VerifiedLogin::from_record(&record));
+                if let Some(err) = malformed {
+                    return Err(err);
+                }
+                if !principal.permissions.contains(permission) {
+                    return Err(SpcmError::Forbidden(permission));
+                }
+                op(conn, &principal).map(Trip::Done)
+            }
+            record => Ok(Trip::CheckPassword(record, op, malformed)),
+        }
+    })
+    .await
+}
+
+/// Authenticates and authorizes, then runs `op` with the same connection.
 pub async fn with_caller<T, F>(
     state: &AppState,
     credentials: Credentials,
@@ -69,12 +108,23 @@ where
     F: FnOnce(&mut DbConnection, &Principal) -> Result<T, SpcmError> + Send + 'static,
     T: Send + 'static,
 {
-    let state_for_db = state.clone();
-    run_db(&state.pool, move |conn| {
-        let principal = credentials.authorize(conn, &state_for_db, permission, malformed)?;
-        op(conn, &principal)
-    })
-    .await
+    credentials.check_limits(state)?;
+    let (record, op, malformed) = match trip(state, &credentials, permission, malformed, op).await? {
+        Trip::Done(value) => return Ok(value),
+        Trip::CheckPassword(record, op, malformed) => (record, op, malformed),
+    };
+    let hash = record.as_ref().map(|r| r.password_hash.clone());
+    let matched = state.passwords.verify(hash, credentials.password.clone()).await?;
+    let Some(record) = record.filter(|_| matched) else {
+        state.sign_ins.failed(&credentials.tenant, &credentials.username, credentials.address);
+        return Err(SpcmError::Unauthorized);
+    };
+    state.logins.remember(credentials.login, &record);
+    match trip(state, &credentials, permission, malformed, op).await? {
+        Trip::Done(value) => Ok(value),
+        // The password changed between the check and now: the new one decides.
+        Trip::CheckPassword(..) => Err(SpcmError::Unauthorized),
+    }
 }
 
 /// A GET of the SPCM face: answered from memory when this login and this path and
@@ -89,28 +139,29 @@ pub async fn cached_read<F>(
 where
     F: FnOnce(&mut DbConnection, &Principal) -> Result<Answer, SpcmError> + Send + 'static,
 {
-    let credentials = Credentials::from_request(req)?;
+    let credentials = Credentials::from_request(req, state)?;
     let path = req.uri().path_and_query().map_or(req.path(), |p| p.as_str());
-    let login = state.reads.login_key(&credentials.tenant, &credentials.username, &credentials.password);
     if malformed.is_none() {
-        if let Some((caller, version, answer)) = state.reads.lookup(&login, path) {
-            if caller.permissions.contains(Permission::ProfileRead)
-                && state.versions.current(caller.tenant_id).await == Some(version)
-            {
-                state.reads.count(true);
-                return Ok(answer.response());
+        if let Some(login) = state.logins.get(&credentials.login) {
+            let remembered = login
+                .permissions
+                .contains(Permission::ProfileRead)
+                .then(|| state.reads.lookup(login.tenant_id, login.tenant_version, path))
+                .flatten();
+            if let Some(answer) = remembered {
+                if state.versions.current(login.tenant_id).await == Some(login.tenant_version) {
+                    credentials.check_limits(state)?;
+                    state.reads.count(true);
+                    return Ok(answer.response());
+                }
             }
         }
     }
     state.reads.count(false);
-    let state_for_db = state.clone();
-    let (caller, answer) = run_db(&state.pool, move |conn| {
-        let caller = credentials.authorize(conn, &state_for_db, Permission::ProfileRead, malformed)?;
-        let answer = load(conn, &caller)?;
-        Ok::<_, SpcmError>((caller, Arc::new(answer)))
+    let (caller, answer) = with_caller(state, credentials, Permission::ProfileRead, malformed, move |conn, caller| {
+        Ok((caller.clone(), Arc::new(load(conn, caller)?)))
     })
     .await?;
-    state.reads.remember_login(login, &caller);
-    state.reads.remember_answer(caller.tenant_id, caller.tenant_version, path, answer.clone());
+    state.reads.remember(caller.tenant_id, caller.tenant_version, path, answer.clone());
     Ok(answer.response())
 }

@@ -3,7 +3,6 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
-use serde_json::{json, Value};
 use utoipa::{IntoResponses, ToSchema};
 
 use crate::api::body::BodyError;
@@ -41,13 +40,7 @@ pub struct ValidationFailed {
     pub errors: Vec<FieldError>,
 }
 
-/// 500 and 503: `{"message", "status": "error"}`.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"message": "request rejected due to overload", "status": "error"}))]
-pub struct ServerError {
-    pub message: String,
-    pub status: String,
-}
+pub use crate::api::ServerError;
 
 /// Every error answer of the SPCM face (contract §2), in the order they are checked.
 #[derive(IntoResponses)]
@@ -75,6 +68,9 @@ pub enum SpcmErrors {
     /// Validation failed: every failing field is listed.
     #[response(status = 412)]
     ValidationFailed(ValidationFailed),
+    /// The body did not arrive within the body timeout.
+    #[response(status = 408, example = json!({"message": "the request body did not arrive within 10 seconds", "errorCode": 408}))]
+    RequestTimeout(ErrorBody),
     /// Body over the limit.
     #[response(status = 413, example = json!({"message": "request body is larger than the limit of 1048576 bytes", "errorCode": 413}))]
     PayloadTooLarge(ErrorBody),
@@ -87,6 +83,13 @@ pub enum SpcmErrors {
     /// Unexpected failure.
     #[response(status = 500, example = json!({"message": "Internal server error - [database error]", "status": "error"}))]
     Internal(ServerError),
+    /// Too many failed sign-ins for this tenant and username, or from this address.
+    #[response(
+        status = 429,
+        headers(("Retry-After" = String, description = "seconds until a sign-in is allowed again")),
+        example = json!({"message": "too many failed sign-ins; retry later", "errorCode": 429})
+    )]
+    TooManySignIns(ErrorBody),
     /// Overload: no database connection or slot in time.
     #[response(status = 503, headers(("Retry-After" = String, description = "seconds")))]
     Overloaded(ServerError),
@@ -122,12 +125,26 @@ pub enum SpcmError {
     },
     #[error("overloaded")]
     Overloaded,
+    #[error("too many failed sign-ins")]
+    TooManySignIns(std::time::Duration),
+    #[error("the request body did not arrive in time")]
+    RequestTimeout(std::time::Duration),
+}
+
+/// Every error body of the face: one typed value that both the error response and a
+/// 207 item render from.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum SpcmErrorBody {
+    Message(ErrorBody),
+    Validation(ValidationFailed),
+    Server(ServerError),
 }
 
 impl SpcmError {
-    /// The body, without the HTTP envelope; a 207 item embeds it as is.
-    pub fn body(&self) -> Value {
-        let message = |message: String, code: u16| json!({"message": message, "errorCode": code});
+    /// The body, without the HTTP envelope; a 207 item embeds it.
+    pub fn body(&self) -> SpcmErrorBody {
+        let message = |message: String, error_code: u32| SpcmErrorBody::Message(ErrorBody { message, error_code });
         match self {
             SpcmError::Unauthorized => message("unauthorised; bad username or password".into(), 401),
             SpcmError::BadRequest(what) => message(what.clone(), 400),
@@ -139,14 +156,18 @@ impl SpcmError {
                 format!("content type '{given}' is not supported; send application/json or application/hal+json"),
                 415,
             ),
-            SpcmError::Validation(errors) => json!({ "errors": errors }),
+            SpcmError::Validation(errors) => SpcmErrorBody::Validation(ValidationFailed { errors: errors.clone() }),
             SpcmError::NotFound(id) => message(format!("provisioning profile {id} not found"), 404),
             SpcmError::Conflict(what) => message(what.clone(), 409),
-            SpcmError::Rule { code, message } => json!({"message": message, "errorCode": code}),
+            SpcmError::Rule { code, message: text } => message(text.clone(), *code),
             SpcmError::Internal { reason, .. } => {
-                crate::api::server_error_body(&format!("Internal server error - [{reason}]"))
+                SpcmErrorBody::Server(crate::api::server_error_body(&format!("Internal server error - [{reason}]")))
             }
-            SpcmError::Overloaded => crate::api::server_error_body(crate::api::OVERLOAD_MESSAGE),
+            SpcmError::Overloaded => SpcmErrorBody::Server(crate::api::server_error_body(crate::api::OVERLOAD_MESSAGE)),
+            SpcmError::TooManySignIns(_) => message("too many failed sign-ins; retry later".into(), 429),
+            SpcmError::RequestTimeout(limit) => {
+                message(format!("the request body did not arrive within {} seconds", limit.as_secs().max(1)), 408)
+            }
         }
     }
 }
@@ -165,6 +186,8 @@ impl ResponseError for SpcmError {
             SpcmError::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             SpcmError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             SpcmError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+            SpcmError::TooManySignIns(_) => StatusCode::TOO_MANY_REQUESTS,
+            SpcmError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
         }
     }
 
@@ -176,6 +199,13 @@ impl ResponseError for SpcmError {
             }
             SpcmError::Overloaded => {
                 response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            SpcmError::TooManySignIns(wait) => {
+                response.insert_header((header::RETRY_AFTER, crate::api::retry_after_seconds(*wait)));
+            }
+            // The rest of the body may never come: the connection is not reused.
+            SpcmError::RequestTimeout(_) => {
+                response.force_close();
             }
             // Logged here, inside the request's span, so the line carries the request id.
             SpcmError::Internal { cause, .. } => {
@@ -193,6 +223,7 @@ impl From<BodyError> for SpcmError {
             BodyError::TooLarge(limit) => SpcmError::PayloadTooLarge(limit),
             BodyError::UnsupportedType(given) => SpcmError::UnsupportedMediaType(given),
             BodyError::Malformed(why) => SpcmError::BadRequest(why),
+            BodyError::TimedOut(limit) => SpcmError::RequestTimeout(limit),
         }
     }
 }
@@ -200,6 +231,7 @@ impl From<BodyError> for SpcmError {
 impl From<StoreError> for SpcmError {
     fn from(err: StoreError) -> Self {
         match err {
+            StoreError::Unauthorized => SpcmError::Unauthorized,
             StoreError::UniqueViolation(_) => {
                 SpcmError::Conflict("conflict with an existing provisioning profile".into())
             }

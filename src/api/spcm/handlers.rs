@@ -11,7 +11,7 @@ use super::dto::{
     parse_new, parse_patch, CreateProfiles, DeleteParams, Link, ListLinks, ListParams, MultiStatus, MultiStatusItem,
     ProfileChangeRequest, ProfileDto, ProfileList, ProfileUpdates,
 };
-use super::error::SpcmErrors;
+use super::error::{SpcmErrorBody, SpcmErrors};
 use super::reads::Answer;
 use super::{SpcmError, BASE_PATH};
 use crate::api::body::read_json;
@@ -67,7 +67,7 @@ async fn authorize(
     permission: Permission,
     malformed: Option<SpcmError>,
 ) -> Result<Principal, SpcmError> {
-    let credentials = Credentials::from_request(req)?;
+    let credentials = Credentials::from_request(req, state)?;
     with_caller(state, credentials, permission, malformed, |_, principal| Ok(principal.clone())).await
 }
 
@@ -199,13 +199,14 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, SpcmError> {
     let caller = authorize(&state, &req, Permission::ProfileCreate, None).await?;
+    // Checked again when the write commits: the caller may have lost the right meanwhile.
+    let scope = state.pool.write_scope(caller.tenant_id, caller.authority(Permission::ProfileCreate));
     let items = match read_json(&req, payload, state.body_limit).await? {
         Value::Array(items) => items,
         single @ Value::Object(_) => {
             let new = parse_new(&single).map_err(SpcmError::Validation)?;
             let created =
-                run_db(&state.pool, move |conn| Ok::<_, SpcmError>(profiles::create(conn, caller.tenant_id, new)?))
-                    .await?;
+                run_db(&state.pool, move |conn| Ok::<_, SpcmError>(profiles::create(conn, &scope, new)?)).await?;
             let location = format!("{BASE_PATH}/{}", created.id);
             let mut response = hal(StatusCode::CREATED, &ProfileDto::from(created));
             if let Ok(value) = header::HeaderValue::from_str(&location) {
@@ -218,7 +219,7 @@ pub async fn create(
     check_batch(items.len())?;
     bulk(&state, items, move |conn, item| {
         let new = parse_new(item).map_err(SpcmError::Validation)?;
-        Ok((StatusCode::CREATED, Some(profiles::create(conn, caller.tenant_id, new)?)))
+        Ok((StatusCode::CREATED, Some(profiles::create(conn, &scope, new)?)))
     })
     .await
 }
@@ -237,6 +238,7 @@ pub async fn update_one(
 ) -> Result<HttpResponse, SpcmError> {
     let (id, malformed) = defer(parse_id(&path));
     let caller = authorize(&state, &req, Permission::ProfileUpdate, malformed).await?;
+    let scope = state.pool.write_scope(caller.tenant_id, caller.authority(Permission::ProfileUpdate));
     let body = read_json(&req, payload, state.body_limit).await?;
     if !body.is_object() {
         return Err(SpcmError::BadRequest(
@@ -245,8 +247,7 @@ pub async fn update_one(
     }
     let (id, patch) = parse_patch(&body, Some(id)).map_err(SpcmError::Validation)?;
     let updated =
-        run_db(&state.pool, move |conn| Ok::<_, SpcmError>(profiles::update(conn, caller.tenant_id, id, patch)?))
-            .await?;
+        run_db(&state.pool, move |conn| Ok::<_, SpcmError>(profiles::update(conn, &scope, id, patch)?)).await?;
     Ok(hal(StatusCode::OK, &ProfileDto::from(updated)))
 }
 
@@ -261,6 +262,7 @@ pub async fn update_many(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, SpcmError> {
     let caller = authorize(&state, &req, Permission::ProfileUpdate, None).await?;
+    let scope = state.pool.write_scope(caller.tenant_id, caller.authority(Permission::ProfileUpdate));
     let Value::Array(items) = read_json(&req, payload, state.body_limit).await? else {
         return Err(SpcmError::BadRequest(
             "PUT without an id in the path takes a JSON array of profiles, each with its id".into(),
@@ -269,7 +271,7 @@ pub async fn update_many(
     check_batch(items.len())?;
     bulk(&state, items, move |conn, item| {
         let (id, patch) = parse_patch(item, None).map_err(SpcmError::Validation)?;
-        Ok((StatusCode::OK, Some(profiles::update(conn, caller.tenant_id, id, patch)?)))
+        Ok((StatusCode::OK, Some(profiles::update(conn, &scope, id, patch)?)))
     })
     .await
 }
@@ -284,10 +286,12 @@ pub async fn delete_one(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, SpcmError> {
-    let credentials = Credentials::from_request(&req)?;
+    let credentials = Credentials::from_request(&req, &state)?;
     let (id, malformed) = defer(parse_id(&path));
+    let pool = state.pool.clone();
     with_caller(&state, credentials, Permission::ProfileDelete, malformed, move |conn, caller| {
-        Ok(profiles::delete(conn, caller.tenant_id, id)?)
+        let scope = pool.write_scope(caller.tenant_id, caller.authority(Permission::ProfileDelete));
+        Ok(profiles::delete(conn, &scope, id)?)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -313,14 +317,16 @@ pub(crate) fn parse_ids(query: &str) -> Result<Vec<i64>, SpcmError> {
     responses((status = 207, description = "Each id", body = MultiStatus, content_type = "application/hal+json"), SpcmErrors),
     security(("basicAuth" = [], "tenant" = [])))]
 pub async fn delete_many(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, SpcmError> {
-    let credentials = Credentials::from_request(&req)?;
+    let credentials = Credentials::from_request(&req, &state)?;
     let (ids, malformed) = defer(parse_ids(req.query_string()));
+    let pool = state.pool.clone();
     let results = with_caller(&state, credentials, Permission::ProfileDelete, malformed, move |conn, caller| {
+        let scope = pool.write_scope(caller.tenant_id, caller.authority(Permission::ProfileDelete));
         Ok(ids
             .iter()
             .enumerate()
             .map(|(index, id)| {
-                let outcome = profiles::delete(conn, caller.tenant_id, *id)
+                let outcome = profiles::delete(conn, &scope, *id)
                     .map(|()| (StatusCode::NO_CONTENT, None))
                     .map_err(SpcmError::from);
                 item_result(index, outcome)
@@ -364,9 +370,14 @@ fn item_result(index: usize, outcome: ItemOutcome) -> MultiStatusItem {
         }
         Err(err) => {
             item.status = err.status_code().as_u16();
-            let body = err.body();
-            item.message = body["message"].as_str().map(str::to_owned);
-            item.error_code = body["errorCode"].as_u64().map(|code| code as u32);
+            match err.body() {
+                SpcmErrorBody::Message(body) => {
+                    item.message = Some(body.message);
+                    item.error_code = Some(body.error_code);
+                }
+                SpcmErrorBody::Validation(body) => item.errors = Some(body.errors),
+                SpcmErrorBody::Server(body) => item.message = Some(body.message),
+            }
         }
     }
     item

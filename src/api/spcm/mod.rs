@@ -20,11 +20,11 @@ const ONE: &str = "/pcc/spcm/provisionProfile/{id}";
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        Endpoint::new(Method::GET, BASE_PATH, web::get().to(handlers::list)),
+        Endpoint::new(Method::GET, BASE_PATH, super::get().to(handlers::list)),
         Endpoint::new(Method::POST, BASE_PATH, web::post().to(handlers::create)),
         Endpoint::new(Method::PUT, BASE_PATH, web::put().to(handlers::update_many)),
         Endpoint::new(Method::DELETE, BASE_PATH, web::delete().to(handlers::delete_many)),
-        Endpoint::new(Method::GET, ONE, web::get().to(handlers::get_one)),
+        Endpoint::new(Method::GET, ONE, super::get().to(handlers::get_one)),
         Endpoint::new(Method::PUT, ONE, web::put().to(handlers::update_one)),
         Endpoint::new(Method::DELETE, ONE, web::delete().to(handlers::delete_one)),
     ]

@@ -1,29 +1,23 @@
 //! Repeated reads of the SPCM face, answered from memory and still exact.
 //!
-//! A remembered login (credentials → caller) and a remembered answer (tenant + path and
+//! A remembered login (`auth::LoginCache`) and a remembered answer (tenant + path and
 //! query → body) each carry the tenant's version they were read at. Both are used only
 //! when the version checker says, from a query that started after the request arrived,
 //! that the tenant is still at that version: nothing of the tenant (profiles, users,
 //! passwords, permissions) changed since, on any instance sharing the database. Anything
 //! else reads the database as before.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::HttpResponse;
-use parking_lot::RwLock;
-use secrecy::ExposeSecret;
-use sha2::{Digest, Sha256};
+use moka::sync::Cache;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::registry::Registry;
 
-use crate::auth::Principal;
-
-/// Logins kept before that part of the cache starts over.
-const LOGIN_CAPACITY: usize = 10_000;
-/// Bytes of answers kept before that part of the cache starts over.
-const ANSWER_BUDGET: usize = 8 << 20;
+/// Bytes of answers kept; beyond, the least useful go.
+const ANSWER_BUDGET: u64 = 8 << 20;
 
 const X_TOTAL_COUNT: HeaderName = HeaderName::from_static("x-total-count");
 
@@ -49,141 +43,95 @@ impl Answer {
     }
 }
 
-/// What a login key stands for. The key is a SHA-256 of the credentials under a random
-/// key that lives and dies with the process; the password itself is never kept.
-pub type LoginKey = [u8; 32];
-
-struct Versioned<T> {
+struct Versioned {
     version: i64,
-    value: T,
+    answer: Arc<Answer>,
 }
 
-#[derive(Default)]
-struct Answers {
-    by_tenant: HashMap<i64, HashMap<Box<str>, Versioned<Arc<Answer>>>>,
-    bytes: usize,
-}
-
+/// Answers by tenant and path, each with the tenant's version it was read at: an answer
+/// of an older version is simply never used again (and is evicted in time), so a write
+/// costs the cache nothing.
 pub struct ReadCache {
-    key: [u8; 32],
-    logins: RwLock<HashMap<LoginKey, Versioned<Principal>>>,
-    answers: RwLock<Answers>,
-    hits: AtomicU64,
-    misses: AtomicU64,
+    answers: Cache<String, Arc<Versioned>>,
+    hits: Counter,
+    misses: Counter,
 }
 
 impl Default for ReadCache {
     fn default() -> Self {
         ReadCache {
-            key: crate::auth::process_key(),
-            logins: RwLock::default(),
-            answers: RwLock::default(),
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
+            answers: Cache::builder()
+                .max_capacity(ANSWER_BUDGET)
+                .weigher(|key: &String, value: &Arc<Versioned>| {
+                    u32::try_from(key.len() + value.answer.body.len() + 64).unwrap_or(u32::MAX)
+                })
+                .build(),
+            hits: Counter::default(),
+            misses: Counter::default(),
         }
     }
 }
 
+impl std::fmt::Debug for ReadCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadCache").finish_non_exhaustive()
+    }
+}
+
+fn key(tenant_id: i64, path: &str) -> String {
+    format!("{tenant_id} {path}")
+}
+
 impl ReadCache {
-    pub fn login_key(&self, tenant: &str, username: &str, password: &secrecy::SecretString) -> LoginKey {
-        let mut hasher = Sha256::new();
-        hasher.update(self.key);
-        for part in [tenant.as_bytes(), username.as_bytes(), password.expose_secret().as_bytes()] {
-            hasher.update((part.len() as u64).to_le_bytes());
-            hasher.update(part);
-        }
-        hasher.finalize().into()
+    /// The answer of `path` read at the tenant's `version`, if remembered.
+    pub fn lookup(&self, tenant_id: i64, version: i64, path: &str) -> Option<Arc<Answer>> {
+        let found = self.answers.get(&key(tenant_id, path)).filter(|entry| entry.version == version);
+        found.map(|entry| entry.answer.clone())
     }
 
-    /// The caller and the answer remembered for this login and path, when both were
-    /// read at the same version (which the caller must still confirm as current).
-    pub fn lookup(&self, login: &LoginKey, path: &str) -> Option<(Principal, i64, Arc<Answer>)> {
-        let (principal, version) = {
-            let logins = self.logins.read();
-            let entry = logins.get(login)?;
-            (entry.value.clone(), entry.version)
-        };
-        let answers = self.answers.read();
-        let answer = answers.by_tenant.get(&principal.tenant_id)?.get(path).filter(|a| a.version == version)?;
-        Some((principal, version, answer.value.clone()))
-    }
-
-    pub fn remember_login(&self, login: LoginKey, principal: &Principal) {
-        let mut logins = self.logins.write();
-        if logins.len() >= LOGIN_CAPACITY && !logins.contains_key(&login) {
-            logins.clear();
-        }
-        logins.insert(login, Versioned { version: principal.tenant_version, value: principal.clone() });
-    }
-
-    /// Remembers `answer` of `path`, read at the tenant's `version`; answers of older
-    /// versions of the tenant can never be used again and go.
-    pub fn remember_answer(&self, tenant_id: i64, version: i64, path: &str, answer: Arc<Answer>) {
-        let size = path.len() + answer.body.len();
-        if size > ANSWER_BUDGET / 4 {
+    /// Remembers `answer` of `path`, read at the tenant's `version`, unless a read of a
+    /// newer version already came back.
+    pub fn remember(&self, tenant_id: i64, version: i64, path: &str, answer: Arc<Answer>) {
+        if (path.len() + answer.body.len()) as u64 > ANSWER_BUDGET / 4 {
             return;
         }
-        let mut answers = self.answers.write();
-        if answers.bytes + size > ANSWER_BUDGET {
-            *answers = Answers::default();
+        let key = key(tenant_id, path);
+        if self.answers.get(&key).is_some_and(|entry| entry.version > version) {
+            return;
         }
-        let Answers { by_tenant, bytes } = &mut *answers;
-        let tenant = by_tenant.entry(tenant_id).or_default();
-        if tenant.values().any(|a| a.version > version) {
-            return; // a newer read of this tenant already came back
-        }
-        tenant.retain(|p, a| {
-            let keep = a.version == version && **p != *path;
-            if !keep {
-                *bytes -= p.len() + a.value.body.len();
-            }
-            keep
-        });
-        tenant.insert(path.into(), Versioned { version, value: answer });
-        *bytes += size;
+        self.answers.insert(key, Arc::new(Versioned { version, answer }));
     }
 
     pub fn count(&self, hit: bool) {
         let counter = if hit { &self.hits } else { &self.misses };
-        counter.fetch_add(1, Ordering::Relaxed);
+        counter.inc();
     }
 
-    /// Reads answered from memory, and reads that went to the database.
-    pub fn stats(&self) -> (u64, u64) {
-        (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
+    pub fn register_metrics(&self, registry: &mut Registry) {
+        registry.register(
+            "spcm_read_cache_hits",
+            "SPCM reads answered from memory at the tenant's current version",
+            self.hits.clone(),
+        );
+        registry.register("spcm_read_cache_misses", "SPCM reads that went to the database", self.misses.clone());
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::PermissionSet;
-
-    fn principal(tenant_version: i64) -> Principal {
-        Principal { tenant_id: 1, user_id: 7, permissions: PermissionSet::all(), tenant_version }
-    }
 
     #[test]
-    fn an_answer_is_found_only_with_a_login_of_its_version() {
+    fn an_answer_is_found_only_at_its_version() {
         let cache = ReadCache::default();
-        let login = cache.login_key("default", "admin", &"pw".into());
-        assert_ne!(login, cache.login_key("default", "admin", &"pw2".into()));
-        assert_ne!(login, cache.login_key("defaulta", "dmin", &"pw".into()), "parts cannot run together");
-
-        cache.remember_login(login, &principal(3));
-        assert!(cache.lookup(&login, "/p/1").is_none(), "no answer yet");
-        cache.remember_answer(1, 3, "/p/1", Arc::new(Answer::new(b"{}".to_vec(), None)));
-        let (found, version, _) = cache.lookup(&login, "/p/1").expect("hit");
-        assert_eq!((found.user_id, version), (7, 3));
-
-        cache.remember_answer(1, 4, "/p/2", Arc::new(Answer::new(b"[]".to_vec(), Some(2))));
-        assert!(cache.lookup(&login, "/p/1").is_none(), "version 3 answers went with version 4");
-        assert!(cache.lookup(&login, "/p/2").is_none(), "the login is of version 3");
-        cache.remember_login(login, &principal(4));
-        assert!(cache.lookup(&login, "/p/2").is_some());
-
-        cache.remember_answer(1, 3, "/p/1", Arc::new(Answer::new(b"{}".to_vec(), None)));
-        assert!(cache.lookup(&login, "/p/1").is_none(), "an older read does not come back");
-        assert_eq!(cache.answers.read().bytes, "/p/2".len() + 2);
+        assert!(cache.lookup(1, 3, "/p/1").is_none(), "no answer yet");
+        cache.remember(1, 3, "/p/1", Arc::new(Answer::new(b"{}".to_vec(), None)));
+        assert!(cache.lookup(1, 3, "/p/1").is_some());
+        assert!(cache.lookup(2, 3, "/p/1").is_none(), "another tenant's answer");
+        assert!(cache.lookup(1, 4, "/p/1").is_none(), "a newer version misses");
+        cache.remember(1, 4, "/p/1", Arc::new(Answer::new(b"[]".to_vec(), Some(2))));
+        cache.remember(1, 3, "/p/1", Arc::new(Answer::new(b"{}".to_vec(), None)));
+        assert!(cache.lookup(1, 4, "/p/1").is_some(), "an older read does not come back");
+        assert!(cache.lookup(1, 3, "/p/1").is_none());
     }
 }

@@ -1,0 +1,162 @@
+//! Failed sign-ins limited per account (tenant and username) and per client address
+//! (contract §1.1): a sliding window of the latest failures, in bounded caches.
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use moka::sync::Cache;
+use parking_lot::Mutex;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::registry::Registry;
+use sha2::{Digest, Sha256};
+
+/// Accounts and addresses tracked at once; beyond, the least recently failed go.
+const TRACKED: u64 = 100_000;
+
+/// How many failures each key may have within the window.
+#[derive(Debug, Clone, Copy)]
+pub struct SignInLimits {
+    pub per_account: u32,
+    pub per_address: u32,
+    pub window: Duration,
+}
+
+impl Default for SignInLimits {
+    fn default() -> Self {
+        SignInLimits { per_account: 10, per_address: 100, window: Duration::from_secs(300) }
+    }
+}
+
+/// The times of a key's latest failures, oldest first, at most the limit of them.
+type Failures = Arc<Mutex<VecDeque<Instant>>>;
+
+pub struct SignInGuard {
+    limits: SignInLimits,
+    /// Keyed by a digest of (tenant, username): bounded size whatever a client sends.
+    accounts: Cache<[u8; 32], Failures>,
+    addresses: Cache<IpAddr, Failures>,
+    failures: Counter,
+    throttled: Counter,
+}
+
+impl std::fmt::Debug for SignInGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInGuard").field("limits", &self.limits).finish_non_exhaustive()
+    }
+}
+
+fn account_key(tenant: &str, username: &str) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    for part in [tenant.as_bytes(), username.as_bytes()] {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    hasher.finalize().into()
+}
+
+/// How long until `failures` holds fewer than `limit` within the window; `None` when it does now.
+fn blocked_for(failures: &Failures, limit: u32, window: Duration, now: Instant) -> Option<Duration> {
+    let failures = failures.lock();
+    if failures.len() < limit as usize {
+        return None;
+    }
+    let oldest = *failures.get(failures.len() - limit as usize)?;
+    (oldest + window).checked_duration_since(now).filter(|left| !left.is_zero())
+}
+
+fn record(failures: &Failures, limit: u32, now: Instant) {
+    let mut failures = failures.lock();
+    failures.push_back(now);
+    while failures.len() > limit.max(1) as usize {
+        failures.pop_front();
+    }
+}
+
+impl SignInGuard {
+    pub fn new(limits: SignInLimits) -> SignInGuard {
+        SignInGuard {
+            limits,
+            accounts: Cache::builder().max_capacity(TRACKED).time_to_idle(limits.window).build(),
+            addresses: Cache::builder().max_capacity(TRACKED).time_to_idle(limits.window).build(),
+            failures: Counter::default(),
+            throttled: Counter::default(),
+        }
+    }
+
+    /// `Err(wait)` when the account or the address has reached its limit: the attempt is
+    /// refused without checking the password, and `wait` is when one is allowed again.
+    pub fn check(&self, tenant: &str, username: &str, address: Option<IpAddr>) -> Result<(), Duration> {
+        let now = Instant::now();
+        let account = self
+            .accounts
+            .get(&account_key(tenant, username))
+            .and_then(|f| blocked_for(&f, self.limits.per_account, self.limits.window, now));
+        let address = address
+            .and_then(|a| self.addresses.get(&a))
+            .and_then(|f| blocked_for(&f, self.limits.per_address, self.limits.window, now));
+        match account.max(address) {
+            None => Ok(()),
+            Some(wait) => {
+                self.throttled.inc();
+                Err(wait)
+            }
+        }
+    }
+
+    /// Counts a failed sign-in against the account and the address, and logs it.
+    pub fn failed(&self, tenant: &str, username: &str, address: Option<IpAddr>) {
+        let now = Instant::now();
+        let failures = self.accounts.get_with(account_key(tenant, username), Failures::default);
+        record(&failures, self.limits.per_account, now);
+        if let Some(address) = address {
+            let failures = self.addresses.get_with(address, Failures::default);
+            record(&failures, self.limits.per_address, now);
+        }
+        self.failures.inc();
+        let shown = |text: &str| text.chars().take(64).collect::<String>();
+        tracing::warn!(
+            request_id = %crate::telemetry::current_request_id(),
+            tenant = %shown(tenant),
+            username = %shown(username),
+            address = %address.map_or_else(|| "-".to_owned(), |a| a.to_string()),
+            "sign-in failed"
+        );
+    }
+
+    pub fn register_metrics(&self, registry: &mut Registry) {
+        registry.register("spcm_sign_in_failures", "Sign-ins refused for bad credentials", self.failures.clone());
+        registry.register(
+            "spcm_sign_in_throttled",
+            "Sign-ins refused with 429 because the account or address had too many failures",
+            self.throttled.clone(),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_holds_within_the_window_and_lifts_after_it() {
+        let limits = SignInLimits { per_account: 2, per_address: 3, window: Duration::from_millis(200) };
+        let guard = SignInGuard::new(limits);
+        let here: Option<IpAddr> = Some([10, 0, 0, 1].into());
+        guard.failed("t", "u", here);
+        assert!(guard.check("t", "u", here).is_ok(), "one failure of two allowed");
+        guard.failed("t", "u", here);
+        let wait = guard.check("t", "u", here).unwrap_err();
+        assert!(wait <= Duration::from_millis(200) && !wait.is_zero(), "{wait:?}");
+        assert!(guard.check("t", "other", Some([10, 0, 0, 2].into())).is_ok(), "other accounts are free");
+        guard.failed("t", "v", here);
+        assert!(guard.check("t", "w", here).is_err(), "the address reached its limit of three");
+        assert!(guard.check("t", "w", None).is_ok());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while guard.check("t", "u", here).is_err() {
+            assert!(Instant::now() < deadline, "the window passed but the account is still blocked");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
