@@ -63,20 +63,21 @@ impl Application {
         let catalogues = Arc::new(CatalogueCache::default());
         let sign_ins = Arc::new(SignInGuard::new(settings.sign_in_limits()));
         let admission_bound = Arc::new(Admission::new(settings.max_in_flight));
+        let password_threads = settings.password_check_threads.max(1);
+        let passwords =
+            Arc::new(PasswordChecks::new(password_threads, settings.pool_timeout()).map_err(anyhow::Error::msg)?);
         let metrics = Metrics::new(pool.clone(), admission_bound.clone(), |registry| {
             logins.register_metrics(registry);
             reads.register_metrics(registry);
             sign_ins.register_metrics(registry);
+            passwords.register_metrics(registry);
         });
-        let password_threads = settings.password_check_threads.max(1);
         let state = web::Data::new(AppState {
             metrics: Arc::new(metrics),
             admission: admission_bound,
             pool: pool.clone(),
             logins,
-            passwords: Arc::new(
-                PasswordChecks::new(password_threads, settings.pool_timeout()).map_err(anyhow::Error::msg)?,
-            ),
+            passwords,
             sign_ins,
             reads,
             versions: Arc::new(VersionChecker::start(&pool)?),

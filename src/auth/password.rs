@@ -53,6 +53,7 @@ pub struct PasswordChecks {
     /// The longest a check waits for a thread before the request is shed (503).
     wait: std::time::Duration,
     dummy: String,
+    runs: prometheus_client::metrics::counter::Counter,
 }
 
 impl std::fmt::Debug for PasswordChecks {
@@ -67,6 +68,7 @@ impl PasswordChecks {
             permits: tokio::sync::Semaphore::new(threads.max(1)),
             wait,
             dummy: hash_password(&generate_password())?,
+            runs: Default::default(),
         })
     }
 
@@ -75,11 +77,20 @@ impl PasswordChecks {
     pub async fn verify(&self, hash: Option<String>, password: SecretString) -> Result<bool, crate::store::StoreError> {
         let busy = || crate::store::StoreError::Unavailable("no password check within the wait".into());
         let _permit = tokio::time::timeout(self.wait, self.permits.acquire()).await.map_err(|_| busy())?;
+        self.runs.inc();
         let known = hash.is_some();
         let phc = hash.unwrap_or_else(|| self.dummy.clone());
         let matched = actix_web::rt::task::spawn_blocking(move || verify(&phc, password.expose_secret().as_bytes()))
             .await
             .map_err(|_| crate::store::StoreError::Internal("password check panicked".into()))?;
         Ok(known && matched)
+    }
+
+    pub fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
+        registry.register(
+            "spcm_password_checks",
+            "Argon2 verifications run, against a user's hash or the dummy hash",
+            self.runs.clone(),
+        );
     }
 }

@@ -21,7 +21,10 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The returned guard flushes the log writer when dropped: keep it alive.
 pub fn init(default_level: &str) -> std::io::Result<LogGuard> {
     let (writer, guard) = sink::LogSink::start(std::io::stderr())?;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    // actix-http reports every malformed request from a client at ERROR ("stream
+    // error"); it answers them 400 itself, and anyone could fill the log with them.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(format!("{default_level},actix_http::h1::dispatcher=off")));
     let _ = tracing_subscriber::fmt()
         .json()
         .with_current_span(true)

@@ -10,6 +10,7 @@ mod cli;
 mod default_profile;
 mod errors;
 mod faults;
+mod hardening;
 mod listing;
 mod openapi;
 mod ops;
