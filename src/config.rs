@@ -65,8 +65,9 @@ pub struct Settings {
     #[arg(long, env = "SPCM_SIGNIN_WINDOW_SECS", default_value_t = 300, global = true)]
     pub signin_window_secs: u64,
 
-    /// Password checks (argon2) run at once; more wait up to the pool timeout, then 503.
-    #[arg(long, env = "SPCM_PASSWORD_CHECK_THREADS", default_value_t = 2, global = true)]
+    /// Password checks (argon2) run at once (0: half the cores, at least one); more
+    /// wait up to the pool timeout, then 503.
+    #[arg(long, env = "SPCM_PASSWORD_CHECK_THREADS", default_value_t = 0, global = true)]
     pub password_check_threads: usize,
 }
 
@@ -81,6 +82,15 @@ impl Settings {
 
     pub fn statement_timeout(&self) -> Duration {
         Duration::from_millis(self.statement_timeout_ms.max(1000))
+    }
+
+    /// Argon2 verifications run at once: half the cores unless set, so that a flood of
+    /// wrong passwords leaves the other half to everyone else.
+    pub fn password_check_threads(&self) -> usize {
+        match self.password_check_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get() / 2).max(1),
+            n => n,
+        }
     }
 
     pub fn sign_in_limits(&self) -> SignInLimits {
@@ -109,7 +119,7 @@ impl Default for Settings {
             signin_account_limit: 10,
             signin_address_limit: 100,
             signin_window_secs: 300,
-            password_check_threads: 2,
+            password_check_threads: 0,
         }
     }
 }

@@ -63,7 +63,7 @@ impl Application {
         let catalogues = Arc::new(CatalogueCache::default());
         let sign_ins = Arc::new(SignInGuard::new(settings.sign_in_limits()));
         let admission_bound = Arc::new(Admission::new(settings.max_in_flight));
-        let password_threads = settings.password_check_threads.max(1);
+        let password_threads = settings.password_check_threads();
         let passwords =
             Arc::new(PasswordChecks::new(password_threads, settings.pool_timeout()).map_err(anyhow::Error::msg)?);
         let metrics = Metrics::new(pool.clone(), admission_bound.clone(), |registry| {

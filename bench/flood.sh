@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Wrong passwords must not starve other tenants: GET one profile as tenant `default`
+# (BENCH_VICTIM_CONNECTIONS connections) alone, then while another client sends wrong
+# passwords for a user of another tenant over 32 connections. The sign-in limits are
+# raised out of the way, so that every wrong password runs argon2: the worst case.
+#
+#   bash bench/flood.sh          # BENCH_SECONDS (10), BENCH_VICTIM_CONNECTIONS (4), BENCH_SKIP_BUILD=1
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh" flood
+VICTIM_CONNECTIONS=${BENCH_VICTIM_CONNECTIONS:-4}
+PASSWORD=bench-$RANDOM$RANDOM
+DB=sqlite://$TMP/f.db
+SPCM_DATABASE_URL=$DB SPCM_BOOTSTRAP_PASSWORD=$PASSWORD "$SPCM" migrate >/dev/null 2>&1
+SPCM_DATABASE_URL=$DB SPCM_BIND=127.0.0.1:$PORT SPCM_BOOTSTRAP_PASSWORD=$PASSWORD \
+    SPCM_SIGNIN_ACCOUNT_LIMIT=1000000000 SPCM_SIGNIN_ADDRESS_LIMIT=1000000000 \
+    "$SPCM" serve >"$RESULTS/spcm.log" 2>&1 &
+PID=$!
+wait_ready
+SPCM_DATABASE_URL=$DB "$SPCM" tenant add other >/dev/null
+SPCM_DATABASE_URL=$DB "$SPCM" user add --tenant other --username target --all-permissions <<<"the-right-one" >/dev/null
+AUTH=(-u "admin:$PASSWORD" -H "tenant: default")
+ID=$(curl -s "${AUTH[@]}" -H 'Content-Type: application/json' -d '{"name":"turkeySauce","defaultProfile":true}' \
+    "$BASE/pcc/spcm/provisionProfile" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+URL="$BASE/pcc/spcm/provisionProfile/$ID"
+B64=$(printf 'admin:%s' "$PASSWORD" | base64)
+WRONG=$(printf 'target:%s' "wrong-password" | base64)
+
+victim() {  # NAME
+    wrk -t1 -c"$VICTIM_CONNECTIONS" -d"${DURATION}s" --timeout 5s --latency -H "Authorization: Basic $B64" \
+        -H "tenant: default" -s "$ROOT/bench/status.lua" "$URL" >"$RESULTS/wrk-$1.txt"
+}
+p99_ms() {  # wrk output → p99 in ms
+    awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) }
+        else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } printf "%.2f", v }' "$1"
+}
+rps() { awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$1"; }
+non_200() { awk '$1 == "status" && $2 != "200:" { n += $3 } END { print n + 0 }' "$1"; }
+status_count() { awk -v s="$2:" '$1 == "status" && $2 == s { print $3 }' "$1"; }
+
+victim warmup
+victim alone
+wrk -t1 -c32 -d"$((DURATION + 2))s" --timeout 5s -H "Authorization: Basic $WRONG" -H "tenant: other" \
+    -s "$ROOT/bench/status.lua" "$BASE/pcc/spcm/provisionProfile" >"$RESULTS/wrk-flood.txt" &
+FLOOD=$!
+sleep 1  # the flood is under way before the measured run starts
+victim flooded
+wait "$FLOOD"
+ALONE=$(p99_ms "$RESULTS/wrk-alone.txt")
+FLOODED=$(p99_ms "$RESULTS/wrk-flooded.txt")
+CHECKS=$(curl -s "$BASE/metrics" | awk '/^spcm_password_checks_total/ { print $2 }')
+{
+    echo "## wrong-password flood, $RUN_ID (SQLite; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+    echo
+    echo "Command: \`bash bench/flood.sh\`; ${DURATION}s per run; GET one profile over $VICTIM_CONNECTIONS connections;"
+    echo "the flood: wrong passwords of an existing user of another tenant over 32 connections, sign-in limits raised."
+    echo
+    echo "| run | victim GETs/s | victim p99 | victim non-200 |"
+    echo "| --- | ---: | ---: | ---: |"
+    echo "| alone | $(rps "$RESULTS/wrk-alone.txt") | $ALONE ms | $(non_200 "$RESULTS/wrk-alone.txt") |"
+    echo "| during the flood | $(rps "$RESULTS/wrk-flooded.txt") | $FLOODED ms | $(non_200 "$RESULTS/wrk-flooded.txt") |"
+    echo
+    echo "Flood answers: 401 $(status_count "$RESULTS/wrk-flood.txt" 401), 503 $(status_count "$RESULTS/wrk-flood.txt" 503); argon2 runs in all: $CHECKS."
+    echo "p99 during the flood / p99 alone: $(awk -v a="$ALONE" -v b="$FLOODED" 'BEGIN { printf "%.2f", b / a }')× (target ≤ 2×)."
+} | tee "$RESULTS/summary.md"
