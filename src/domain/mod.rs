@@ -9,3 +9,12 @@ pub use names::{TenantName, Username};
 pub use profile::{
     DefaultRuleViolation, Locale, NewProfile, ProfileName, ProfilePatch, ProvisioningProfile, ShortText, SubscriberType,
 };
+
+/// Text a client sends never holds a control character (contract §1.1): general
+/// category Cc, that is U+0000–U+001F and U+007F–U+009F.
+pub fn reject_control_characters(field: &str, value: &str) -> Result<(), String> {
+    if value.chars().any(char::is_control) {
+        return Err(format!("{field} must not contain control characters (U+0000 to U+001F, U+007F to U+009F)"));
+    }
+    Ok(())
+}
