@@ -10,6 +10,7 @@ mod cli;
 mod default_profile;
 mod errors;
 mod faults;
+mod hygiene;
 mod listing;
 mod openapi;
 mod ops;
