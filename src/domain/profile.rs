@@ -303,7 +303,9 @@ mod tests {
 
     #[test]
     fn names_with_control_characters_are_refused_even_at_the_ends() {
-        for value in ["a\u{0}b", "\u{0}", "a\u{7}b", "tab\there", "name\n", "\r\nname", "a\u{7F}", "a\u{9F}b", "\u{85}x"] {
+        for value in
+            ["a\u{0}b", "\u{0}", "a\u{7}b", "tab\there", "name\n", "\r\nname", "a\u{7F}", "a\u{9F}b", "\u{85}x"]
+        {
             let description = refusal(value);
             assert!(description.contains("control characters"), "{value:?}: {description}");
         }
@@ -354,9 +356,12 @@ mod tests {
 
     #[test]
     fn names_with_bidirectional_controls_are_refused() {
-        for control in ['\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}']
+        for control in
+            ['\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}']
         {
-            for value in [format!("{control}abc"), format!("abc{control}"), format!("a{control}bc"), control.to_string()] {
+            for value in
+                [format!("{control}abc"), format!("abc{control}"), format!("a{control}bc"), control.to_string()]
+            {
                 let description = refusal(&value);
                 assert!(description.contains("bidirectional"), "{value:?}: {description}");
             }
