@@ -10,7 +10,8 @@ use crate::auth::SignInLimits;
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
     /// Database URL: `sqlite://PATH` (or a plain path), `postgres://…`, `mysql://…`.
-    #[arg(long, env = "SPCM_DATABASE_URL", default_value = "sqlite://spcm.db", global = true)]
+    // The URL may carry a password: help shows the variable's name, never its value.
+    #[arg(long, env = "SPCM_DATABASE_URL", hide_env_values = true, default_value = "sqlite://spcm.db", global = true)]
     pub database_url: String,
 
     /// Address to listen on.

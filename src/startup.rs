@@ -29,11 +29,23 @@ pub struct Bootstrap {
 }
 
 impl Bootstrap {
-    pub fn from_env() -> Bootstrap {
-        Bootstrap {
-            tenant: std::env::var("SPCM_BOOTSTRAP_TENANT").unwrap_or_else(|_| "default".into()),
-            password: std::env::var("SPCM_BOOTSTRAP_PASSWORD").ok().map(SecretString::from),
-        }
+    /// Reads `SPCM_BOOTSTRAP_TENANT` and `SPCM_BOOTSTRAP_PASSWORD`. A password that is set
+    /// but empty (or only white space) is refused rather than given to an admin (contract §1.1).
+    pub fn from_env() -> anyhow::Result<Bootstrap> {
+        let tenant = match std::env::var("SPCM_BOOTSTRAP_TENANT") {
+            Ok(tenant) => tenant,
+            Err(std::env::VarError::NotPresent) => "default".into(),
+            Err(std::env::VarError::NotUnicode(_)) => anyhow::bail!("SPCM_BOOTSTRAP_TENANT is not valid UTF-8"),
+        };
+        let password = match std::env::var("SPCM_BOOTSTRAP_PASSWORD") {
+            Ok(password) if password.trim().is_empty() => anyhow::bail!(
+                "SPCM_BOOTSTRAP_PASSWORD is set but empty; set a password or unset it to have one generated"
+            ),
+            Ok(password) => Some(SecretString::from(password)),
+            Err(std::env::VarError::NotPresent) => None,
+            Err(std::env::VarError::NotUnicode(_)) => anyhow::bail!("SPCM_BOOTSTRAP_PASSWORD is not valid UTF-8"),
+        };
+        Ok(Bootstrap { tenant, password })
     }
 }
 

@@ -140,9 +140,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn serve(settings: Settings) -> anyhow::Result<()> {
+    // Checked before logging starts, so that a refused setting is the only line on stderr.
+    let bootstrap = crate::startup::Bootstrap::from_env()?;
     let _log_guard = crate::telemetry::init("info")?;
     actix_web::rt::System::new().block_on(async move {
-        let app = crate::startup::Application::build(settings, crate::startup::Bootstrap::from_env()).await?;
+        let app = crate::startup::Application::build(settings, bootstrap).await?;
         app.run_until_stopped().await?;
         Ok(())
     })

@@ -15,3 +15,12 @@ pub use profile::{
 pub fn has_control_characters(text: &str) -> bool {
     text.chars().any(char::is_control)
 }
+
+/// Text a client sends never holds a control character (contract §1.1): general
+/// category Cc, that is U+0000–U+001F and U+007F–U+009F.
+pub fn reject_control_characters(field: &str, value: &str) -> Result<(), String> {
+    if has_control_characters(value) {
+        return Err(format!("{field} must not contain control characters (U+0000 to U+001F, U+007F to U+009F)"));
+    }
+    Ok(())
+}

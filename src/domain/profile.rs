@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use unicode_normalization::UnicodeNormalization;
+
 /// A profile as stored, with its server-assigned id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProvisioningProfile {
@@ -18,24 +20,42 @@ pub struct ProvisioningProfile {
     pub payg_notification: bool,
 }
 
-/// A profile name: 1–100 characters once trimmed, no control characters. Stored trimmed.
+/// A profile name (contract §1.1, §2): normalised to Unicode NFC, then trimmed; 1–100
+/// characters, no control characters, no bidirectional controls, and at least one
+/// visible character. Stored as parsed, so equal-looking names are equal names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProfileName(String);
 
 impl ProfileName {
     pub fn parse(value: &str) -> Result<Self, String> {
-        let trimmed = value.trim();
-        let length = trimmed.chars().count();
+        super::reject_control_characters("name", value)?;
+        let normalised: String = value.nfc().collect();
+        let name = normalised.trim();
+        let length = name.chars().count();
         if length == 0 {
             return Err("name must not be blank".into());
         }
         if length > 100 {
             return Err("name must be at most 100 characters".into());
         }
-        if trimmed.chars().any(char::is_control) {
-            return Err("name must not contain control characters".into());
+        if name.chars().any(is_bidi_control) {
+            return Err(
+                "name must not contain bidirectional control characters (U+202A to U+202E, U+2066 to U+2069)".into()
+            );
         }
-        Ok(ProfileName(trimmed.to_owned()))
+        if name.chars().all(is_invisible) {
+            return Err(
+                "name must contain a visible character, not only spaces, zero-width or format characters".into()
+            );
+        }
+        Ok(ProfileName(name.to_owned()))
+    }
+
+    /// The listing's exact-name filter: normalised like a name, so that either form of
+    /// `café` finds it, but not trimmed (trailing spaces are significant).
+    pub fn filter(value: &str) -> Result<String, String> {
+        super::reject_control_characters("name", value)?;
+        Ok(value.nfc().collect())
     }
 
     pub fn as_str(&self) -> &str {
@@ -47,18 +67,61 @@ impl ProfileName {
     }
 }
 
+/// Embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): they reorder
+/// the text around them, so a name could display as another.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that show nothing: white space, format characters (general category Cf)
+/// and the other default-ignorable code points (Unicode 15.1), and the blank-looking
+/// Hangul fillers and braille blank that are used to fake an empty name.
+fn is_invisible(c: char) -> bool {
+    const INVISIBLE: &[(char, char)] = &[
+        ('\u{00AD}', '\u{00AD}'),
+        ('\u{034F}', '\u{034F}'),
+        ('\u{0600}', '\u{0605}'),
+        ('\u{061C}', '\u{061C}'),
+        ('\u{06DD}', '\u{06DD}'),
+        ('\u{070F}', '\u{070F}'),
+        ('\u{0890}', '\u{0891}'),
+        ('\u{08E2}', '\u{08E2}'),
+        ('\u{115F}', '\u{1160}'),
+        ('\u{17B4}', '\u{17B5}'),
+        ('\u{180B}', '\u{180F}'),
+        ('\u{200B}', '\u{200F}'),
+        ('\u{202A}', '\u{202E}'),
+        ('\u{2060}', '\u{206F}'),
+        ('\u{2800}', '\u{2800}'),
+        ('\u{3164}', '\u{3164}'),
+        ('\u{FE00}', '\u{FE0F}'),
+        ('\u{FEFF}', '\u{FEFF}'),
+        ('\u{FFA0}', '\u{FFA0}'),
+        ('\u{FFF0}', '\u{FFFB}'),
+        ('\u{110BD}', '\u{110BD}'),
+        ('\u{110CD}', '\u{110CD}'),
+        ('\u{13430}', '\u{1343F}'),
+        ('\u{1BCA0}', '\u{1BCA3}'),
+        ('\u{1D173}', '\u{1D17A}'),
+        ('\u{E0000}', '\u{E0FFF}'),
+    ];
+    c.is_whitespace() || INVISIBLE.iter().any(|&(first, last)| (first..=last).contains(&c))
+}
+
 impl fmt::Display for ProfileName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-/// A free text field such as `initialCorePlanName`: at most 100 characters, kept verbatim.
+/// A free text field such as `initialCorePlanName`: at most 100 characters, no control
+/// characters, otherwise kept verbatim.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShortText(String);
 
 impl ShortText {
     pub fn parse(field: &str, value: &str) -> Result<Self, String> {
+        super::reject_control_characters(field, value)?;
         if value.chars().count() > 100 {
             return Err(format!("{field} must be at most 100 characters"));
         }
@@ -76,6 +139,7 @@ pub struct Locale(String);
 
 impl Locale {
     pub fn parse(value: &str) -> Result<Self, String> {
+        super::reject_control_characters("locale", value)?;
         let invalid = || format!("locale '{value}' is not a language tag such as 'en' or 'es-ES'");
         if value.len() > 35 {
             return Err(invalid());
@@ -105,6 +169,7 @@ pub enum SubscriberType {
 
 impl SubscriberType {
     pub fn parse(value: &str) -> Result<Self, String> {
+        super::reject_control_characters("subscriberType", value)?;
         if value.eq_ignore_ascii_case("PREPAID") {
             Ok(SubscriberType::Prepaid)
         } else if value.eq_ignore_ascii_case("POSTPAID") {
@@ -217,15 +282,108 @@ mod tests {
         }
     }
 
+    /// The description of the refusal of `value`, which must be refused.
+    fn refusal(value: &str) -> String {
+        match ProfileName::parse(value) {
+            Ok(name) => panic!("{value:?} should be refused, parsed as {:?}", name.as_str()),
+            Err(description) => description,
+        }
+    }
+
     #[test]
     fn names_are_trimmed_and_bounded() {
         assert_eq!(ProfileName::parse("  chaCha ").unwrap().as_str(), "chaCha");
         assert!(ProfileName::parse(&"x".repeat(100)).is_ok());
-        let cases = [("", "blank"), ("   ", "blank"), ("a\u{7}b", "control"), (&"x".repeat(101), "100")];
+        let cases = [("", "blank"), ("   ", "blank"), (&"x".repeat(101), "at most 100")];
         for (value, why) in cases {
-            let err = ProfileName::parse(value).unwrap_err();
-            assert!(err.contains(why), "{value:?}: {err}");
+            let description = refusal(value);
+            assert!(description.contains(why), "{value:?}: {description}");
         }
+    }
+
+    #[test]
+    fn names_with_control_characters_are_refused_even_at_the_ends() {
+        for value in
+            ["a\u{0}b", "\u{0}", "a\u{7}b", "tab\there", "name\n", "\r\nname", "a\u{7F}", "a\u{9F}b", "\u{85}x"]
+        {
+            let description = refusal(value);
+            assert!(description.contains("control characters"), "{value:?}: {description}");
+        }
+        // The neighbours of the control ranges are ordinary characters.
+        for value in ["a b", "~", "a\u{A0}b", "\u{A1}"] {
+            assert!(ProfileName::parse(value).is_ok(), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn names_are_normalised_to_nfc() {
+        let composed = ProfileName::parse("caf\u{E9}").unwrap();
+        let decomposed = ProfileName::parse("cafe\u{301}").unwrap();
+        assert_eq!(decomposed.as_str(), "caf\u{E9}");
+        assert_eq!(composed, decomposed);
+        // Hangul syllables compose too: two jamo become one character.
+        assert_eq!(ProfileName::parse("\u{1100}\u{1161}").unwrap().as_str(), "\u{AC00}");
+        // The bound counts characters after normalisation: 100 decomposed é are 200 code points.
+        assert_eq!(ProfileName::parse(&"e\u{301}".repeat(100)).unwrap().as_str().chars().count(), 100);
+        assert!(refusal(&"e\u{301}".repeat(101)).contains("at most 100"));
+    }
+
+    #[test]
+    fn names_of_invisible_characters_only_are_refused() {
+        let cases = [
+            "\u{200B}",
+            "\u{200B}\u{200C}\u{200D}",
+            "\u{2060}",
+            "\u{FEFF}",
+            " \u{200B} \u{FEFF} ",
+            "\u{00AD}",
+            "\u{180E}",
+            "\u{FE0F}",
+            "\u{E0041}",
+            "\u{3164}",
+            "\u{2800}",
+            "\u{200E}\u{200F}",
+        ];
+        for value in cases {
+            let description = refusal(value);
+            assert!(description.contains("visible character"), "{value:?}: {description}");
+        }
+        // Visible text with a joiner or a soft hyphen inside is a name.
+        for value in ["a\u{200D}b", "\u{1F469}\u{200D}\u{1F4BB}", "co\u{00AD}op", "\u{200B}x"] {
+            assert!(ProfileName::parse(value).is_ok(), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn names_with_bidirectional_controls_are_refused() {
+        for control in
+            ['\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}']
+        {
+            for value in
+                [format!("{control}abc"), format!("abc{control}"), format!("a{control}bc"), control.to_string()]
+            {
+                let description = refusal(&value);
+                assert!(description.contains("bidirectional"), "{value:?}: {description}");
+            }
+        }
+        assert!(ProfileName::parse("\u{5E9}\u{5DC}\u{5D5}\u{5DD}").is_ok(), "right-to-left text itself is fine");
+    }
+
+    #[test]
+    fn the_name_filter_is_normalised_but_not_trimmed() {
+        assert_eq!(ProfileName::filter("cafe\u{301}").unwrap(), "caf\u{E9}");
+        assert_eq!(ProfileName::filter("pad ").unwrap(), "pad ");
+        assert_eq!(ProfileName::filter("").unwrap(), "");
+        assert!(ProfileName::filter("a\u{0}").unwrap_err().contains("control characters"));
+    }
+
+    #[test]
+    fn other_text_fields_refuse_control_characters_naming_the_field() {
+        let description = ShortText::parse("subscriberClass", "gold\u{0}").unwrap_err();
+        assert!(description.starts_with("subscriberClass ") && description.contains("control"), "{description}");
+        assert!(ShortText::parse("subscriberClass", "").is_ok());
+        assert!(Locale::parse("en\u{0}").unwrap_err().contains("control"));
+        assert!(SubscriberType::parse("PREPAID\u{0}").unwrap_err().contains("control"));
     }
 
     #[test]

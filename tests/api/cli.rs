@@ -183,3 +183,71 @@ async fn serve_is_the_default_command_and_logs_no_secrets() {
     assert!(!logs.contains("Wr0ng-Secret-Value"), "a sent password must not be logged");
     assert!(!logs.to_lowercase().contains("authorization"), "no auth headers in logs");
 }
+
+/// Every command path of the CLI: `[]`, `["tenant"]`, `["tenant", "add"]`…
+fn command_paths(command: &clap::Command, prefix: Vec<String>) -> Vec<Vec<String>> {
+    let mut paths = vec![prefix.clone()];
+    for sub in command.get_subcommands().filter(|sub| sub.get_name() != "help") {
+        let mut path = prefix.clone();
+        path.push(sub.get_name().to_owned());
+        paths.extend(command_paths(sub, path));
+    }
+    paths
+}
+
+#[test]
+fn no_help_text_prints_the_database_url() {
+    use clap::CommandFactory;
+    let secret = "Hunter2-Db-S3cret";
+    let paths = command_paths(&spcm::cli::Cli::command(), Vec::new());
+    assert!(paths.len() > 10, "every subcommand is visited: {paths:?}");
+    for path in paths {
+        for flag in ["--help", "-h"] {
+            let output = Command::new(env!("CARGO_BIN_EXE_spcm"))
+                .args(&path)
+                .arg(flag)
+                .env("SPCM_DATABASE_URL", format!("postgres://spcm:{secret}@db.example:5432/spcm"))
+                .output()
+                .unwrap();
+            let help = assert_ok(&output);
+            assert!(help.contains("SPCM_DATABASE_URL"), "spcm {path:?} {flag} names the variable: {help}");
+            assert!(
+                !help.contains(secret) && !help.contains("db.example"),
+                "spcm {path:?} {flag} prints the URL: {help}"
+            );
+        }
+    }
+}
+
+/// `spcm` (serve) with `SPCM_BOOTSTRAP_PASSWORD` set to `value`: it must exit, not serve.
+fn serve_with_bootstrap_password(value: &str) -> (Output, bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("refused.db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spcm"))
+        .env("SPCM_DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("SPCM_BIND", "127.0.0.1:0")
+        .env("SPCM_BOOTSTRAP_PASSWORD", value)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            child.kill().unwrap();
+            panic!("spcm serves with SPCM_BOOTSTRAP_PASSWORD={value:?} instead of refusing it");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    (output, db.exists())
+}
+
+#[test]
+fn an_empty_bootstrap_password_is_refused_at_start() {
+    for value in ["", "   "] {
+        let (output, database_created) = serve_with_bootstrap_password(value);
+        assert_fails(&output, "SPCM_BOOTSTRAP_PASSWORD is set but empty");
+        assert!(!database_created, "nothing is done before the refusal");
+    }
+}

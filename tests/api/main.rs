@@ -11,6 +11,7 @@ mod default_profile;
 mod errors;
 mod faults;
 mod hardening;
+mod hygiene;
 mod listing;
 mod openapi;
 mod ops;

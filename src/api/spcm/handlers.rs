@@ -17,7 +17,7 @@ use super::{SpcmError, BASE_PATH};
 use crate::api::body::read_json;
 use crate::api::AppState;
 use crate::auth::{Permission, Principal};
-use crate::domain::{ProvisioningProfile, SubscriberType};
+use crate::domain::{reject_control_characters, ProfileName, ProvisioningProfile, SubscriberType};
 use crate::store::profiles::{self, Page, ProfileFilter};
 use crate::store::{run_db, DbConnection};
 
@@ -90,8 +90,13 @@ impl ListQuery {
                 return Err(bad("given more than once"));
             }
             match key.as_ref() {
-                "name" => parsed.filter.name = Some(value.to_string()),
+                // Contract §1.1: no control characters; the name compared as names are stored (NFC).
+                "name" => {
+                    parsed.filter.name =
+                        Some(ProfileName::filter(&value).map_err(|_| bad("must not contain control characters"))?)
+                }
                 "subscriberType" => {
+                    reject_control_characters(&key, &value).map_err(|_| bad("must not contain control characters"))?;
                     parsed.filter.subscriber_type =
                         Some(SubscriberType::parse(&value).map_err(|_| bad("must be PREPAID or POSTPAID"))?)
                 }

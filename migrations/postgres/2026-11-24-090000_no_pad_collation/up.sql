@@ -1,0 +1,2 @@
+-- Only MySQL/MariaDB compares with PAD SPACE; here text already compares exactly.
+SELECT 1;
