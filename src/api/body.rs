@@ -5,6 +5,8 @@ use actix_web::{web, HttpRequest};
 use futures_util::StreamExt;
 use serde_json::Value;
 
+use crate::api::json::{self, JsonError};
+
 /// Why a body was refused; each face renders it in its own shape.
 #[derive(Debug)]
 pub enum BodyError {
@@ -12,10 +14,26 @@ pub enum BodyError {
     UnsupportedType(String),
     /// Unreadable, empty or not JSON: the message says which.
     Malformed(String),
+    /// JSON refused where it stands: a key twice in one object, or nested too deep.
+    Refused { path: String, description: String },
+}
+
+/// Reads the whole body and parses it as JSON, on the calling thread: for small bodies.
+pub async fn read_json(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<Value, BodyError> {
+    let body = read_body(req, payload, limit).await?;
+    parse_json(&body)
+}
+
+/// Strict JSON (contract §1.1): a duplicate key or deep nesting is refused with its path.
+pub fn parse_json(body: &[u8]) -> Result<Value, BodyError> {
+    json::from_slice(body).map_err(|err| match err {
+        JsonError::Syntax(why) => BodyError::Malformed(format!("the request body is not valid JSON: {why}")),
+        JsonError::Refused { path, description } => BodyError::Refused { path, description },
+    })
 }
 
 /// Reads the whole body, refusing more than `limit` bytes without buffering them.
-pub async fn read_json(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Value, BodyError> {
+pub async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<web::Bytes, BodyError> {
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|length| length > limit) {
@@ -33,7 +51,7 @@ pub async fn read_json(req: &HttpRequest, mut payload: web::Payload, limit: usiz
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(BodyError::Malformed("the request body is empty; send a JSON object or array".into()));
     }
-    serde_json::from_slice(&body).map_err(|e| BodyError::Malformed(format!("the request body is not valid JSON: {e}")))
+    Ok(body.freeze())
 }
 
 /// JSON or HAL+JSON, with any parameters; a request without a content type is read as JSON.

@@ -159,6 +159,7 @@ impl From<BodyError> for CatalogueError {
             BodyError::TooLarge(limit) => CatalogueError::PayloadTooLarge(limit),
             BodyError::UnsupportedType(_) => CatalogueError::UnsupportedMediaType,
             BodyError::Malformed(why) => CatalogueError::BadRequest(why),
+            BodyError::Refused { path, description } => CatalogueError::Invalid(vec![(path, description)]),
         }
     }
 }

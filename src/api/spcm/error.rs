@@ -193,6 +193,7 @@ impl From<BodyError> for SpcmError {
             BodyError::TooLarge(limit) => SpcmError::PayloadTooLarge(limit),
             BodyError::UnsupportedType(given) => SpcmError::UnsupportedMediaType(given),
             BodyError::Malformed(why) => SpcmError::BadRequest(why),
+            BodyError::Refused { path, description } => SpcmError::BadRequest(format!("{description} (at {path})")),
         }
     }
 }
