@@ -6,7 +6,9 @@ mod validate;
 
 pub use index::{BcpPosition, CatalogueIndex};
 
-pub use validate::{validate, Problem, ValidCatalogue};
+pub use validate::{
+    validate, Problem, ValidCatalogue, MAX_ID_CHARS, MAX_PRODUCT_VIEW_ITEMS, MAX_REQUIRED_SERVICES, MAX_REQUIRES_LEVELS,
+};
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
