@@ -38,8 +38,15 @@ pub fn version(conn: &mut DbConnection, tenant_id: i64) -> Result<Option<i64>, S
         .optional()?)
 }
 
-/// The stored document (links by profile id) and its version.
-pub fn load(conn: &mut DbConnection, tenant_id: i64) -> Result<Option<(i64, CatalogueDocument)>, StoreError> {
+/// A tenant's stored document (links by profile id), its version and its stored length.
+pub struct StoredCatalogue {
+    pub version: i64,
+    pub document: CatalogueDocument,
+    pub bytes: usize,
+}
+
+/// The stored document, its version and length.
+pub fn load(conn: &mut DbConnection, tenant_id: i64) -> Result<Option<StoredCatalogue>, StoreError> {
     let stored: Option<(i64, String)> = catalogues::table
         .select((catalogues::version, catalogues::document))
         .filter(catalogues::tenant_id.eq(tenant_id))
@@ -48,7 +55,7 @@ pub fn load(conn: &mut DbConnection, tenant_id: i64) -> Result<Option<(i64, Cata
     stored
         .map(|(version, json)| {
             serde_json::from_str(&json)
-                .map(|document| (version, document))
+                .map(|document| StoredCatalogue { version, document, bytes: json.len() })
                 .map_err(|e| StoreError::Internal(format!("stored catalogue of tenant {tenant_id} is unreadable: {e}")))
         })
         .transpose()
@@ -66,7 +73,7 @@ pub fn profile_names(conn: &mut DbConnection, tenant_id: i64, ids: &[i64]) -> Re
 
 /// The document as a client imports it: profile links by current name.
 pub fn export(conn: &mut DbConnection, tenant_id: i64) -> Result<CatalogueDocument, StoreError> {
-    let Some((_, mut document)) = load(conn, tenant_id)? else {
+    let Some(StoredCatalogue { mut document, .. }) = load(conn, tenant_id)? else {
         return Ok(CatalogueDocument::default());
     };
     let ids: Vec<i64> = links(&mut document).filter_map(|link| link.profile_id).collect();
