@@ -317,14 +317,15 @@ pub async fn import(
     let org_id = path.into_inner();
     let tenant_id =
         run_db(&state.pool, move |conn| authorize(conn, &token, &org_id, Permission::CatalogueWrite)).await?;
-    let body = read_body(&req, payload, state.catalogue_limit).await?;
+    let limit = state.catalogue_limit;
+    let body = read_body(&req, payload, limit).await?;
     let document = off_the_workers(move || {
         let json = parse_json(&body)?;
         CatalogueDocument::from_json(json).map_err(|problem| CatalogueError::Invalid(vec![problem]))
     })
     .await?;
     let counts = run_db(&state.pool, move |conn| {
-        Ok::<_, CatalogueError>(store::catalogue::import(conn, tenant_id, document)?)
+        Ok::<_, CatalogueError>(store::catalogue::import_within(conn, tenant_id, document, limit)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(counts))
