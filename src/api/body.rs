@@ -15,7 +15,10 @@ pub enum BodyError {
     /// Unreadable, empty or not JSON: the message says which.
     Malformed(String),
     /// JSON refused where it stands: a key twice in one object, or nested too deep.
-    Refused { path: String, description: String },
+    Refused {
+        path: String,
+        description: String,
+    },
 }
 
 /// Reads the whole body and parses it as JSON, on the calling thread: for small bodies.

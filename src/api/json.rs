@@ -185,7 +185,8 @@ mod tests {
 
     #[test]
     fn reads_what_serde_json_reads() {
-        let text = r#"{"a": [1, -2, 3.5, "x\u00e9", true, null, {}], "b": {"c": []}, "": 0, "big": 18446744073709551615}"#;
+        let text =
+            r#"{"a": [1, -2, 3.5, "x\u00e9", true, null, {}], "b": {"c": []}, "": 0, "big": 18446744073709551615}"#;
         assert_eq!(from_slice(text.as_bytes()).unwrap(), serde_json::from_str::<Value>(text).unwrap());
         assert_eq!(from_slice(b" 7 ").unwrap(), json!(7));
     }

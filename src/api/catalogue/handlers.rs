@@ -61,9 +61,9 @@ where
     F: FnOnce() -> Result<T, CatalogueError> + Send + 'static,
     T: Send + 'static,
 {
-    actix_web::rt::task::spawn_blocking(f).await.unwrap_or_else(|e| {
-        Err(CatalogueError::Internal { reason: "catalogue task failed", cause: e.to_string() })
-    })
+    actix_web::rt::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(CatalogueError::Internal { reason: "catalogue task failed", cause: e.to_string() }))
 }
 
 fn found<T>(value: Option<T>, code: &'static str) -> Result<T, CatalogueError> {

@@ -301,7 +301,8 @@ mod tests {
     /// A document whose value-added service `i` requires each of `requires[i]` (by
     /// index, repeats allowed) and whose commercial product `C` links `links`.
     fn document(requires: &[Vec<usize>], links: &[usize]) -> CatalogueDocument {
-        let requirement = |j: &usize| json!({"value_added_service_id": format!("V{j}"), "is_mandatory": true, "max_quantity": 1});
+        let requirement =
+            |j: &usize| json!({"value_added_service_id": format!("V{j}"), "is_mandatory": true, "max_quantity": 1});
         let services: Vec<_> = requires
             .iter()
             .enumerate()
@@ -328,7 +329,11 @@ mod tests {
             (0..layers * width)
                 .map(|i| {
                     let next = (i / width + 1) * width;
-                    if next < layers * width { (next..next + width).collect() } else { vec![] }
+                    if next < layers * width {
+                        (next..next + width).collect()
+                    } else {
+                        vec![]
+                    }
                 })
                 .collect()
         });
@@ -346,7 +351,7 @@ mod tests {
                 let mut requires = vec![Vec::new(); n];
                 for (a, b, times) in edges {
                     if a != b {
-                        requires[a.min(b)].extend(std::iter::repeat(a.max(b)).take(times));
+                        requires[a.min(b)].extend(std::iter::repeat_n(a.max(b), times));
                     }
                 }
                 requires
@@ -425,7 +430,10 @@ mod tests {
         for requires in [chain, doubling] {
             let views = product_view(document(&requires, &[0; 30]));
             let sizes: Vec<_> = views.iter().map(size_and_depth).collect();
-            assert!(sizes.iter().all(|&(nodes, depth)| nodes <= MAX_REQUIRED_SERVICES && depth <= MAX_REQUIRES_LEVELS), "{sizes:?}");
+            assert!(
+                sizes.iter().all(|&(nodes, depth)| nodes <= MAX_REQUIRED_SERVICES && depth <= MAX_REQUIRES_LEVELS),
+                "{sizes:?}"
+            );
             assert!(sizes.iter().map(|(nodes, _)| nodes).sum::<u64>() <= MAX_PRODUCT_VIEW_ITEMS);
             assert_eq!(sizes[0].1, MAX_REQUIRES_LEVELS, "cut at the deepest allowed level, not before");
         }

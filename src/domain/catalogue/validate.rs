@@ -115,7 +115,13 @@ impl Problems {
     }
 
     /// A product's links together expand to at most [`MAX_PRODUCT_VIEW_ITEMS`] services.
-    fn expansion(&mut self, path: &str, links: &[ValueAddedServiceLink], vas: &HashMap<String, usize>, reach: &[Reach]) {
+    fn expansion(
+        &mut self,
+        path: &str,
+        links: &[ValueAddedServiceLink],
+        vas: &HashMap<String, usize>,
+        reach: &[Reach],
+    ) {
         let total = links
             .iter()
             .filter_map(|link| vas.get(&link.value_added_service_id))
@@ -151,14 +157,17 @@ pub fn validate(
     for (i, service) in document.services.iter_mut().enumerate() {
         let path = format!("$.services[{i}]");
         problems.id(format!("{path}.id"), &service.id, &mut seen, "service");
-        problems.texts(&path, [
-            ("name", &service.name),
-            ("description", &service.description),
-            ("network_code", &service.network_code),
-            ("language", &service.language),
-            ("speed", &service.speed),
-            ("available_networks", &service.available_networks),
-        ]);
+        problems.texts(
+            &path,
+            [
+                ("name", &service.name),
+                ("description", &service.description),
+                ("network_code", &service.network_code),
+                ("language", &service.language),
+                ("speed", &service.speed),
+                ("available_networks", &service.available_networks),
+            ],
+        );
         problems.since_until(&path, &mut service.in_catalogue_since, &mut service.in_catalogue_until);
     }
 
@@ -166,17 +175,20 @@ pub fn validate(
     for (i, base) in document.base_profiles.iter_mut().enumerate() {
         let path = format!("$.base_profiles[{i}]");
         problems.id(format!("{path}.id"), &base.id, &mut seen, "base profile");
-        problems.texts(&path, [
-            ("name", &base.name),
-            ("network_id", &base.network_id),
-            ("network_provisioning_id", &base.network_provisioning_id),
-            ("service_class", &base.service_class),
-            ("offer_id", &base.offer_id),
-            ("charging_id", &base.charging_id),
-            ("download_speed", &base.download_speed),
-            ("internet_speed", &base.internet_speed),
-            ("upload_speed", &base.upload_speed),
-        ]);
+        problems.texts(
+            &path,
+            [
+                ("name", &base.name),
+                ("network_id", &base.network_id),
+                ("network_provisioning_id", &base.network_provisioning_id),
+                ("service_class", &base.service_class),
+                ("offer_id", &base.offer_id),
+                ("charging_id", &base.charging_id),
+                ("download_speed", &base.download_speed),
+                ("internet_speed", &base.internet_speed),
+                ("upload_speed", &base.upload_speed),
+            ],
+        );
         problems.since_until(&path, &mut base.in_catalogue_since, &mut base.in_catalogue_until);
         for (j, link) in base.services.iter_mut().enumerate() {
             let path = format!("{path}.services[{j}]");
@@ -193,11 +205,14 @@ pub fn validate(
     for (i, service) in document.value_added_services.iter_mut().enumerate() {
         let path = format!("$.value_added_services[{i}]");
         problems.id(format!("{path}.id"), &service.id, &mut seen, "value-added service");
-        problems.texts(&path, [
-            ("name", &service.name),
-            ("description", &service.description),
-            ("mysim_service_id", &service.mysim_service_id),
-        ]);
+        problems.texts(
+            &path,
+            [
+                ("name", &service.name),
+                ("description", &service.description),
+                ("mysim_service_id", &service.mysim_service_id),
+            ],
+        );
         problems.since_until(&path, &mut service.in_catalogue_since, &mut service.in_catalogue_until);
         for (j, requirement) in service.requires.iter().enumerate() {
             let id = &requirement.value_added_service_id;
@@ -263,14 +278,17 @@ pub fn validate(
                     "profile_id is set by the service; name the profile with profile_name",
                 );
             }
-            problems.texts(&path, [
-                ("activation_work_order_type_id", &link.activation_work_order_type_id),
-                ("deactivation_work_order_type_id", &link.deactivation_work_order_type_id),
-                ("suspension_work_order_type_id", &link.suspension_work_order_type_id),
-                ("resume_work_order_type_id", &link.resume_work_order_type_id),
-                ("cancellation_work_order_type_id", &link.cancellation_work_order_type_id),
-                ("partial_cancellation_work_order_type_id", &link.partial_cancellation_work_order_type_id),
-            ]);
+            problems.texts(
+                &path,
+                [
+                    ("activation_work_order_type_id", &link.activation_work_order_type_id),
+                    ("deactivation_work_order_type_id", &link.deactivation_work_order_type_id),
+                    ("suspension_work_order_type_id", &link.suspension_work_order_type_id),
+                    ("resume_work_order_type_id", &link.resume_work_order_type_id),
+                    ("cancellation_work_order_type_id", &link.cancellation_work_order_type_id),
+                    ("partial_cancellation_work_order_type_id", &link.partial_cancellation_work_order_type_id),
+                ],
+            );
             let name_path = format!("{path}.profile_name");
             match link.profile_name.take() {
                 None => problems.add(name_path, "profile_name is mandatory"),
@@ -283,8 +301,9 @@ pub fn validate(
                                 profile_ids.push(*id);
                             }
                         }
-                        None if clean => problems
-                            .add(name_path, format!("no provisioning profile named '{name}' in this tenant")),
+                        None if clean => {
+                            problems.add(name_path, format!("no provisioning profile named '{name}' in this tenant"))
+                        }
                         None => {}
                     }
                 }
