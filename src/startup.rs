@@ -83,6 +83,7 @@ impl Application {
             reads.register_metrics(registry);
             sign_ins.register_metrics(registry);
             passwords.register_metrics(registry);
+            catalogues.register_metrics(registry);
         });
         let state = web::Data::new(AppState {
             metrics: Arc::new(metrics),

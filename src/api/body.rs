@@ -1,13 +1,15 @@
-//! Reading a request body in the contract's order: size (413), type (415), JSON (400).
+//! Reading a request body in the contract's order: time (408), size (413), type (415),
+//! JSON (400).
+
+use std::time::Duration;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
-use std::time::Duration;
-
 use futures_util::StreamExt;
 use serde_json::Value;
 
 use super::AppState;
+use crate::api::json::{self, JsonError};
 
 /// Why a body was refused; each face renders it in its own shape.
 #[derive(Debug)]
@@ -16,13 +18,35 @@ pub enum BodyError {
     UnsupportedType(String),
     /// Unreadable, empty or not JSON: the message says which.
     Malformed(String),
+    /// JSON refused where it stands: a key twice in one object, or nested too deep.
+    Refused {
+        path: String,
+        description: String,
+    },
     /// The body did not arrive within the body timeout (contract §1.1: 408).
     TimedOut(Duration),
 }
 
+/// How long a body may take to arrive when the service sets no timeout of its own.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reads the whole body and parses it as JSON, on the calling thread: for small bodies.
+pub async fn read_json(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<Value, BodyError> {
+    let body = read_body(req, payload, limit).await?;
+    parse_json(&body)
+}
+
+/// Strict JSON (contract §1.1): a duplicate key or deep nesting is refused with its path.
+pub fn parse_json(body: &[u8]) -> Result<Value, BodyError> {
+    json::from_slice(body).map_err(|err| match err {
+        JsonError::Syntax(why) => BodyError::Malformed(format!("the request body is not valid JSON: {why}")),
+        JsonError::Refused { path, description } => BodyError::Refused { path, description },
+    })
+}
+
 /// Reads the whole body, refusing more than `limit` bytes without buffering them, and
 /// a body that has not arrived within the service's body timeout.
-pub async fn read_json(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<Value, BodyError> {
+pub async fn read_body(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<web::Bytes, BodyError> {
     let timeout = req.app_data::<web::Data<AppState>>().map_or(DEFAULT_BODY_TIMEOUT, |state| state.body_timeout);
     let body = tokio::time::timeout(timeout, read_bytes(req, payload, limit))
         .await
@@ -31,11 +55,8 @@ pub async fn read_json(req: &HttpRequest, payload: web::Payload, limit: usize) -
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(BodyError::Malformed("the request body is empty; send a JSON object or array".into()));
     }
-    serde_json::from_slice(&body).map_err(|e| BodyError::Malformed(format!("the request body is not valid JSON: {e}")))
+    Ok(body.freeze())
 }
-
-/// How long a body may take to arrive when the service sets no timeout of its own.
-pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 async fn read_bytes(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<web::BytesMut, BodyError> {
     let declared =

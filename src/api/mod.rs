@@ -6,6 +6,7 @@ pub(crate) mod body;
 pub mod catalogue;
 #[cfg(test)]
 mod fuzz;
+pub mod json;
 pub mod openapi;
 pub mod ops;
 pub mod spcm;

@@ -193,10 +193,12 @@ pub fn catalogue(settings: &Settings, command: CatalogueCommand) -> anyhow::Resu
             } else {
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?
             };
-            let json = serde_json::from_slice(&bytes).context("the catalogue is not valid JSON")?;
+            let json = crate::api::json::from_slice(&bytes)
+                .map_err(|err| anyhow!("the catalogue is not valid JSON: {err}"))?;
             let document = CatalogueDocument::from_json(json)
                 .map_err(|(path, why)| anyhow!("the catalogue is invalid: {path}: {why}"))?;
-            match store::catalogue::import(&mut conn, &pool.write_scope(tenant_id, Authority::Cli), document) {
+            let scope = pool.write_scope(tenant_id, Authority::Cli);
+            match store::catalogue::import_within(&mut conn, &scope, document, settings.catalogue_limit) {
                 Ok(counts) => println!("{}", serde_json::to_string(&counts)?),
                 Err(ImportError::Invalid(problems)) => {
                     let listed: Vec<String> = problems.iter().map(|(path, why)| format!("{path}: {why}")).collect();

@@ -38,8 +38,15 @@ pub fn version(conn: &mut DbConnection, tenant_id: i64) -> Result<Option<i64>, S
         .optional()?)
 }
 
-/// The stored document (links by profile id) and its version.
-pub fn load(conn: &mut DbConnection, tenant_id: i64) -> Result<Option<(i64, CatalogueDocument)>, StoreError> {
+/// A tenant's stored document (links by profile id), its version and its stored length.
+pub struct StoredCatalogue {
+    pub version: i64,
+    pub document: CatalogueDocument,
+    pub bytes: usize,
+}
+
+/// The stored document, its version and length.
+pub fn load(conn: &mut DbConnection, tenant_id: i64) -> Result<Option<StoredCatalogue>, StoreError> {
     let stored: Option<(i64, String)> = catalogues::table
         .select((catalogues::version, catalogues::document))
         .filter(catalogues::tenant_id.eq(tenant_id))
@@ -48,7 +55,7 @@ pub fn load(conn: &mut DbConnection, tenant_id: i64) -> Result<Option<(i64, Cata
     stored
         .map(|(version, json)| {
             serde_json::from_str(&json)
-                .map(|document| (version, document))
+                .map(|document| StoredCatalogue { version, document, bytes: json.len() })
                 .map_err(|e| StoreError::Internal(format!("stored catalogue of tenant {tenant_id} is unreadable: {e}")))
         })
         .transpose()
@@ -66,7 +73,7 @@ pub fn profile_names(conn: &mut DbConnection, tenant_id: i64, ids: &[i64]) -> Re
 
 /// The document as a client imports it: profile links by current name.
 pub fn export(conn: &mut DbConnection, tenant_id: i64) -> Result<CatalogueDocument, StoreError> {
-    let Some((_, mut document)) = load(conn, tenant_id)? else {
+    let Some(StoredCatalogue { mut document, .. }) = load(conn, tenant_id)? else {
         return Ok(CatalogueDocument::default());
     };
     let ids: Vec<i64> = links(&mut document).filter_map(|link| link.profile_id).collect();
@@ -83,13 +90,62 @@ fn links(
     document.bundled_products.iter_mut().flat_map(|bp| bp.provisioning_profiles.iter_mut())
 }
 
+/// Longest a profile name can be in a JSON document, in bytes: 100 characters (the
+/// SPCM face's bound), each at most 4 bytes (control characters are refused).
+const LONGEST_PROFILE_NAME_BYTES: usize = 100 * 4;
+
+/// Counts what serde_json writes, without keeping it.
+struct ByteCounter(usize);
+
+impl std::io::Write for ByteCounter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len();
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The most bytes the export of a validated document can take: as exported now (links
+/// by profile name), plus room for every linked profile to be renamed to the longest name.
+fn longest_export(document: &mut CatalogueDocument, names: &HashMap<String, i64>) -> Result<usize, StoreError> {
+    let by_id: HashMap<i64, &str> = names.iter().map(|(name, id)| (*id, name.as_str())).collect();
+    let mut growth = 0usize;
+    for link in links(document) {
+        if let Some(name) = link.profile_id.take().and_then(|id| by_id.get(&id)) {
+            growth += LONGEST_PROFILE_NAME_BYTES.saturating_sub(name.len());
+            link.profile_name = Some((*name).to_owned());
+        }
+    }
+    let mut counter = ByteCounter(0);
+    let encoded = serde_json::to_writer(&mut counter, document);
+    for link in links(document) {
+        link.profile_id = link.profile_name.take().and_then(|name| names.get(&name).copied());
+    }
+    encoded.map_err(|e| StoreError::Internal(format!("cannot encode the catalogue: {e}")))?;
+    Ok(counter.0.saturating_add(growth))
+}
+
 /// Validates `document` against the tenant's profiles and replaces the tenant's
 /// catalogue with it, all in one transaction. Importing the stored content again
-/// writes nothing.
+/// writes nothing. No limit on the size of its export: for the command line.
 pub fn import(
     conn: &mut DbConnection,
     scope: &WriteScope,
     document: CatalogueDocument,
+) -> Result<CatalogueCounts, ImportError> {
+    import_within(conn, scope, document, usize::MAX)
+}
+
+/// As [`import`], and refuses a document whose export could exceed `limit` bytes, so
+/// that whatever is imported can be exported and imported again (contract §3.1).
+pub fn import_within(
+    conn: &mut DbConnection,
+    scope: &WriteScope,
+    document: CatalogueDocument,
+    limit: usize,
 ) -> Result<CatalogueCounts, ImportError> {
     let tenant_id = scope.tenant_id;
     write_transaction(conn, scope, |conn| {
@@ -99,7 +155,18 @@ pub fn import(
             .load::<(String, i64)>(conn)?
             .into_iter()
             .collect();
-        let valid = validate(document.clone(), &names).map_err(ImportError::Invalid)?;
+        let mut valid = validate(document.clone(), &names).map_err(ImportError::Invalid)?;
+        let longest = longest_export(&mut valid.document, &names)?;
+        if longest > limit {
+            return Err(ImportError::Invalid(vec![(
+                "$".to_owned(),
+                format!(
+                    "exported, this catalogue could take {longest} bytes (its provisioning profiles renamed to \
+                     the longest names), over the limit of {limit} bytes for a catalogue document, so it \
+                     could not be imported again: make it smaller"
+                ),
+            )]));
+        }
         let counts = valid.document.counts();
         let json = serde_json::to_string(&valid.document)
             .map_err(|e| StoreError::Internal(format!("cannot encode the catalogue: {e}")))?;

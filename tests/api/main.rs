@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod bulk;
 mod catalogue;
+mod catalogue_bounds;
 mod cli;
 mod default_profile;
 mod errors;

@@ -171,6 +171,7 @@ impl From<BodyError> for CatalogueError {
             BodyError::UnsupportedType(_) => CatalogueError::UnsupportedMediaType,
             BodyError::Malformed(why) => CatalogueError::BadRequest(why),
             BodyError::TimedOut(_) => CatalogueError::RequestTimeout,
+            BodyError::Refused { path, description } => CatalogueError::Invalid(vec![(path, description)]),
         }
     }
 }

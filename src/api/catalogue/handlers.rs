@@ -4,15 +4,15 @@
 
 use std::sync::Arc;
 
+use actix_web::http::header::ContentType;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::caller::{authorize, authorize_grant, bearer};
 use super::error::{codes, CatalogueError, CatalogueErrors, ImportErrors};
 use super::views::{self, BaseProfileView, ProvisioningProfileView, ServiceView, ValueAddedServiceView, VasFilter};
-use crate::api::body::read_json;
+use crate::api::body::{parse_json, read_body};
 use crate::api::AppState;
 use crate::auth::Permission;
 use crate::domain::catalogue::{CatalogueCounts, CatalogueDocument, CatalogueIndex, SALE_TYPES};
@@ -33,16 +33,37 @@ where
 {
     let token = bearer(req)?;
     let catalogues = state.catalogues.clone();
+    // Built and encoded on the blocking pool: a view can hold thousands of services.
     let body = run_db(&state.pool, move |conn| {
         let tenant_id = authorize(conn, &token, &org_id, Permission::CatalogueRead)?;
         if let Some(err) = malformed {
             return Err(err);
         }
         let index = catalogues.current(conn, tenant_id)?;
-        build(conn, tenant_id, index)
+        encode(&build(conn, tenant_id, index)?)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(body))
+    Ok(json_response(body))
+}
+
+fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, CatalogueError> {
+    serde_json::to_vec(value)
+        .map_err(|e| CatalogueError::Internal { reason: "cannot encode the answer", cause: e.to_string() })
+}
+
+fn json_response(body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok().content_type(ContentType::json()).body(body)
+}
+
+/// Runs `f` on the blocking pool, for parsing and encoding whole catalogues.
+async fn off_the_workers<T, F>(f: F) -> Result<T, CatalogueError>
+where
+    F: FnOnce() -> Result<T, CatalogueError> + Send + 'static,
+    T: Send + 'static,
+{
+    actix_web::rt::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(CatalogueError::Internal { reason: "catalogue task failed", cause: e.to_string() }))
 }
 
 fn found<T>(value: Option<T>, code: &'static str) -> Result<T, CatalogueError> {
@@ -176,13 +197,7 @@ pub async fn commercial_product_base_profiles(
     view(&req, &state, org_id, None, move |_, _, index| {
         let index = found(index, codes::COMMERCIAL_PRODUCT)?;
         let position = *found(index.commercial_products.get(&product_id), codes::COMMERCIAL_PRODUCT)?;
-        let product = &index.document.commercial_products[position];
-        Ok(product
-            .base_profile_ids
-            .iter()
-            .filter_map(|id| index.base_profiles.get(id))
-            .map(|base| views::base_profile(&index, &index.document.base_profiles[*base], true))
-            .collect::<Vec<_>>())
+        Ok(views::base_profiles_of(&index, &index.document.commercial_products[position]))
     })
     .await
 }
@@ -280,7 +295,9 @@ pub async fn export(
         Ok::<_, CatalogueError>(store::catalogue::export(conn, tenant_id)?)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(document))
+    // Encoded with the connection back in the pool.
+    let body = off_the_workers(move || encode(&document)).await?;
+    Ok(json_response(body))
 }
 
 /// `PUT /v2/orgs/{org_id}/catalogue`: validates the whole document, then replaces the
@@ -302,10 +319,16 @@ pub async fn import(
         run_db(&state.pool, move |conn| authorize_grant(conn, &token, &org_id, Permission::CatalogueWrite)).await?;
     // Checked again when the import commits: the token may be revoked meanwhile.
     let scope = state.pool.write_scope(grant.tenant_id, grant.authority(Permission::CatalogueWrite));
-    let json: Value = read_json(&req, payload, state.catalogue_limit).await?;
-    let document = CatalogueDocument::from_json(json).map_err(|problem| CatalogueError::Invalid(vec![problem]))?;
-    let counts =
-        run_db(&state.pool, move |conn| Ok::<_, CatalogueError>(store::catalogue::import(conn, &scope, document)?))
-            .await?;
+    let limit = state.catalogue_limit;
+    let body = read_body(&req, payload, limit).await?;
+    let document = off_the_workers(move || {
+        let json = parse_json(&body)?;
+        CatalogueDocument::from_json(json).map_err(|problem| CatalogueError::Invalid(vec![problem]))
+    })
+    .await?;
+    let counts = run_db(&state.pool, move |conn| {
+        Ok::<_, CatalogueError>(store::catalogue::import_within(conn, &scope, document, limit)?)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(counts))
 }

@@ -7,7 +7,7 @@ mod error;
 pub(crate) mod handlers;
 mod views;
 
-pub use cache::CatalogueCache;
+pub use cache::{CatalogueCache, CatalogueCacheStats};
 pub use error::{CatalogueError, ItemNotFound, JsonString};
 
 use actix_web::http::Method;

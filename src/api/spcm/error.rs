@@ -224,6 +224,7 @@ impl From<BodyError> for SpcmError {
             BodyError::UnsupportedType(given) => SpcmError::UnsupportedMediaType(given),
             BodyError::Malformed(why) => SpcmError::BadRequest(why),
             BodyError::TimedOut(limit) => SpcmError::RequestTimeout(limit),
+            BodyError::Refused { path, description } => SpcmError::BadRequest(format!("{description} (at {path})")),
         }
     }
 }

@@ -6,7 +6,9 @@ mod validate;
 
 pub use index::{BcpPosition, CatalogueIndex};
 
-pub use validate::{validate, Problem, ValidCatalogue};
+pub use validate::{
+    validate, Problem, ValidCatalogue, MAX_ID_CHARS, MAX_PRODUCT_VIEW_ITEMS, MAX_REQUIRED_SERVICES, MAX_REQUIRES_LEVELS,
+};
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -14,7 +16,9 @@ use utoipa::ToSchema;
 /// Sale types of the seed `003_*`.
 pub const SALE_TYPES: [&str; 5] = ["Venta", "Migración", "Añadir Línea", "Cross Sell", "Cartera"];
 
-/// The whole catalogue of a tenant, as imported and exported.
+/// The whole catalogue of a tenant, as imported and exported. An entity's absent or
+/// null fields and empty lists are left out of the export, so that an export is
+/// seldom longer than the document imported.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogueDocument {
@@ -36,26 +40,27 @@ pub struct CatalogueDocument {
 pub struct Service {
     #[schema(min_length = 1)]
     pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     pub in_catalogue_since: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     pub in_catalogue_until: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_code: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_changeable: Option<bool>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activate_on_network_provisioning: Option<bool>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speed: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available_networks: Option<String>,
 }
 
@@ -65,32 +70,33 @@ pub struct Service {
 pub struct BaseProfile {
     #[schema(min_length = 1)]
     pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     pub in_catalogue_since: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     pub in_catalogue_until: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_provisioning_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_class: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offer_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charging_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manual_renewal: Option<bool>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub download_speed: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub internet_speed: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upload_speed: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<BaseProfileService>,
 }
 
@@ -98,10 +104,10 @@ pub struct BaseProfile {
 #[serde(deny_unknown_fields)]
 pub struct BaseProfileService {
     pub service_id: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     pub from: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     pub to: Option<String>,
 }
@@ -112,18 +118,19 @@ pub struct BaseProfileService {
 pub struct ValueAddedService {
     #[schema(min_length = 1)]
     pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     pub in_catalogue_since: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     pub in_catalogue_until: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mysim_service_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<Requirement>,
 }
 
@@ -161,16 +168,17 @@ impl ValueAddedServiceLink {
 pub struct CommercialProduct {
     #[schema(min_length = 1)]
     pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     pub in_catalogue_since: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     pub in_catalogue_until: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub base_profile_ids: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub value_added_services: Vec<ValueAddedServiceLink>,
 }
 
@@ -179,16 +187,17 @@ pub struct CommercialProduct {
 pub struct BundledProduct {
     #[schema(min_length = 1)]
     pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     pub in_catalogue_since: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     pub in_catalogue_until: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub provisioning_profiles: Vec<ProvisioningProfileLink>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bundled_product_subs_types: Vec<SubscriptionType>,
 }
 
@@ -204,25 +213,25 @@ pub struct ProvisioningProfileLink {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile_id: Option<i64>,
     /// `None` serves every territory owner without a profile of its own.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub territory_owners: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     pub in_catalogue_since: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     pub in_catalogue_until: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activation_work_order_type_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivation_work_order_type_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suspension_work_order_type_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume_work_order_type_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancellation_work_order_type_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partial_cancellation_work_order_type_id: Option<String>,
 }
 
@@ -231,14 +240,15 @@ pub struct ProvisioningProfileLink {
 pub struct SubscriptionType {
     #[schema(min_length = 1)]
     pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     pub in_catalogue_since: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     pub in_catalogue_until: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bundled_commercial_products: Vec<BundledCommercialProduct>,
 }
 
@@ -247,16 +257,16 @@ pub struct SubscriptionType {
 pub struct BundledCommercialProduct {
     #[schema(min_length = 1)]
     pub id: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub commercial_product_id: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     pub in_catalogue_since: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     pub in_catalogue_until: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub value_added_services: Vec<ValueAddedServiceLink>,
 }
 

@@ -7,6 +7,18 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::{CatalogueDocument, ValueAddedServiceLink, SALE_TYPES};
 
+/// Longest id of any kind, in characters (contract §3.1).
+pub const MAX_ID_CHARS: usize = 100;
+/// Most services that following `requires` from one value-added service reaches,
+/// counting repeats and the service itself (contract §3.1).
+pub const MAX_REQUIRED_SERVICES: u64 = 1_000;
+/// Most levels that following `requires` from one value-added service reaches; the
+/// service itself is level 1 (contract §3.1).
+pub const MAX_REQUIRES_LEVELS: u32 = 16;
+/// Most items one product's view holds: the value-added services that its links expand
+/// to, or its base profiles with their services (docs/api-decisions.md).
+pub const MAX_PRODUCT_VIEW_ITEMS: u64 = 10_000;
+
 /// A document that passed validation: dates in RFC 3339 UTC, profile links by id.
 #[derive(Debug, Clone)]
 pub struct ValidCatalogue {
@@ -19,6 +31,12 @@ pub struct ValidCatalogue {
 pub type Problem = (String, String);
 
 struct Problems(Vec<Problem>);
+
+const CONTROL: &str = "must not contain control characters (U+0000–U+001F, U+007F–U+009F)";
+
+fn has_control(text: &str) -> bool {
+    text.chars().any(char::is_control)
+}
 
 impl Problems {
     fn add(&mut self, path: String, description: impl Into<String>) {
@@ -35,11 +53,39 @@ impl Problems {
         }
     }
 
+    /// An id: 1–100 characters, no control characters, no space at either end, unique
+    /// within its kind. Trailing spaces matter: MariaDB would otherwise pad them away.
     fn id(&mut self, path: String, id: &str, seen: &mut HashSet<String>, kind: &str) {
-        if id.trim().is_empty() {
+        let length = id.chars().count();
+        if id.is_empty() {
             self.add(path, format!("{kind} id must not be empty"));
+        } else if length > MAX_ID_CHARS {
+            self.add(path, format!("{kind} id must be at most {MAX_ID_CHARS} characters, not {length}"));
+        } else if has_control(id) {
+            self.add(path, format!("{kind} id {CONTROL}"));
+        } else if id.starts_with(char::is_whitespace) || id.ends_with(char::is_whitespace) {
+            self.add(path, format!("{kind} id '{id}' must not start or end with a space"));
         } else if !seen.insert(id.to_owned()) {
             self.add(path, format!("duplicate {kind} id '{id}'"));
+        }
+    }
+
+    /// A reference to an id of `kind`; false (with the problem noted) unless it is clean
+    /// text, so that the caller looks it up only then.
+    fn reference(&mut self, path: &str, id: &str) -> bool {
+        let clean = !has_control(id);
+        if !clean {
+            self.add(path.to_owned(), format!("a reference {CONTROL}"));
+        }
+        clean
+    }
+
+    /// Free text fields (names, descriptions, codes): no control characters.
+    fn texts<'a>(&mut self, path: &str, fields: impl IntoIterator<Item = (&'static str, &'a Option<String>)>) {
+        for (name, value) in fields {
+            if value.as_deref().is_some_and(has_control) {
+                self.add(format!("{path}.{name}"), format!("{name} {CONTROL}"));
+            }
         }
     }
 
@@ -51,9 +97,10 @@ impl Problems {
     fn links(&mut self, path: &str, links: &[ValueAddedServiceLink], vas: &HashMap<String, usize>) {
         for (k, link) in links.iter().enumerate() {
             let path = format!("{path}.value_added_services[{k}]");
-            if !vas.contains_key(&link.value_added_service_id) {
-                let id = &link.value_added_service_id;
-                self.add(format!("{path}.value_added_service_id"), format!("unknown value-added service '{id}'"));
+            let id = &link.value_added_service_id;
+            let id_path = format!("{path}.value_added_service_id");
+            if self.reference(&id_path, id) && !vas.contains_key(id) {
+                self.add(id_path, format!("unknown value-added service '{id}'"));
             }
             for (m, name) in link.sale_type_names.iter().flatten().enumerate() {
                 if !SALE_TYPES.contains(&name.as_str()) {
@@ -64,6 +111,29 @@ impl Problems {
                     );
                 }
             }
+        }
+    }
+
+    /// A product's links together expand to at most [`MAX_PRODUCT_VIEW_ITEMS`] services.
+    fn expansion(
+        &mut self,
+        path: &str,
+        links: &[ValueAddedServiceLink],
+        vas: &HashMap<String, usize>,
+        reach: &[Reach],
+    ) {
+        let total = links
+            .iter()
+            .filter_map(|link| vas.get(&link.value_added_service_id))
+            .fold(0u64, |total, &target| total.saturating_add(reach[target].services));
+        if total > MAX_PRODUCT_VIEW_ITEMS {
+            self.add(
+                format!("{path}.value_added_services"),
+                format!(
+                    "these value-added services, with the ones they require, come to more than \
+                     {MAX_PRODUCT_VIEW_ITEMS} services (counting repeats)"
+                ),
+            );
         }
     }
 }
@@ -87,6 +157,17 @@ pub fn validate(
     for (i, service) in document.services.iter_mut().enumerate() {
         let path = format!("$.services[{i}]");
         problems.id(format!("{path}.id"), &service.id, &mut seen, "service");
+        problems.texts(
+            &path,
+            [
+                ("name", &service.name),
+                ("description", &service.description),
+                ("network_code", &service.network_code),
+                ("language", &service.language),
+                ("speed", &service.speed),
+                ("available_networks", &service.available_networks),
+            ],
+        );
         problems.since_until(&path, &mut service.in_catalogue_since, &mut service.in_catalogue_until);
     }
 
@@ -94,11 +175,26 @@ pub fn validate(
     for (i, base) in document.base_profiles.iter_mut().enumerate() {
         let path = format!("$.base_profiles[{i}]");
         problems.id(format!("{path}.id"), &base.id, &mut seen, "base profile");
+        problems.texts(
+            &path,
+            [
+                ("name", &base.name),
+                ("network_id", &base.network_id),
+                ("network_provisioning_id", &base.network_provisioning_id),
+                ("service_class", &base.service_class),
+                ("offer_id", &base.offer_id),
+                ("charging_id", &base.charging_id),
+                ("download_speed", &base.download_speed),
+                ("internet_speed", &base.internet_speed),
+                ("upload_speed", &base.upload_speed),
+            ],
+        );
         problems.since_until(&path, &mut base.in_catalogue_since, &mut base.in_catalogue_until);
         for (j, link) in base.services.iter_mut().enumerate() {
             let path = format!("{path}.services[{j}]");
-            if !services.contains_key(&link.service_id) {
-                problems.add(format!("{path}.service_id"), format!("unknown service '{}'", link.service_id));
+            let id_path = format!("{path}.service_id");
+            if problems.reference(&id_path, &link.service_id) && !services.contains_key(&link.service_id) {
+                problems.add(id_path, format!("unknown service '{}'", link.service_id));
             }
             problems.date(format!("{path}.from"), &mut link.from);
             problems.date(format!("{path}.to"), &mut link.to);
@@ -109,30 +205,60 @@ pub fn validate(
     for (i, service) in document.value_added_services.iter_mut().enumerate() {
         let path = format!("$.value_added_services[{i}]");
         problems.id(format!("{path}.id"), &service.id, &mut seen, "value-added service");
+        problems.texts(
+            &path,
+            [
+                ("name", &service.name),
+                ("description", &service.description),
+                ("mysim_service_id", &service.mysim_service_id),
+            ],
+        );
         problems.since_until(&path, &mut service.in_catalogue_since, &mut service.in_catalogue_until);
         for (j, requirement) in service.requires.iter().enumerate() {
-            if !vas.contains_key(&requirement.value_added_service_id) {
-                let id = &requirement.value_added_service_id;
-                problems.add(
-                    format!("{path}.requires[{j}].value_added_service_id"),
-                    format!("unknown value-added service '{id}'"),
-                );
+            let id = &requirement.value_added_service_id;
+            let id_path = format!("{path}.requires[{j}].value_added_service_id");
+            if problems.reference(&id_path, id) && !vas.contains_key(id) {
+                problems.add(id_path, format!("unknown value-added service '{id}'"));
             }
         }
     }
-    check_cycles(&document, &vas, &mut problems);
+    // The bounds are measured on a graph without cycles only; a cycle is reported instead.
+    let reach = check_cycles(&document, &vas, &mut problems).map(|order| {
+        let reach = reach(&document, &vas, &order);
+        check_reach(&document, &reach, &mut problems);
+        reach
+    });
 
     let mut seen = HashSet::new();
     for (i, product) in document.commercial_products.iter_mut().enumerate() {
         let path = format!("$.commercial_products[{i}]");
         problems.id(format!("{path}.id"), &product.id, &mut seen, "commercial product");
+        problems.texts(&path, [("name", &product.name)]);
         problems.since_until(&path, &mut product.in_catalogue_since, &mut product.in_catalogue_until);
+        let mut items = 0u64;
         for (j, base) in product.base_profile_ids.iter().enumerate() {
-            if !base_profiles.contains_key(base) {
-                problems.add(format!("{path}.base_profile_ids[{j}]"), format!("unknown base profile '{base}'"));
+            let id_path = format!("{path}.base_profile_ids[{j}]");
+            match base_profiles.get(base) {
+                Some(&position) => {
+                    let services = document.base_profiles[position].services.len() as u64;
+                    items = items.saturating_add(1 + services);
+                }
+                None if problems.reference(&id_path, base) => {
+                    problems.add(id_path, format!("unknown base profile '{base}'"))
+                }
+                None => {}
             }
         }
+        if items > MAX_PRODUCT_VIEW_ITEMS {
+            problems.add(
+                format!("{path}.base_profile_ids"),
+                format!("these base profiles with their services come to more than {MAX_PRODUCT_VIEW_ITEMS} items"),
+            );
+        }
         problems.links(&path, &product.value_added_services, &vas);
+        if let Some(reach) = &reach {
+            problems.expansion(&path, &product.value_added_services, &vas, reach);
+        }
     }
 
     let mut profile_ids = Vec::new();
@@ -140,6 +266,7 @@ pub fn validate(
     for (i, bundled) in document.bundled_products.iter_mut().enumerate() {
         let path = format!("$.bundled_products[{i}]");
         problems.id(format!("{path}.id"), &bundled.id, &mut seen_bp, "bundled product");
+        problems.texts(&path, [("name", &bundled.name)]);
         problems.since_until(&path, &mut bundled.in_catalogue_since, &mut bundled.in_catalogue_until);
         let mut owners_seen = HashSet::new();
         let mut catch_all = false;
@@ -151,20 +278,35 @@ pub fn validate(
                     "profile_id is set by the service; name the profile with profile_name",
                 );
             }
+            problems.texts(
+                &path,
+                [
+                    ("activation_work_order_type_id", &link.activation_work_order_type_id),
+                    ("deactivation_work_order_type_id", &link.deactivation_work_order_type_id),
+                    ("suspension_work_order_type_id", &link.suspension_work_order_type_id),
+                    ("resume_work_order_type_id", &link.resume_work_order_type_id),
+                    ("cancellation_work_order_type_id", &link.cancellation_work_order_type_id),
+                    ("partial_cancellation_work_order_type_id", &link.partial_cancellation_work_order_type_id),
+                ],
+            );
+            let name_path = format!("{path}.profile_name");
             match link.profile_name.take() {
-                None => problems.add(format!("{path}.profile_name"), "profile_name is mandatory"),
-                Some(name) => match profiles.get(&name) {
-                    Some(id) => {
-                        link.profile_id = Some(*id);
-                        if !profile_ids.contains(id) {
-                            profile_ids.push(*id);
+                None => problems.add(name_path, "profile_name is mandatory"),
+                Some(name) => {
+                    let clean = problems.reference(&name_path, &name);
+                    match profiles.get(&name) {
+                        Some(id) => {
+                            link.profile_id = Some(*id);
+                            if !profile_ids.contains(id) {
+                                profile_ids.push(*id);
+                            }
                         }
+                        None if clean => {
+                            problems.add(name_path, format!("no provisioning profile named '{name}' in this tenant"))
+                        }
+                        None => {}
                     }
-                    None => problems.add(
-                        format!("{path}.profile_name"),
-                        format!("no provisioning profile named '{name}' in this tenant"),
-                    ),
-                },
+                }
             }
             match &link.territory_owners {
                 None if catch_all => problems.add(
@@ -175,9 +317,10 @@ pub fn validate(
                 Some(owners) => {
                     for (k, owner) in owners.iter().enumerate() {
                         let path = format!("{path}.territory_owners[{k}]");
-                        if owner.trim().is_empty() || owner.contains(',') {
+                        let clean = problems.reference(&path, owner);
+                        if clean && (owner.trim().is_empty() || owner.contains(',')) {
                             problems.add(path, "a territory owner is a non-empty name without commas");
-                        } else if !owners_seen.insert(owner.clone()) {
+                        } else if clean && !owners_seen.insert(owner.clone()) {
                             problems.add(path, format!("territory owner '{owner}' has another provisioning profile in this bundled product"));
                         }
                     }
@@ -188,16 +331,22 @@ pub fn validate(
         for (j, subs_type) in bundled.bundled_product_subs_types.iter_mut().enumerate() {
             let path = format!("{path}.bundled_product_subs_types[{j}]");
             problems.id(format!("{path}.id"), &subs_type.id, &mut seen_st, "bundled product subscription type");
+            problems.texts(&path, [("name", &subs_type.name)]);
             problems.since_until(&path, &mut subs_type.in_catalogue_since, &mut subs_type.in_catalogue_until);
             for (k, product) in subs_type.bundled_commercial_products.iter_mut().enumerate() {
                 let path = format!("{path}.bundled_commercial_products[{k}]");
                 problems.id(format!("{path}.id"), &product.id, &mut seen_bcp, "bundled commercial product");
-                if !commercial_products.contains_key(&product.commercial_product_id) {
-                    let id = &product.commercial_product_id;
-                    problems.add(format!("{path}.commercial_product_id"), format!("unknown commercial product '{id}'"));
+                problems.texts(&path, [("name", &product.name)]);
+                let id = &product.commercial_product_id;
+                let id_path = format!("{path}.commercial_product_id");
+                if problems.reference(&id_path, id) && !commercial_products.contains_key(id) {
+                    problems.add(id_path, format!("unknown commercial product '{id}'"));
                 }
                 problems.since_until(&path, &mut product.in_catalogue_since, &mut product.in_catalogue_until);
                 problems.links(&path, &product.value_added_services, &vas);
+                if let Some(reach) = &reach {
+                    problems.expansion(&path, &product.value_added_services, &vas, reach);
+                }
             }
         }
     }
@@ -209,8 +358,67 @@ pub fn validate(
     }
 }
 
-/// Reports each `requires` edge that closes a cycle, with the cycle it closes.
-fn check_cycles(document: &CatalogueDocument, vas: &HashMap<String, usize>, problems: &mut Problems) {
+/// How far `requires` reaches from one value-added service, itself included.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reach {
+    /// Services, counting repeats (saturating).
+    pub services: u64,
+    /// Levels: 1 for a service that requires nothing.
+    pub levels: u32,
+}
+
+/// The reach of every value-added service, without recursion: `order` lists each
+/// service after every service it requires, so one pass in that order suffices.
+fn reach(document: &CatalogueDocument, vas: &HashMap<String, usize>, order: &[usize]) -> Vec<Reach> {
+    let services = &document.value_added_services;
+    let mut reach = vec![Reach::default(); services.len()];
+    for &node in order {
+        let mut own = Reach { services: 1, levels: 1 };
+        for requirement in &services[node].requires {
+            if let Some(&target) = vas.get(&requirement.value_added_service_id) {
+                own.services = own.services.saturating_add(reach[target].services);
+                own.levels = own.levels.max(reach[target].levels.saturating_add(1));
+            }
+        }
+        reach[node] = own;
+    }
+    reach
+}
+
+/// Reports each value-added service whose `requires` reach beyond the bounds.
+fn check_reach(document: &CatalogueDocument, reach: &[Reach], problems: &mut Problems) {
+    for (i, (service, reach)) in document.value_added_services.iter().zip(reach).enumerate() {
+        let path = format!("$.value_added_services[{i}].requires");
+        let id = &service.id;
+        if reach.services > MAX_REQUIRED_SERVICES {
+            problems.add(
+                path.clone(),
+                format!(
+                    "following requires from '{id}' reaches more than {MAX_REQUIRED_SERVICES} services \
+                     (counting repeats and '{id}' itself)"
+                ),
+            );
+        }
+        if reach.levels > MAX_REQUIRES_LEVELS {
+            problems.add(
+                path,
+                format!(
+                    "following requires from '{id}' reaches {} levels, more than {MAX_REQUIRES_LEVELS} \
+                     ('{id}' itself is level 1)",
+                    reach.levels
+                ),
+            );
+        }
+    }
+}
+
+/// Reports each `requires` edge that closes a cycle, with the cycle it closes. Without
+/// a cycle, answers the services in an order where each comes after those it requires.
+fn check_cycles(
+    document: &CatalogueDocument,
+    vas: &HashMap<String, usize>,
+    problems: &mut Problems,
+) -> Option<Vec<usize>> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
@@ -219,6 +427,8 @@ fn check_cycles(document: &CatalogueDocument, vas: &HashMap<String, usize>, prob
     }
     let services = &document.value_added_services;
     let mut marks = vec![Mark::New; services.len()];
+    let mut finished = Vec::with_capacity(services.len());
+    let mut acyclic = true;
     for root in 0..services.len() {
         if marks[root] != Mark::New {
             continue;
@@ -229,6 +439,7 @@ fn check_cycles(document: &CatalogueDocument, vas: &HashMap<String, usize>, prob
         while let Some((node, next)) = stack.pop() {
             let Some(requirement) = services[node].requires.get(next) else {
                 marks[node] = Mark::Done;
+                finished.push(node);
                 continue;
             };
             stack.push((node, next + 1));
@@ -239,6 +450,7 @@ fn check_cycles(document: &CatalogueDocument, vas: &HashMap<String, usize>, prob
                     stack.push((target, 0));
                 }
                 Mark::Open => {
+                    acyclic = false;
                     let start = stack.iter().position(|(n, _)| *n == target).unwrap_or(0);
                     let mut cycle: Vec<&str> = stack[start..].iter().map(|(n, _)| services[*n].id.as_str()).collect();
                     cycle.push(&services[target].id);
@@ -251,6 +463,7 @@ fn check_cycles(document: &CatalogueDocument, vas: &HashMap<String, usize>, prob
             }
         }
     }
+    acyclic.then_some(finished)
 }
 
 #[cfg(test)]
