@@ -3,7 +3,6 @@
 //! created per test and dropped when the test ends.
 
 use std::io::Write;
-use std::sync::Once;
 
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
@@ -43,8 +42,7 @@ impl TestBackend {
         }
     }
 
-    /// The server URL to create test databases on, or why this backend is skipped.
-    /// With `SPCM_TEST_ALL_BACKENDS=1` (as `.ci/run` sets it) a skip is a failure.
+    /// The server URL to create test databases on, or why there is none.
     fn server_url(self) -> Result<String, String> {
         let var = self.env_var();
         let url = std::env::var(var).map_err(|_| format!("{var} is not set"))?;
@@ -154,37 +152,21 @@ impl Drop for TestApp {
     }
 }
 
-static SKIPPED: [Once; 3] = [Once::new(), Once::new(), Once::new()];
-
-/// The app on `backend`, or `None` (with a notice on the terminal, once per backend)
-/// when that backend is not configured. Panics instead when all backends are required.
-pub async fn try_spawn_app(backend: TestBackend) -> Option<TestApp> {
-    let db = database_or_skip(backend)?;
-    Some(spawn_on(db, Settings::default()).await)
+/// The app on a fresh database of `backend`. Panics when the backend is unavailable:
+/// a test variant that cannot run is ignored at build time (see `backend_tests!`),
+/// never passed without running.
+pub async fn spawn_app(backend: TestBackend) -> TestApp {
+    spawn_on(create_database(backend), Settings::default()).await
 }
 
-/// A fresh database on `backend`, or `None` when the backend is not configured.
-fn database_or_skip(backend: TestBackend) -> Option<TestDatabase> {
-    match TestDatabase::create(backend) {
-        Ok(db) => Some(db),
-        Err(why) if backend != TestBackend::Sqlite && std::env::var("SPCM_TEST_ALL_BACKENDS").is_err() => {
-            SKIPPED[backend as usize].call_once(|| {
-                // Written past the test harness's capture so that it shows in the output.
-                let _ = writeln!(std::io::stderr(), "\nSKIPPED {backend:?} backend tests: {why}");
-            });
-            None
-        }
-        Err(why) => panic!("{backend:?} backend required but unavailable: {why}"),
-    }
+fn create_database(backend: TestBackend) -> TestDatabase {
+    TestDatabase::create(backend).unwrap_or_else(|why| panic!("{backend:?} backend required but unavailable: {why}"))
 }
 
 /// An app on `backend` whose database connections all pass through `proxy`, so that
 /// a test can cut the database away and bring it back.
-pub async fn try_spawn_through_proxy(
-    backend: TestBackend,
-    settings: Settings,
-) -> Option<(TestApp, crate::faults::Proxy)> {
-    let db = database_or_skip(backend)?;
+pub async fn spawn_through_proxy(backend: TestBackend, settings: Settings) -> (TestApp, crate::faults::Proxy) {
+    let db = create_database(backend);
     let url = db.url.clone();
     let (prefix, rest) = url.split_once("://").expect("scheme");
     let (credentials, rest) = rest.rsplit_once('@').map_or(("", rest), |(c, r)| (c, r));
@@ -192,13 +174,12 @@ pub async fn try_spawn_through_proxy(
     let proxy = crate::faults::Proxy::start(authority.to_owned()).await;
     let at = if credentials.is_empty() { String::new() } else { format!("{credentials}@") };
     let proxied = format!("{prefix}://{at}127.0.0.1:{}/{path}", proxy.port());
-    Some((spawn_on_url(db.into(), &proxied, settings).await, proxy))
+    (spawn_on_url(db.into(), &proxied, settings).await, proxy)
 }
 
 /// A SQLite app with some settings changed (pool size, body limit…).
 pub async fn spawn_with(settings: Settings) -> TestApp {
-    let db = TestDatabase::create(TestBackend::Sqlite).expect("temporary directory");
-    spawn_on(db, settings).await
+    spawn_on(create_database(TestBackend::Sqlite), settings).await
 }
 
 async fn spawn_on(db: TestDatabase, settings: Settings) -> TestApp {
@@ -358,7 +339,9 @@ impl TestApp {
 }
 
 /// Runs each test body once per backend: `mod name { sqlite, postgres, mysql }`.
-/// Backends without a configured server are skipped with a notice.
+/// The PostgreSQL and MariaDB variants are ignored, with the reason, when the build
+/// did not find their server configured (`build.rs`); with `SPCM_TEST_ALL_BACKENDS=1`
+/// none is ignored, so an unavailable backend fails.
 macro_rules! backend_tests {
     ($( $(#[$meta:meta])* async fn $name:ident($app:ident) $body:block )*) => {
         $(
@@ -371,23 +354,21 @@ macro_rules! backend_tests {
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
-                    if let Some(app) = $crate::helpers::try_spawn_app($crate::helpers::TestBackend::Sqlite).await {
-                        run(app).await;
-                    }
+                    run($crate::helpers::spawn_app($crate::helpers::TestBackend::Sqlite).await).await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(all(not(spcm_test_postgres), feature = "postgres"), ignore = "SPCM_TEST_POSTGRES_URL is not set")]
+                #[cfg_attr(all(not(spcm_test_postgres), not(feature = "postgres")), ignore = "built without the postgres feature")]
                 async fn postgres() {
-                    if let Some(app) = $crate::helpers::try_spawn_app($crate::helpers::TestBackend::Postgres).await {
-                        run(app).await;
-                    }
+                    run($crate::helpers::spawn_app($crate::helpers::TestBackend::Postgres).await).await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(all(not(spcm_test_mysql), feature = "mysql"), ignore = "SPCM_TEST_MYSQL_URL is not set")]
+                #[cfg_attr(all(not(spcm_test_mysql), not(feature = "mysql")), ignore = "built without the mysql feature")]
                 async fn mysql() {
-                    if let Some(app) = $crate::helpers::try_spawn_app($crate::helpers::TestBackend::Mysql).await {
-                        run(app).await;
-                    }
+                    run($crate::helpers::spawn_app($crate::helpers::TestBackend::Mysql).await).await;
                 }
             }
         )*
