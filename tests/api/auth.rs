@@ -3,7 +3,7 @@
 
 use reqwest::Method;
 use secrecy::SecretString;
-use spcm::auth::{verify_basic, CredentialCache, Permission};
+use spcm::auth::{verify_basic, AuthError, CredentialCache, Permission};
 
 use crate::helpers::{backend_tests, PROFILES};
 
@@ -36,7 +36,9 @@ backend_tests! {
             assert!(principal.permissions.contains(Permission::ProfileRead));
         }
         assert_eq!(cache.stats(), (2, 1), "one argon2 run, then two cache hits");
-        assert!(verify_basic(&mut conn, &cache, "default", "ops", &SecretString::from("nope")).is_err());
-        assert!(verify_basic(&mut conn, &cache, "other", "ops", &password).is_err());
+        let wrong = verify_basic(&mut conn, &cache, "default", "ops", &SecretString::from("nope"));
+        assert!(matches!(wrong, Err(AuthError::BadCredentials)), "a wrong password: {wrong:?}");
+        let elsewhere = verify_basic(&mut conn, &cache, "other", "ops", &password);
+        assert!(matches!(elsewhere, Err(AuthError::BadCredentials)), "an unknown tenant: {elsewhere:?}");
     }
 }

@@ -383,3 +383,104 @@ pub async fn expect_json(response: Response, status: u16) -> Value {
     assert_eq!(actual, status, "unexpected status; body: {body}");
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {body}"))
 }
+
+/// An HTTP/1.1 request as bytes, as `user:password` of `tenant`, with `headers` (give
+/// `Content-Length` there: it may deliberately differ from the body sent).
+pub fn raw_request(
+    method: &str,
+    path: &str,
+    (tenant, user, password): (&str, &str, &str),
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Vec<u8> {
+    use base64::Engine;
+    let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {credentials}\r\n");
+    head.push_str(&format!("tenant: {tenant}\r\n"));
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// A response read off a raw connection.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl RawResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {self:?}"))
+    }
+}
+
+/// Sends `request` as raw bytes on a connection of its own and returns the response.
+/// The response is read while the request is still being written, so an answer given
+/// before the whole request arrived (to a refused head or a refused body) is read even
+/// when the server then drops the connection.
+pub async fn raw_exchange(app: &TestApp, request: Vec<u8>) -> RawResponse {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.address.trim_start_matches("http://");
+    let stream = tokio::net::TcpStream::connect(address).await.expect("connected");
+    let (mut reader, mut writer) = stream.into_split();
+    // Writing fails once the server has answered and closed: that is expected here.
+    let writing = tokio::spawn(async move {
+        let _ = writer.write_all(&request).await;
+        writer
+    });
+    let reading = async {
+        let mut received = Vec::new();
+        let mut buffer = [0u8; 8192];
+        loop {
+            if let Some(length) = complete_response_length(&received) {
+                received.truncate(length);
+                return received;
+            }
+            match reader.read(&mut buffer).await {
+                Ok(0) => return received,
+                Ok(n) => received.extend_from_slice(&buffer[..n]),
+                Err(err) if received.is_empty() => panic!("no response: {err}"),
+                Err(_) => return received,
+            }
+        }
+    };
+    let received =
+        tokio::time::timeout(std::time::Duration::from_secs(20), reading).await.expect("a response within 20 s");
+    writing.abort();
+    let text = String::from_utf8_lossy(&received).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no complete response head: {text:?}"));
+    let status = head
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP/1.1 status line: {head:?}"));
+    RawResponse { status, head: head.to_owned(), body: body.to_owned() }
+}
+
+/// The length of the first complete HTTP/1.1 response in `bytes` (a head and the body
+/// its `Content-Length` announces), if it has all arrived.
+fn complete_response_length(bytes: &[u8]) -> Option<usize> {
+    let head_end = bytes.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = String::from_utf8_lossy(&bytes[..head_end]).to_ascii_lowercase();
+    let body: usize = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length:"))
+        .map_or(0, |value| value.trim().parse().expect("a numeric Content-Length"));
+    (bytes.len() >= head_end + body).then_some(head_end + body)
+}
+
+/// Polls `condition` until it holds; panics naming what was awaited once `within` has
+/// passed. For readiness that a test would otherwise guess with a fixed sleep.
+pub async fn wait_until(what: &str, within: std::time::Duration, mut condition: impl AsyncFnMut() -> bool) {
+    let deadline = std::time::Instant::now() + within;
+    while !condition().await {
+        assert!(std::time::Instant::now() < deadline, "waited {within:?} for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
