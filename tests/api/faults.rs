@@ -9,7 +9,7 @@ use spcm::config::Settings;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-use crate::helpers::{expect_json, try_spawn_through_proxy, TestApp, TestBackend};
+use crate::helpers::{expect_json, spawn_through_proxy, TestApp, TestBackend};
 
 /// A TCP proxy to the database server that can be cut (listener closed, every
 /// connection dropped) and restored on the same port.
@@ -84,7 +84,7 @@ async fn status(response: reqwest::Response) -> u16 {
 
 async fn the_service_rides_out_a_database_outage(backend: TestBackend) {
     let settings = Settings { pool_timeout_ms: 300, pool_size: 4, ..Settings::default() };
-    let Some((app, proxy)) = try_spawn_through_proxy(backend, settings).await else { return };
+    let (app, proxy) = spawn_through_proxy(backend, settings).await;
     let kept = app.create_profile("kept", true).await["id"].as_i64().unwrap();
     for _ in 0..2 {
         assert_eq!(status(app.get_profile(kept).await).await, 200, "the second read is answered from memory");
@@ -128,11 +128,15 @@ async fn the_service_rides_out_a_database_outage(backend: TestBackend) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(all(not(spcm_test_postgres), feature = "postgres"), ignore = "SPCM_TEST_POSTGRES_URL is not set")]
+#[cfg_attr(all(not(spcm_test_postgres), not(feature = "postgres")), ignore = "built without the postgres feature")]
 async fn postgres_outage_is_answered_503_and_recovered_from() {
     the_service_rides_out_a_database_outage(TestBackend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(all(not(spcm_test_mysql), feature = "mysql"), ignore = "SPCM_TEST_MYSQL_URL is not set")]
+#[cfg_attr(all(not(spcm_test_mysql), not(feature = "mysql")), ignore = "built without the mysql feature")]
 async fn mysql_outage_is_answered_503_and_recovered_from() {
     the_service_rides_out_a_database_outage(TestBackend::Mysql).await;
 }

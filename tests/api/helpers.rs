@@ -3,7 +3,6 @@
 //! created per test and dropped when the test ends.
 
 use std::io::Write;
-use std::sync::Once;
 
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
@@ -43,8 +42,7 @@ impl TestBackend {
         }
     }
 
-    /// The server URL to create test databases on, or why this backend is skipped.
-    /// With `SPCM_TEST_ALL_BACKENDS=1` (as `.ci/run` sets it) a skip is a failure.
+    /// The server URL to create test databases on, or why there is none.
     fn server_url(self) -> Result<String, String> {
         let var = self.env_var();
         let url = std::env::var(var).map_err(|_| format!("{var} is not set"))?;
@@ -154,37 +152,21 @@ impl Drop for TestApp {
     }
 }
 
-static SKIPPED: [Once; 3] = [Once::new(), Once::new(), Once::new()];
-
-/// The app on `backend`, or `None` (with a notice on the terminal, once per backend)
-/// when that backend is not configured. Panics instead when all backends are required.
-pub async fn try_spawn_app(backend: TestBackend) -> Option<TestApp> {
-    let db = database_or_skip(backend)?;
-    Some(spawn_on(db, Settings::default()).await)
+/// The app on a fresh database of `backend`. Panics when the backend is unavailable:
+/// a test variant that cannot run is ignored at build time (see `backend_tests!`),
+/// never passed without running.
+pub async fn spawn_app(backend: TestBackend) -> TestApp {
+    spawn_on(create_database(backend), Settings::default()).await
 }
 
-/// A fresh database on `backend`, or `None` when the backend is not configured.
-fn database_or_skip(backend: TestBackend) -> Option<TestDatabase> {
-    match TestDatabase::create(backend) {
-        Ok(db) => Some(db),
-        Err(why) if backend != TestBackend::Sqlite && std::env::var("SPCM_TEST_ALL_BACKENDS").is_err() => {
-            SKIPPED[backend as usize].call_once(|| {
-                // Written past the test harness's capture so that it shows in the output.
-                let _ = writeln!(std::io::stderr(), "\nSKIPPED {backend:?} backend tests: {why}");
-            });
-            None
-        }
-        Err(why) => panic!("{backend:?} backend required but unavailable: {why}"),
-    }
+fn create_database(backend: TestBackend) -> TestDatabase {
+    TestDatabase::create(backend).unwrap_or_else(|why| panic!("{backend:?} backend required but unavailable: {why}"))
 }
 
 /// An app on `backend` whose database connections all pass through `proxy`, so that
 /// a test can cut the database away and bring it back.
-pub async fn try_spawn_through_proxy(
-    backend: TestBackend,
-    settings: Settings,
-) -> Option<(TestApp, crate::faults::Proxy)> {
-    let db = database_or_skip(backend)?;
+pub async fn spawn_through_proxy(backend: TestBackend, settings: Settings) -> (TestApp, crate::faults::Proxy) {
+    let db = create_database(backend);
     let url = db.url.clone();
     let (prefix, rest) = url.split_once("://").expect("scheme");
     let (credentials, rest) = rest.rsplit_once('@').map_or(("", rest), |(c, r)| (c, r));
@@ -192,13 +174,12 @@ pub async fn try_spawn_through_proxy(
     let proxy = crate::faults::Proxy::start(authority.to_owned()).await;
     let at = if credentials.is_empty() { String::new() } else { format!("{credentials}@") };
     let proxied = format!("{prefix}://{at}127.0.0.1:{}/{path}", proxy.port());
-    Some((spawn_on_url(db.into(), &proxied, settings).await, proxy))
+    (spawn_on_url(db.into(), &proxied, settings).await, proxy)
 }
 
 /// A SQLite app with some settings changed (pool size, body limit…).
 pub async fn spawn_with(settings: Settings) -> TestApp {
-    let db = TestDatabase::create(TestBackend::Sqlite).expect("temporary directory");
-    spawn_on(db, settings).await
+    spawn_on(create_database(TestBackend::Sqlite), settings).await
 }
 
 async fn spawn_on(db: TestDatabase, settings: Settings) -> TestApp {
@@ -381,7 +362,9 @@ impl TestApp {
 }
 
 /// Runs each test body once per backend: `mod name { sqlite, postgres, mysql }`.
-/// Backends without a configured server are skipped with a notice.
+/// The PostgreSQL and MariaDB variants are ignored, with the reason, when the build
+/// did not find their server configured (`build.rs`); with `SPCM_TEST_ALL_BACKENDS=1`
+/// none is ignored, so an unavailable backend fails.
 macro_rules! backend_tests {
     ($( $(#[$meta:meta])* async fn $name:ident($app:ident) $body:block )*) => {
         $(
@@ -394,23 +377,21 @@ macro_rules! backend_tests {
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
-                    if let Some(app) = $crate::helpers::try_spawn_app($crate::helpers::TestBackend::Sqlite).await {
-                        run(app).await;
-                    }
+                    run($crate::helpers::spawn_app($crate::helpers::TestBackend::Sqlite).await).await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(all(not(spcm_test_postgres), feature = "postgres"), ignore = "SPCM_TEST_POSTGRES_URL is not set")]
+                #[cfg_attr(all(not(spcm_test_postgres), not(feature = "postgres")), ignore = "built without the postgres feature")]
                 async fn postgres() {
-                    if let Some(app) = $crate::helpers::try_spawn_app($crate::helpers::TestBackend::Postgres).await {
-                        run(app).await;
-                    }
+                    run($crate::helpers::spawn_app($crate::helpers::TestBackend::Postgres).await).await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(all(not(spcm_test_mysql), feature = "mysql"), ignore = "SPCM_TEST_MYSQL_URL is not set")]
+                #[cfg_attr(all(not(spcm_test_mysql), not(feature = "mysql")), ignore = "built without the mysql feature")]
                 async fn mysql() {
-                    if let Some(app) = $crate::helpers::try_spawn_app($crate::helpers::TestBackend::Mysql).await {
-                        run(app).await;
-                    }
+                    run($crate::helpers::spawn_app($crate::helpers::TestBackend::Mysql).await).await;
                 }
             }
         )*
@@ -424,4 +405,105 @@ pub async fn expect_json(response: Response, status: u16) -> Value {
     let body = response.text().await.expect("body");
     assert_eq!(actual, status, "unexpected status; body: {body}");
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {body}"))
+}
+
+/// An HTTP/1.1 request as bytes, as `user:password` of `tenant`, with `headers` (give
+/// `Content-Length` there: it may deliberately differ from the body sent).
+pub fn raw_request(
+    method: &str,
+    path: &str,
+    (tenant, user, password): (&str, &str, &str),
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Vec<u8> {
+    use base64::Engine;
+    let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {credentials}\r\n");
+    head.push_str(&format!("tenant: {tenant}\r\n"));
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// A response read off a raw connection.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl RawResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {self:?}"))
+    }
+}
+
+/// Sends `request` as raw bytes on a connection of its own and returns the response.
+/// The response is read while the request is still being written, so an answer given
+/// before the whole request arrived (to a refused head or a refused body) is read even
+/// when the server then drops the connection.
+pub async fn raw_exchange(app: &TestApp, request: Vec<u8>) -> RawResponse {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.address.trim_start_matches("http://");
+    let stream = tokio::net::TcpStream::connect(address).await.expect("connected");
+    let (mut reader, mut writer) = stream.into_split();
+    // Writing fails once the server has answered and closed: that is expected here.
+    let writing = tokio::spawn(async move {
+        let _ = writer.write_all(&request).await;
+        writer
+    });
+    let reading = async {
+        let mut received = Vec::new();
+        let mut buffer = [0u8; 8192];
+        loop {
+            if let Some(length) = complete_response_length(&received) {
+                received.truncate(length);
+                return received;
+            }
+            match reader.read(&mut buffer).await {
+                Ok(0) => return received,
+                Ok(n) => received.extend_from_slice(&buffer[..n]),
+                Err(err) if received.is_empty() => panic!("no response: {err}"),
+                Err(_) => return received,
+            }
+        }
+    };
+    let received =
+        tokio::time::timeout(std::time::Duration::from_secs(20), reading).await.expect("a response within 20 s");
+    writing.abort();
+    let text = String::from_utf8_lossy(&received).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no complete response head: {text:?}"));
+    let status = head
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP/1.1 status line: {head:?}"));
+    RawResponse { status, head: head.to_owned(), body: body.to_owned() }
+}
+
+/// The length of the first complete HTTP/1.1 response in `bytes` (a head and the body
+/// its `Content-Length` announces), if it has all arrived.
+fn complete_response_length(bytes: &[u8]) -> Option<usize> {
+    let head_end = bytes.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = String::from_utf8_lossy(&bytes[..head_end]).to_ascii_lowercase();
+    let body: usize = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length:"))
+        .map_or(0, |value| value.trim().parse().expect("a numeric Content-Length"));
+    (bytes.len() >= head_end + body).then_some(head_end + body)
+}
+
+/// Polls `condition` until it holds; panics naming what was awaited once `within` has
+/// passed. For readiness that a test would otherwise guess with a fixed sleep.
+pub async fn wait_until(what: &str, within: std::time::Duration, mut condition: impl AsyncFnMut() -> bool) {
+    let deadline = std::time::Instant::now() + within;
+    while !condition().await {
+        assert!(std::time::Instant::now() < deadline, "waited {within:?} for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }

@@ -59,6 +59,15 @@ fn every_error_shape_is_documented() {
     }
 }
 
+/// The whole document, committed under `snapshots/`, so that a change of the API shows
+/// in review. After an intended change: `INSTA_UPDATE=always cargo test --test api
+/// the_document_matches_its_snapshot`, then commit the snapshot with the change.
+#[test]
+fn the_document_matches_its_snapshot() {
+    let document = serde_json::to_value(spcm::api::openapi::document()).unwrap();
+    insta::assert_json_snapshot!("openapi_document", document);
+}
+
 #[test]
 fn spcm_openapi_prints_the_document() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_spcm")).arg("openapi").output().unwrap();

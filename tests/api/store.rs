@@ -31,7 +31,7 @@ backend_tests! {
             tries.set(tries.get() + 1);
             Err(StoreError::UniqueViolation("x".into()))
         });
-        assert!(result.is_err());
+        assert!(matches!(result, Err(StoreError::UniqueViolation(_))), "{result:?}");
         assert_eq!(tries.get(), 1, "other errors are not retried");
     }
 }
