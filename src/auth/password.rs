@@ -30,20 +30,6 @@ pub fn generate_password() -> SecretString {
     SecretString::from(Alphanumeric.sample_string(&mut rand::rngs::OsRng, 24))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hashes_are_argon2id_and_verify() {
-        let phc = hash_password(&SecretString::from("s3cret")).unwrap();
-        assert!(phc.starts_with("$argon2id$"));
-        assert!(verify(&phc, b"s3cret"));
-        assert!(!verify(&phc, b"s3cret "));
-        assert!(!verify("not a hash", b"s3cret"));
-    }
-}
-
 /// Password checks run here: on at most `threads` blocking threads at once, never
 /// holding a database connection, and against a dummy hash when the tenant or user
 /// does not exist, so that a wrong password, an unknown user and an unknown tenant
@@ -92,5 +78,19 @@ impl PasswordChecks {
             "Argon2 verifications run, against a user's hash or the dummy hash",
             self.runs.clone(),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_argon2id_and_verify() {
+        let phc = hash_password(&SecretString::from("s3cret")).unwrap();
+        assert!(phc.starts_with("$argon2id$"));
+        assert!(verify(&phc, b"s3cret"));
+        assert!(!verify(&phc, b"s3cret "));
+        assert!(!verify("not a hash", b"s3cret"));
     }
 }
