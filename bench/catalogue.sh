@@ -14,13 +14,11 @@ CONNECTIONS=${BENCH_CONNECTIONS:-32}
 
 DB_URL=${1:-${BENCH_DATABASE_URL:-sqlite://$TMP/catalogue.db}}
 ORG=bench$RANDOM$RANDOM
-export SPCM_DATABASE_URL=$DB_URL SPCM_BIND=127.0.0.1:$PORT RUST_LOG=${RUST_LOG:-info}
+export SPCM_DATABASE_URL=$DB_URL RUST_LOG=${RUST_LOG:-info}
 "$SPCM" migrate >/dev/null
 "$SPCM" tenant add "$ORG" >/dev/null
 TOKEN=$("$SPCM" token create --tenant "$ORG" --permission CATALOGUE_READ_PERMISSION --permission CATALOGUE_WRITE_PERMISSION)
-"$SPCM" serve >"$RESULTS/spcm.log" 2>&1 &
-PID=$!
-wait_ready
+serve_spcm
 
 python3 - "$TMP" <<'PY'
 import json, sys

@@ -1,6 +1,6 @@
 # What bench/catalogue.sh and bench/overload.sh share: the results directory, a
 # temporary directory cleaned up on exit (with the spcm started as $PID), wrk, the
-# release build, a free port. Source it with the results' name:
+# release build, `serve_spcm`. Source it with the results' name:
 #
 #   source "$(dirname "${BASH_SOURCE[0]}")/common.sh" overload
 set -euo pipefail
@@ -18,8 +18,22 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk 
 # shellcheck disable=SC2086
 [[ ${BENCH_SKIP_BUILD:-0} == 1 ]] || cargo build --release --bin spcm --quiet ${BENCH_CARGO_FLAGS:-}
 SPCM=$ROOT/target/release/spcm
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-BASE=http://127.0.0.1:$PORT
-
-# Until the spcm on $PORT answers /health/ready, at most 10 s.
-wait_ready() { for _ in $(seq 100); do curl -sf "$BASE/health/ready" >/dev/null && break; sleep 0.1; done; }
+# serve_spcm [VAR=VALUE…]: starts `spcm serve` with those variables as $PID, logging to
+# $RESULTS/spcm.log, on a port it binds itself (port 0: nothing else can take it between
+# choosing and binding); sets $PORT and $BASE from its log and waits until it is ready.
+serve_spcm() {
+    env "$@" SPCM_BIND=127.0.0.1:0 "$SPCM" serve >"$RESULTS/spcm.log" 2>&1 &
+    PID=$!
+    PORT=""
+    for _ in $(seq 100); do
+        PORT=$(grep -m1 -oE '"port":[0-9]+' "$RESULTS/spcm.log" | grep -oE '[0-9]+$' || true)
+        [[ -n $PORT ]] && break
+        kill -0 "$PID" 2>/dev/null || { cat "$RESULTS/spcm.log" >&2; exit 1; }
+        sleep 0.1
+    done
+    [[ -n $PORT ]] || { echo "spcm did not start; see $RESULTS/spcm.log" >&2; exit 1; }
+    BASE=http://127.0.0.1:$PORT
+    for _ in $(seq 100); do curl -sf "$BASE/health/ready" >/dev/null && return 0; sleep 0.1; done
+    echo "spcm on port $PORT is not ready; see $RESULTS/spcm.log" >&2
+    exit 1
+}

@@ -10,10 +10,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh" overload
 IN_FLIGHT=${BENCH_IN_FLIGHT:-16}
 PASSWORD=bench-$RANDOM$RANDOM
-SPCM_DATABASE_URL=sqlite://$TMP/o.db SPCM_BIND=127.0.0.1:$PORT SPCM_BOOTSTRAP_PASSWORD=$PASSWORD \
-    SPCM_MAX_IN_FLIGHT=$IN_FLIGHT "$SPCM" serve >"$RESULTS/spcm.log" 2>&1 &
-PID=$!
-wait_ready
+serve_spcm SPCM_DATABASE_URL=sqlite://$TMP/o.db SPCM_BOOTSTRAP_PASSWORD=$PASSWORD SPCM_MAX_IN_FLIGHT=$IN_FLIGHT
 AUTH=(-u "admin:$PASSWORD" -H "tenant: default")
 ID=$(curl -s "${AUTH[@]}" -H 'Content-Type: application/json' -d '{"name":"turkeySauce","defaultProfile":true}' \
     "$BASE/pcc/spcm/provisionProfile" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')

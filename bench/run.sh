@@ -112,17 +112,18 @@ SOURCE_STATE="commit $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || e
 [[ -x $SPCM_BIN ]] || die "no $SPCM_BIN"
 [[ -x $BARE_BIN ]] || die "no $BARE_BIN"
 
-# A port nothing on 127.0.0.1 listens on (a connect fails), picked at random.
-free_port() {
-    local port
-    for _ in $(seq 1 200); do
-        port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return 0
-        fi
+# bound_port PID LOG PATTERN: the port a server we started bound itself (it was given
+# port 0, so no other process can take it between choosing and binding), read from
+# the first match of PATTERN in LOG, which ends with the port; at most 60 s.
+bound_port() {
+    local pid=$1 file=$2 pattern=$3 port
+    for _ in $(seq 1 600); do
+        kill -0 "$pid" 2>/dev/null || return 1
+        port=$(grep -m1 -oE "$pattern" "$file" 2>/dev/null | grep -oE '[0-9]+$')
+        [[ -n $port ]] && { echo "$port"; return 0; }
+        sleep 0.1
     done
-    die "no free port found"
+    return 1
 }
 
 # http METHOD PORT PATH [BODY_FILE]: one HTTP/1.1 request to 127.0.0.1 with the bench
@@ -196,17 +197,14 @@ export SPCM_DATABASE_URL=$DB_URL SPCM_BOOTSTRAP_PASSWORD=$PASSWORD SPCM_BOOTSTRA
 export BENCH_RUN_ID=$RUN_ID-$RANDOM
 
 start_spcm() {
-    local attempt
-    for attempt in 1 2 3; do
-        SPCM_PORT=$(free_port)
-        SPCM_BIND=127.0.0.1:$SPCM_PORT "$SPCM_BIN" serve 2>>"$RESULTS/spcm.log" >&2 &
-        SPCM_PID=$!
-        PIDS+=("$SPCM_PID")
-        wait_http "$SPCM_PID" "$SPCM_PORT" /health/ready && [[ $STATUS == 200 ]] && return 0
-        log "spcm did not come up on port $SPCM_PORT (attempt $attempt); see $RESULTS/spcm.log"
-        stop_pid "$SPCM_PID"
-    done
-    die "spcm does not start"
+    local log_file=$TMP/spcm-start.log
+    : >"$log_file"
+    SPCM_BIND=127.0.0.1:0 "$SPCM_BIN" serve 2> >(tee -a "$RESULTS/spcm.log" >"$log_file") >&2 &
+    SPCM_PID=$!
+    PIDS+=("$SPCM_PID")
+    SPCM_PORT=$(bound_port "$SPCM_PID" "$log_file" '"port":[0-9]+') || die "spcm does not start; see $RESULTS/spcm.log"
+    wait_http "$SPCM_PID" "$SPCM_PORT" /health/ready && [[ $STATUS == 200 ]] && return 0
+    die "spcm on port $SPCM_PORT is not ready; see $RESULTS/spcm.log"
 }
 
 log "results in $RESULTS"
@@ -314,10 +312,10 @@ load() {
 # bare NAME BYTES: the bare handler with a BYTES-byte body, under the same load.
 bare() {
     local name=$1 bytes=$2 port pid
-    port=$(free_port)
-    "$BARE_BIN" "127.0.0.1:$port" "$bytes" >"$RESULTS/$name.log" 2>&1 &
+    "$BARE_BIN" 127.0.0.1:0 "$bytes" >"$RESULTS/$name.log" 2>&1 &
     pid=$!
     PIDS+=("$pid")
+    port=$(bound_port "$pid" "$RESULTS/$name.log" '^listening on 127\.0\.0\.1:[0-9]+') || die "the bare server did not start (see $RESULTS/$name.log)"
     wait_http "$pid" "$port" / || die "the bare server did not start (see $RESULTS/$name.log)"
     [[ $(header content-length) == "$bytes" ]] || die "the bare server answers $(header content-length) bytes, not $bytes"
     load "$name" "$pid" "http://127.0.0.1:$port$ONE_PATH"
