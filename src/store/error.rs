@@ -79,10 +79,14 @@ impl From<diesel::r2d2::PoolError> for StoreError {
     }
 }
 
-/// PostgreSQL's deadlock (40P01) and MySQL's lock wait timeout (1205) have no kind of their own.
+/// PostgreSQL's deadlock (40P01) and lock timeout (55P03) and MySQL's lock wait timeout
+/// (1205) have no kind of their own.
 fn is_transient(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
-    m.contains("deadlock") || m.contains("lock wait timeout") || m.contains("could not serialize")
+    m.contains("deadlock")
+        || m.contains("lock wait timeout")
+        || m.contains("lock timeout")
+        || m.contains("could not serialize")
 }
 
 /// SQLite's busy timeout ran out, or a server closed the connection under us.
@@ -93,6 +97,11 @@ fn is_busy(message: &str) -> bool {
         || m.contains("server closed the connection")
         || m.contains("server has gone away")
         || m.contains("lost connection")
+        // A statement cut by the statement timeout (PostgreSQL 57014, MariaDB 1969,
+        // MySQL 3024): the database did not answer in time.
+        || m.contains("statement timeout")
+        || m.contains("max_statement_time")
+        || m.contains("maximum statement execution time")
 }
 
 #[cfg(test)]
@@ -104,7 +113,10 @@ mod tests {
         assert!(is_transient("deadlock detected"));
         assert!(is_transient("Lock wait timeout exceeded; try restarting transaction"));
         assert!(is_transient("could not serialize access due to concurrent update"));
+        assert!(is_transient("canceling statement due to lock timeout"));
         assert!(!is_transient("syntax error"));
+        assert!(is_busy("canceling statement due to statement timeout"));
+        assert!(is_busy("Query execution was interrupted (max_statement_time exceeded)"));
         assert!(is_busy("database is locked"));
         assert!(is_busy("MySQL server has gone away"));
     }

@@ -156,6 +156,27 @@ backend_tests! {
         assert_eq!(response.status(), 200);
     }
 
+    async fn a_write_that_waits_for_a_lock_held_elsewhere_is_shed_not_left_hanging(app) {
+        use diesel::connection::SimpleConnection;
+        let mut holder = app.pool.get().unwrap();
+        holder.batch_execute("BEGIN").unwrap();
+        holder.batch_execute("UPDATE tenants SET version = version + 1 WHERE name = 'default'").unwrap();
+        let started = Instant::now();
+        let response = app
+            .request(Method::POST, PROFILES)
+            .json(&json!({"name": "blocked", "defaultProfile": false}))
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .expect("an answer, not a hang");
+        let waited = started.elapsed();
+        assert_eq!(response.headers()["retry-after"], "1");
+        expect_json(response, 503).await;
+        assert!(waited < Duration::from_secs(15), "shed after {waited:?}");
+        holder.batch_execute("ROLLBACK").unwrap();
+        assert_eq!(app.post_profile(&json!({"name": "blocked", "defaultProfile": false})).await.status(), 201);
+    }
+
     async fn head_answers_every_get_route_without_a_body(app) {
         let id = app.create_profile("h", true).await["id"].as_i64().unwrap();
         for path in [PROFILES.to_owned(), format!("{PROFILES}/{id}")] {

@@ -3,10 +3,11 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
-use serde_json::{json, Value};
 use utoipa::{IntoResponses, ToSchema};
 
 use crate::api::body::BodyError;
+use crate::api::spcm::{FieldError, ValidationFailed};
+use crate::api::ServerError;
 use crate::auth::AuthError;
 use crate::domain::catalogue::Problem;
 use crate::store::catalogue::ImportError;
@@ -64,7 +65,7 @@ pub enum ImportErrors {
     /// The document, whole: every problem with its JSON path.
     #[response(status = 412, example = json!({"errors": [{"field": "$.bundled_products[0].provisioning_profiles[1].profile_name",
         "description": "no provisioning profile named 'ghost' in this tenant"}]}))]
-    Invalid(crate::api::spcm::ValidationFailed),
+    Invalid(ValidationFailed),
     /// The document did not arrive within the body timeout.
     #[response(status = 408, example = json!("Request Timeout"))]
     RequestTimeout(JsonString),
@@ -103,24 +104,43 @@ pub enum CatalogueError {
     RequestTimeout,
 }
 
+/// Every error body of the face: one typed value that the error response renders and
+/// whose parts the OpenAPI document describes.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum CatalogueErrorBody {
+    Text(JsonString),
+    NotFound(ItemNotFound),
+    Invalid(ValidationFailed),
+    Server(ServerError),
+}
+
 impl CatalogueError {
-    pub fn body(&self) -> Value {
+    pub fn body(&self) -> CatalogueErrorBody {
+        let text = |text: &str| CatalogueErrorBody::Text(JsonString(text.to_owned()));
         match self {
-            CatalogueError::Unauthorized => json!("Origin authentication failed."),
-            CatalogueError::BadRequest(_) => json!("Bad Request"),
-            CatalogueError::NotFound(code) => {
-                json!({"error": "Item not found", "message": "Item not found", "code": code})
-            }
-            CatalogueError::PayloadTooLarge(_) => json!("Payload Too Large"),
-            CatalogueError::UnsupportedMediaType => json!("Unsupported Media Type"),
-            CatalogueError::Invalid(problems) => json!({
-                "errors": problems.iter().map(|(field, description)| json!({"field": field, "description": description})).collect::<Vec<_>>()
+            CatalogueError::Unauthorized => text("Origin authentication failed."),
+            CatalogueError::BadRequest(_) => text("Bad Request"),
+            CatalogueError::NotFound(code) => CatalogueErrorBody::NotFound(ItemNotFound {
+                error: "Item not found".into(),
+                message: "Item not found".into(),
+                code: (*code).to_owned(),
             }),
-            CatalogueError::Internal { reason, .. } => {
-                json!(crate::api::server_error_body(&format!("Internal server error - [{reason}]")))
+            CatalogueError::PayloadTooLarge(_) => text("Payload Too Large"),
+            CatalogueError::UnsupportedMediaType => text("Unsupported Media Type"),
+            CatalogueError::Invalid(problems) => CatalogueErrorBody::Invalid(ValidationFailed {
+                errors: problems
+                    .iter()
+                    .map(|(field, description)| FieldError::new(field, description.clone()))
+                    .collect(),
+            }),
+            CatalogueError::Internal { reason, .. } => CatalogueErrorBody::Server(crate::api::server_error_body(
+                &format!("Internal server error - [{reason}]"),
+            )),
+            CatalogueError::Overloaded => {
+                CatalogueErrorBody::Server(crate::api::server_error_body(crate::api::OVERLOAD_MESSAGE))
             }
-            CatalogueError::Overloaded => json!(crate::api::server_error_body(crate::api::OVERLOAD_MESSAGE)),
-            CatalogueError::RequestTimeout => json!("Request Timeout"),
+            CatalogueError::RequestTimeout => text("Request Timeout"),
         }
     }
 }
