@@ -110,9 +110,9 @@ impl Application {
                 .default_service(web::to(ops::not_found))
         })
         .shutdown_timeout(settings.shutdown_grace_secs)
-        // Blocking work is database calls (bounded by the pool) and password checks
-        // (bounded by their own threads), so neither can take the other's threads.
-        .worker_max_blocking_threads((settings.pool_size as usize).max(4) + password_threads)
+        // Blocking work is database calls, bounded by the pool; password checks have
+        // threads of their own.
+        .worker_max_blocking_threads((settings.pool_size as usize).max(4))
         .listen(listener)?;
         if settings.workers > 0 {
             server = server.workers(settings.workers);

@@ -30,15 +30,22 @@ pub fn generate_password() -> SecretString {
     SecretString::from(Alphanumeric.sample_string(&mut rand::rngs::OsRng, 24))
 }
 
-/// Password checks run here: on at most `threads` blocking threads at once, never
-/// holding a database connection, and against a dummy hash when the tenant or user
-/// does not exist, so that a wrong password, an unknown user and an unknown tenant
-/// cost the same time (contract §1.1).
+/// A hash, a password, where to answer, and the permit the job holds until it is done
+/// (also when its request has gone away), so that jobs never outnumber threads.
+type Job = (String, SecretString, tokio::sync::oneshot::Sender<bool>, tokio::sync::OwnedSemaphorePermit);
+
+/// Password checks run here: on `threads` threads of their own, at a lower scheduling
+/// priority than the threads that serve requests, never holding a database connection,
+/// and against a dummy hash when the tenant or user does not exist, so that a wrong
+/// password, an unknown user and an unknown tenant cost the same time (contract §1.1).
+/// A flood of wrong passwords therefore takes at most `threads` cores, and only the
+/// time that requests leave over.
 pub struct PasswordChecks {
-    permits: tokio::sync::Semaphore,
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
     /// The longest a check waits for a thread before the request is shed (503).
     wait: std::time::Duration,
     dummy: String,
+    jobs: std::sync::mpsc::SyncSender<Job>,
     runs: prometheus_client::metrics::counter::Counter,
 }
 
@@ -48,12 +55,45 @@ impl std::fmt::Debug for PasswordChecks {
     }
 }
 
+/// Nice value of the password-check threads: below the request threads' 0.
+const CHECK_NICENESS: libc::c_int = 10;
+
+fn check_thread(jobs: std::sync::Arc<std::sync::Mutex<std::sync::mpsc::Receiver<Job>>>) {
+    // SAFETY: setpriority with PRIO_PROCESS and the calling thread's id (gettid) only
+    // lowers this thread's priority; failure leaves it as it was.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, CHECK_NICENESS);
+    }
+    loop {
+        let job = match jobs.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(_) => return,
+        };
+        let Ok((phc, password, reply, _permit)) = job else {
+            return; // the checks were dropped
+        };
+        let _ = reply.send(verify(&phc, password.expose_secret().as_bytes()));
+    }
+}
+
 impl PasswordChecks {
     pub fn new(threads: usize, wait: std::time::Duration) -> Result<PasswordChecks, String> {
+        let threads = threads.max(1);
+        let (jobs, receiver) = std::sync::mpsc::sync_channel(threads);
+        let receiver = std::sync::Arc::new(std::sync::Mutex::new(receiver));
+        for n in 0..threads {
+            let receiver = receiver.clone();
+            std::thread::Builder::new()
+                .name(format!("spcm-password-{n}"))
+                .spawn(move || check_thread(receiver))
+                .map_err(|e| format!("cannot start a password-check thread: {e}"))?;
+        }
         Ok(PasswordChecks {
-            permits: tokio::sync::Semaphore::new(threads.max(1)),
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(threads)),
             wait,
             dummy: hash_password(&generate_password())?,
+            jobs,
             runs: Default::default(),
         })
     }
@@ -62,13 +102,19 @@ impl PasswordChecks {
     /// nothing matches. `Unavailable` when no thread was free within the wait.
     pub async fn verify(&self, hash: Option<String>, password: SecretString) -> Result<bool, crate::store::StoreError> {
         let busy = || crate::store::StoreError::Unavailable("no password check within the wait".into());
-        let _permit = tokio::time::timeout(self.wait, self.permits.acquire()).await.map_err(|_| busy())?;
+        let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| busy())?
+            .map_err(|_| busy())?;
         self.runs.inc();
         let known = hash.is_some();
         let phc = hash.unwrap_or_else(|| self.dummy.clone());
-        let matched = actix_web::rt::task::spawn_blocking(move || verify(&phc, password.expose_secret().as_bytes()))
-            .await
-            .map_err(|_| crate::store::StoreError::Internal("password check panicked".into()))?;
+        let (reply, matched) = tokio::sync::oneshot::channel();
+        // Never blocks: the permits keep at most one job per thread in the channel.
+        self.jobs
+            .try_send((phc, password, reply, permit))
+            .map_err(|_| crate::store::StoreError::Internal("password checks stopped".into()))?;
+        let matched = matched.await.map_err(|_| crate::store::StoreError::Internal("password check failed".into()))?;
         Ok(known && matched)
     }
 
