@@ -19,13 +19,13 @@ PASSWORD=bench-$RANDOM$RANDOM
 measure() {
     local name=$1 pid=$2 url=$3 urls=()
     shift 3
-    for _ in $(seq 50); do curl -s -o /dev/null "$@" "$url"; done  # warm-up
+    for _ in $(seq 50); do curl -s "$@" "$url" >/dev/null; done  # warm-up
     callgrind_control -z "$pid" >/dev/null
     for _ in $(seq "$REQUESTS"); do urls+=("$url"); done
-    curl -s -o /dev/null --fail "$@" "${urls[@]}"
+    curl -s --fail "$@" "${urls[@]}" >/dev/null
     callgrind_control -d "$name" "$pid" >/dev/null
     local dump
-    dump=$(ls -t "$TMP"/cg.out.* | head -1)
+    dump=$(ls -t "$RESULTS"/cg.out.* | head -1)
     awk -v n="$REQUESTS" '/^summary:|^totals:/ { printf "%.0f\n", $2 / n; exit }' "$dump"
 }
 # wait_port FILE PATTERN: the port a server under valgrind printed (valgrind is slow to start).
@@ -41,7 +41,7 @@ wait_port() {
 
 cd "$TMP"
 SPCM_DATABASE_URL=sqlite://$TMP/cg.db SPCM_BOOTSTRAP_PASSWORD=$PASSWORD SPCM_WORKERS=1 SPCM_BIND=127.0.0.1:0 \
-    valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.out.%p" "$SPCM" serve >"$RESULTS/spcm.log" 2>&1 &
+    valgrind --tool=callgrind --callgrind-out-file="$RESULTS/cg.out.%p" "$SPCM" serve >"$RESULTS/spcm.log" 2>&1 &
 PID=$!
 PORT=$(wait_port "$RESULTS/spcm.log" '"port":[0-9]+') || { cat "$RESULTS/spcm.log"; exit 1; }
 BASE=http://127.0.0.1:$PORT
@@ -53,7 +53,7 @@ BYTES=$(curl -s "${AUTH[@]}" "$BASE/pcc/spcm/provisionProfile/$ID" | wc -c)
 SPCM_IR=$(measure spcm "$PID" "$BASE/pcc/spcm/provisionProfile/$ID" "${AUTH[@]}")
 kill "$PID"; wait "$PID" 2>/dev/null || true
 
-SPCM_WORKERS=1 valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.out.%p" "$BARE" 127.0.0.1:0 "$BYTES" \
+SPCM_WORKERS=1 valgrind --tool=callgrind --callgrind-out-file="$RESULTS/cg.out.%p" "$BARE" 127.0.0.1:0 "$BYTES" \
     >"$RESULTS/bare.log" 2>&1 &
 PID=$!
 BARE_PORT=$(wait_port "$RESULTS/bare.log" 'listening on 127\.0\.0\.1:[0-9]+') || { cat "$RESULTS/bare.log"; exit 1; }

@@ -21,6 +21,11 @@ use super::{DbConnection, DbPool};
 /// After a failed connect, how long checks answer "unknown" before the next try.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(250);
 
+/// On a database server, how long the thread lets a batch gather once its first request
+/// is waiting: each statement costs the server far more than it costs a request to wait
+/// this long, and every request of the batch still arrived before its statement started.
+const SERVER_BATCH_WINDOW: Duration = Duration::from_micros(100);
+
 type Reply = oneshot::Sender<Option<i64>>;
 
 #[derive(Default)]
@@ -47,7 +52,8 @@ impl VersionChecker {
     /// Starts the checking thread; it opens its own connection, outside the pool.
     pub fn start(pool: &DbPool) -> std::io::Result<VersionChecker> {
         let shared = Arc::new(Shared::default());
-        let worker = Worker { shared: shared.clone(), pool: pool.clone(), conn: None, retry_at: None };
+        let window = (pool.backend() != super::Backend::Sqlite).then_some(SERVER_BATCH_WINDOW);
+        let worker = Worker { shared: shared.clone(), pool: pool.clone(), conn: None, retry_at: None, window };
         std::thread::Builder::new().name("spcm-versions".into()).spawn(move || worker.run())?;
         Ok(VersionChecker { shared, wait: pool.wait() })
     }
@@ -87,11 +93,19 @@ struct Worker {
     pool: DbPool,
     conn: Option<DbConnection>,
     retry_at: Option<Instant>,
+    /// How long a batch gathers before its statement (`SERVER_BATCH_WINDOW`); none on SQLite.
+    window: Option<Duration>,
 }
 
 impl Worker {
     fn run(mut self) {
-        while let Some(batch) = self.next_batch() {
+        while let Some(mut batch) = self.next_batch() {
+            if let Some(window) = self.window {
+                std::thread::sleep(window);
+                if let Ok(mut queue) = self.shared.queue.lock() {
+                    batch.append(&mut queue.waiting);
+                }
+            }
             let mut ids: Vec<i64> = batch.iter().map(|(id, _)| *id).collect();
             ids.sort_unstable();
             ids.dedup();
