@@ -104,6 +104,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .wrap(from_fn(admission))
+                .wrap(from_fn(api::negotiation::representation))
                 .wrap(from_fn(request_context))
                 .configure(api::configure)
                 .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", openapi.clone()))

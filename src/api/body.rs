@@ -30,10 +30,20 @@ pub enum BodyError {
 /// How long a body may take to arrive when the service sets no timeout of its own.
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Reads the whole body and parses it as JSON, on the calling thread: for small bodies.
+/// Reads the whole body of the SPCM face, JSON or XML, as the JSON it stands for, on the
+/// calling thread: for small bodies.
 pub async fn read_json(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<Value, BodyError> {
-    let body = read_body(req, payload, limit).await?;
-    parse_json(&body)
+    let xml = content_type(req).is_some_and(super::negotiation::is_xml);
+    let body = read_body_of(req, payload, limit, xml).await?;
+    if xml {
+        super::xml::from_xml(&body).map_err(BodyError::Malformed)
+    } else {
+        parse_json(&body)
+    }
+}
+
+fn content_type(req: &HttpRequest) -> Option<&str> {
+    req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
 }
 
 /// Strict JSON (contract §1.1): a duplicate key or deep nesting is refused with its path.
@@ -45,15 +55,26 @@ pub fn parse_json(body: &[u8]) -> Result<Value, BodyError> {
 }
 
 /// Reads the whole body, refusing more than `limit` bytes without buffering them, and
-/// a body that has not arrived within the service's body timeout.
+/// a body that has not arrived within the service's body timeout. JSON only.
 pub async fn read_body(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<web::Bytes, BodyError> {
+    read_body_of(req, payload, limit, false).await
+}
+
+async fn read_body_of(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+    xml: bool,
+) -> Result<web::Bytes, BodyError> {
     let timeout = req.app_data::<web::Data<AppState>>().map_or(DEFAULT_BODY_TIMEOUT, |state| state.body_timeout);
     let body = tokio::time::timeout(timeout, read_bytes(req, payload, limit))
         .await
         .map_err(|_| BodyError::TimedOut(timeout))??;
-    check_content_type(req)?;
+    if !xml {
+        check_content_type(req)?;
+    }
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(BodyError::Malformed("the request body is empty; send a JSON object or array".into()));
+        return Err(BodyError::Malformed("the request body is empty; send a JSON object or array (or its XML)".into()));
     }
     Ok(body.freeze())
 }

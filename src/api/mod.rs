@@ -7,9 +7,11 @@ pub mod catalogue;
 #[cfg(test)]
 mod fuzz;
 pub mod json;
+pub mod negotiation;
 pub mod openapi;
 pub mod ops;
 pub mod spcm;
+pub mod xml;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -21,3 +21,4 @@ mod reads;
 mod resilience;
 mod store;
 mod tenancy;
+mod xml;

@@ -14,7 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::reads::Answer;
 use super::SpcmError;
-use crate::api::AppState;
+use crate::api::{negotiation, AppState};
 use crate::auth::{self, LoginKey, Permission, Principal, VerifiedLogin};
 use crate::domain::{has_control_characters, TenantName, Username};
 use crate::store::users::LoginRecord;
@@ -27,6 +27,8 @@ pub struct Credentials {
     password: SecretString,
     login: LoginKey,
     address: Option<IpAddr>,
+    /// Whether `Accept` names a representation the face has (406 after 403 otherwise).
+    acceptable: bool,
 }
 
 impl Credentials {
@@ -38,7 +40,8 @@ impl Credentials {
         // A tenant name that cannot exist is an unknown tenant: 401, as the contract says.
         let tenant = tenant.to_str().map_err(|_| SpcmError::Unauthorized)?.to_owned();
         let login = state.logins.key(&tenant, &username, &password);
-        Ok(Credentials { tenant, username, password, login, address: req.peer_addr().map(|a| a.ip()) })
+        let acceptable = negotiation::of_request(req).is_some();
+        Ok(Credentials { tenant, username, password, login, address: req.peer_addr().map(|a| a.ip()), acceptable })
     }
 
     /// False for names no tenant or user can have and for passwords with control
@@ -77,6 +80,7 @@ where
     let logins = state.logins.clone();
     let (tenant, username, login) = (credentials.tenant.clone(), credentials.username.clone(), credentials.login);
     let plausible = credentials.plausible();
+    let acceptable = credentials.acceptable;
     run_db(&state.pool, move |conn| {
         let record = if plausible { store::users::find_login(conn, &tenant, &username)? } else { None };
         match record {
@@ -87,6 +91,9 @@ where
                 }
                 if !principal.permissions.contains(permission) {
                     return Err(SpcmError::Forbidden(permission));
+                }
+                if !acceptable {
+                    return Err(SpcmError::NotAcceptable);
                 }
                 op(conn, &principal).map(Trip::Done)
             }
@@ -141,7 +148,7 @@ where
 {
     let credentials = Credentials::from_request(req, state)?;
     let path = req.uri().path_and_query().map_or(req.path(), |p| p.as_str());
-    if malformed.is_none() {
+    if malformed.is_none() && credentials.acceptable {
         if let Some(login) = state.logins.get(&credentials.login) {
             let remembered = login
                 .permissions

@@ -68,6 +68,9 @@ pub enum SpcmErrors {
     /// Validation failed: every failing field is listed.
     #[response(status = 412)]
     ValidationFailed(ValidationFailed),
+    /// `Accept` names no representation the service has.
+    #[response(status = 406, example = json!({"message": "no acceptable representation; accept application/hal+json, application/json, application/xml or text/xml", "errorCode": 406}))]
+    NotAcceptable(ErrorBody),
     /// The body did not arrive within the body timeout.
     #[response(status = 408, example = json!({"message": "the request body did not arrive within 10 seconds", "errorCode": 408}))]
     RequestTimeout(ErrorBody),
@@ -127,6 +130,8 @@ pub enum SpcmError {
     Overloaded,
     #[error("too many failed sign-ins")]
     TooManySignIns(std::time::Duration),
+    #[error("no acceptable representation")]
+    NotAcceptable,
     #[error("the request body did not arrive in time")]
     RequestTimeout(std::time::Duration),
 }
@@ -153,7 +158,7 @@ impl SpcmError {
                 message(format!("request body is larger than the limit of {limit} bytes"), 413)
             }
             SpcmError::UnsupportedMediaType(given) => message(
-                format!("content type '{given}' is not supported; send application/json or application/hal+json"),
+                format!("content type '{given}' is not supported; send application/json, application/hal+json or application/xml"),
                 415,
             ),
             SpcmError::Validation(errors) => SpcmErrorBody::Validation(ValidationFailed { errors: errors.clone() }),
@@ -165,6 +170,11 @@ impl SpcmError {
             }
             SpcmError::Overloaded => SpcmErrorBody::Server(crate::api::server_error_body(crate::api::OVERLOAD_MESSAGE)),
             SpcmError::TooManySignIns(_) => message("too many failed sign-ins; retry later".into(), 429),
+            SpcmError::NotAcceptable => message(
+                "no acceptable representation; accept application/hal+json, application/json, application/xml or text/xml"
+                    .into(),
+                406,
+            ),
             SpcmError::RequestTimeout(limit) => {
                 message(format!("the request body did not arrive within {} seconds", limit.as_secs().max(1)), 408)
             }
@@ -187,6 +197,7 @@ impl ResponseError for SpcmError {
             SpcmError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             SpcmError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             SpcmError::TooManySignIns(_) => StatusCode::TOO_MANY_REQUESTS,
+            SpcmError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             SpcmError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
         }
     }
