@@ -75,6 +75,7 @@ fi
 # What the comments promise, in the order the README shows it (case-insensitive regexes).
 expect=(
     '^spcm [0-9]+\.[0-9]+\.[0-9]+'
+    '^ready$'
     '"swaggerUi":"/swagger-ui/"'
     '^HTTP/1.1 201 Created' '^location: /pcc/spcm/provisionProfile/1' '"name":"turkeySauce"'
     '^HTTP/1.1 201 Created' '^location: /pcc/spcm/provisionProfile/2' '"name":"chaCha","defaultProfile":true'
@@ -90,7 +91,8 @@ expect=(
     '^HTTP/1.1 404 Not Found'
     '### block'
     '^HTTP/1.1 200 OK' '"bundled_products":[1-9]'
-    '"profile_name":"turkeySauce"'
+    '"name":"turkeySauce","in_catalogue_since"'
+    '"id":"71_COMPRODUCT"'
     '^HTTP/1.1 409'
     '### block'
     "^tenant 'acme' created"
