@@ -9,7 +9,7 @@
 #   bash bench/overload.sh          # BENCH_SECONDS (10), BENCH_IN_FLIGHT (16), BENCH_SKIP_BUILD=1
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh" overload
 IN_FLIGHT=${BENCH_IN_FLIGHT:-16}
-PASSWORD=bench-$RANDOM$RANDOM
+PASSWORD=bench-password-$RANDOM$RANDOM
 SPCM_DATABASE_URL=sqlite://$TMP/o.db SPCM_BIND=127.0.0.1:$PORT SPCM_BOOTSTRAP_PASSWORD=$PASSWORD \
     SPCM_MAX_IN_FLIGHT=$IN_FLIGHT "$SPCM" serve >"$RESULTS/spcm.log" 2>&1 &
 PID=$!
