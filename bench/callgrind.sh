@@ -12,7 +12,7 @@ command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq
 # shellcheck disable=SC2086
 [[ ${BENCH_SKIP_BUILD:-0} == 1 ]] || cargo build --release --example bare --quiet ${BENCH_CARGO_FLAGS:-}
 BARE=$ROOT/target/release/examples/bare
-PASSWORD=bench-$RANDOM$RANDOM
+PASSWORD=bench-password-$RANDOM$RANDOM
 
 # measure NAME PID URL HEADER…: zeroes the counters, sends $REQUESTS GETs over one
 # keep-alive connection, dumps the counters; prints instructions per request.

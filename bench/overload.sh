@@ -9,7 +9,7 @@
 #   bash bench/overload.sh          # BENCH_SECONDS (10), BENCH_IN_FLIGHT (16), BENCH_SKIP_BUILD=1
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh" overload
 IN_FLIGHT=${BENCH_IN_FLIGHT:-16}
-PASSWORD=bench-$RANDOM$RANDOM
+PASSWORD=bench-password-$RANDOM$RANDOM
 serve_spcm SPCM_DATABASE_URL=sqlite://$TMP/o.db SPCM_BOOTSTRAP_PASSWORD=$PASSWORD SPCM_MAX_IN_FLIGHT=$IN_FLIGHT
 AUTH=(-u "admin:$PASSWORD" -H "tenant: default")
 ID=$(curl -s "${AUTH[@]}" -H 'Content-Type: application/json' -d '{"name":"turkeySauce","defaultProfile":true}' \

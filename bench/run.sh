@@ -176,7 +176,7 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 # ---- the database and spcm ---------------------------------------------------------
 
-PASSWORD=bench-$RANDOM$RANDOM$RANDOM
+PASSWORD=bench-password-$RANDOM$RANDOM$RANDOM
 if [[ -z $DB_URL ]]; then
     DB_URL=sqlite://$TMP/bench.db
     BACKEND="SQLite (fresh file in $(dirname "$TMP"))"

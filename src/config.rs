@@ -1,4 +1,5 @@
-//! Settings shared by every command, from flags and `SPCM_*` variables (contract §6).
+//! Settings from flags and `SPCM_*` variables: the database for every command, the rest
+//! for `spcm serve` only.
 
 use std::time::Duration;
 
@@ -6,73 +7,101 @@ use clap::Args;
 
 use crate::auth::SignInLimits;
 
-/// Settings of the database and the HTTP server. A flag wins over its variable.
+/// The database every command works on: a global flag, accepted before or after the command.
 #[derive(Debug, Clone, Args)]
-pub struct Settings {
+pub struct DatabaseArgs {
     /// Database URL: `sqlite://PATH` (or a plain path), `postgres://…`, `mysql://…`.
     // The URL may carry a password: help shows the variable's name, never its value.
-    #[arg(long, env = "SPCM_DATABASE_URL", hide_env_values = true, default_value = "sqlite://spcm.db", global = true)]
+    #[arg(long, env = "SPCM_DATABASE_URL", hide_env_values = true, default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://spcm.db";
+
+/// Settings of the HTTP server (`spcm serve`), plus the database URL taken from the
+/// global `--database-url`. A flag wins over its variable.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Set from [`DatabaseArgs`], never parsed here.
+    #[arg(skip = DEFAULT_DATABASE_URL.to_owned())]
     pub database_url: String,
 
     /// Address to listen on.
-    #[arg(long, env = "SPCM_BIND", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(long, env = "SPCM_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
 
     /// Database connections in the pool.
-    #[arg(long, env = "SPCM_POOL_SIZE", default_value_t = 8, global = true)]
+    #[arg(long, env = "SPCM_POOL_SIZE", default_value_t = 8)]
     pub pool_size: u32,
 
     /// Milliseconds a request waits for a database connection before it gets a 503.
-    #[arg(long, env = "SPCM_POOL_TIMEOUT_MS", default_value_t = 1000, global = true)]
+    #[arg(long, env = "SPCM_POOL_TIMEOUT_MS", default_value_t = 1000)]
     pub pool_timeout_ms: u64,
 
     /// HTTP worker threads (0: one per core).
-    #[arg(long, env = "SPCM_WORKERS", default_value_t = 0, global = true)]
+    #[arg(long, env = "SPCM_WORKERS", default_value_t = 0)]
     pub workers: usize,
 
     /// Largest accepted request body, in bytes.
-    #[arg(long, env = "SPCM_BODY_LIMIT", default_value_t = 1024 * 1024, global = true)]
+    #[arg(long, env = "SPCM_BODY_LIMIT", default_value_t = 1024 * 1024)]
     pub body_limit: usize,
 
     /// Requests handled at once; beyond, a fast 503 (health and metrics are exempt).
-    #[arg(long, env = "SPCM_MAX_IN_FLIGHT", default_value_t = 512, global = true)]
+    #[arg(long, env = "SPCM_MAX_IN_FLIGHT", default_value_t = 512)]
     pub max_in_flight: usize,
 
-    /// Seconds in-flight requests get to finish after SIGTERM before the process exits.
-    #[arg(long, env = "SPCM_SHUTDOWN_GRACE_SECS", default_value_t = 30, global = true)]
+    /// Seconds in-flight requests get to finish after SIGTERM or SIGINT before the process exits.
+    #[arg(long, env = "SPCM_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
 
     /// Largest accepted catalogue document (`PUT /v2/orgs/{org_id}/catalogue`), in bytes.
-    #[arg(long, env = "SPCM_CATALOGUE_LIMIT", default_value_t = 64 * 1024 * 1024, global = true)]
+    #[arg(long, env = "SPCM_CATALOGUE_LIMIT", default_value_t = 64 * 1024 * 1024)]
     pub catalogue_limit: usize,
 
     /// Seconds a request body may take to arrive; beyond, 408 and the connection is closed.
-    #[arg(long, env = "SPCM_BODY_TIMEOUT_SECS", default_value_t = 10, global = true)]
+    #[arg(long, env = "SPCM_BODY_TIMEOUT_SECS", default_value_t = 10)]
     pub body_timeout_secs: u64,
 
     /// Longest run of one database statement on PostgreSQL and MySQL, in milliseconds.
-    #[arg(long, env = "SPCM_STATEMENT_TIMEOUT_MS", default_value_t = 30_000, global = true)]
+    #[arg(long, env = "SPCM_STATEMENT_TIMEOUT_MS", default_value_t = 30_000)]
     pub statement_timeout_ms: u64,
 
     /// Failed sign-ins allowed per tenant and username within the window; then 429.
-    #[arg(long, env = "SPCM_SIGNIN_ACCOUNT_LIMIT", default_value_t = 10, global = true)]
+    #[arg(long, env = "SPCM_SIGNIN_ACCOUNT_LIMIT", default_value_t = 10)]
     pub signin_account_limit: u32,
 
     /// Failed sign-ins allowed per client address within the window; then 429.
-    #[arg(long, env = "SPCM_SIGNIN_ADDRESS_LIMIT", default_value_t = 100, global = true)]
+    #[arg(long, env = "SPCM_SIGNIN_ADDRESS_LIMIT", default_value_t = 100)]
     pub signin_address_limit: u32,
 
     /// The window of the failed sign-in limits, in seconds.
-    #[arg(long, env = "SPCM_SIGNIN_WINDOW_SECS", default_value_t = 300, global = true)]
+    #[arg(long, env = "SPCM_SIGNIN_WINDOW_SECS", default_value_t = 300)]
     pub signin_window_secs: u64,
 
     /// Password checks (argon2) run at once (0: half the cores, at least one); more
     /// wait up to the pool timeout, then 503.
-    #[arg(long, env = "SPCM_PASSWORD_CHECK_THREADS", default_value_t = 0, global = true)]
+    #[arg(long, env = "SPCM_PASSWORD_CHECK_THREADS", default_value_t = 0)]
     pub password_check_threads: usize,
 }
 
+/// Only the server settings, for reading them from `SPCM_*` variables alone.
+#[derive(Debug, clap::Parser)]
+#[command(no_binary_name = true)]
+struct FromEnv {
+    #[command(flatten)]
+    settings: Settings,
+}
+
 impl Settings {
+    /// The server settings from `SPCM_*` variables and defaults, with `database_url`:
+    /// what `spcm` without a command serves with, and what other commands use for their
+    /// pool timeout and catalogue limit.
+    pub fn from_env(database_url: String) -> Result<Settings, clap::Error> {
+        let mut settings = <FromEnv as clap::Parser>::try_parse_from(std::iter::empty::<String>())?.settings;
+        settings.database_url = database_url;
+        Ok(settings)
+    }
+
     pub fn pool_timeout(&self) -> Duration {
         Duration::from_millis(self.pool_timeout_ms.max(1))
     }
@@ -106,7 +135,7 @@ impl Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            database_url: "sqlite://spcm.db".into(),
+            database_url: DEFAULT_DATABASE_URL.into(),
             bind: "127.0.0.1:8080".into(),
             pool_size: 8,
             pool_timeout_ms: 1000,

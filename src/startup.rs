@@ -21,7 +21,7 @@ use crate::metrics::Metrics;
 use crate::store::{self, Authority, DbPool, StoreError, VersionChecker};
 use crate::telemetry::request_context;
 
-/// The tenant and admin created on an empty database (contract §1).
+/// The tenant and admin created on a database without tenants.
 pub struct Bootstrap {
     pub tenant: String,
     /// `SPCM_BOOTSTRAP_PASSWORD`; generated and printed once on stderr when absent.
@@ -30,7 +30,8 @@ pub struct Bootstrap {
 
 impl Bootstrap {
     /// Reads `SPCM_BOOTSTRAP_TENANT` and `SPCM_BOOTSTRAP_PASSWORD`. A password that is set
-    /// but empty (or only white space) is refused rather than given to an admin (contract §1.1).
+    /// but empty (or only white space), or shorter than the CLI's minimum, is refused rather
+    /// than given to an admin.
     pub fn from_env() -> anyhow::Result<Bootstrap> {
         let tenant = match std::env::var("SPCM_BOOTSTRAP_TENANT") {
             Ok(tenant) => tenant,
@@ -41,7 +42,11 @@ impl Bootstrap {
             Ok(password) if password.trim().is_empty() => anyhow::bail!(
                 "SPCM_BOOTSTRAP_PASSWORD is set but empty; set a password or unset it to have one generated"
             ),
-            Ok(password) => Some(SecretString::from(password)),
+            Ok(password) => {
+                let password = SecretString::from(password);
+                auth::check_new_password(&password).map_err(|why| anyhow::anyhow!("SPCM_BOOTSTRAP_PASSWORD: {why}"))?;
+                Some(password)
+            }
             Err(std::env::VarError::NotPresent) => None,
             Err(std::env::VarError::NotUnicode(_)) => anyhow::bail!("SPCM_BOOTSTRAP_PASSWORD is not valid UTF-8"),
         };
@@ -107,10 +112,14 @@ impl Application {
                 .wrap(from_fn(api::negotiation::representation))
                 .wrap(from_fn(request_context))
                 .configure(api::configure)
+                .service(web::redirect("/swagger-ui", "/swagger-ui/").permanent())
                 .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", openapi.clone()))
                 .default_service(web::to(ops::not_found))
         })
         .shutdown_timeout(settings.shutdown_grace_secs)
+        // actix-web stops at once on SIGINT; `spcm serve` handles the signals itself so that
+        // SIGINT is as graceful as SIGTERM (see `cli::serve`).
+        .disable_signals()
         // Blocking work is database calls, bounded by the pool; password checks have
         // threads of their own.
         .worker_max_blocking_threads((settings.pool_size as usize).max(4))
@@ -151,6 +160,7 @@ pub fn prepare_database(pool: &DbPool, bootstrap: Bootstrap) -> anyhow::Result<(
     let tenant = TenantName::parse(&bootstrap.tenant).map_err(|e| anyhow::anyhow!("SPCM_BOOTSTRAP_TENANT: {e}"))?;
     let mut conn = pool.get()?;
     if store::tenants::count(&mut conn)? > 0 {
+        log_bootstrap_skipped(&store::tenants::list(&mut conn)?, &tenant, bootstrap.password.is_some());
         return Ok(());
     }
     let generated = bootstrap.password.is_none();
@@ -175,5 +185,24 @@ pub fn prepare_database(pool: &DbPool, bootstrap: Bootstrap) -> anyhow::Result<(
         // Another instance bootstrapped the same empty database first.
         Err(StoreError::UniqueViolation(_)) => Ok(()),
         Err(err) => Err(err.into()),
+    }
+}
+
+/// The bootstrap runs only on a database without tenants; says so, and what is ignored.
+fn log_bootstrap_skipped(tenants: &[String], bootstrap_tenant: &TenantName, password_set: bool) {
+    const SHOWN: usize = 5;
+    let mut names = tenants.iter().take(SHOWN).map(|name| format!("'{name}'")).collect::<Vec<_>>().join(", ");
+    if tenants.len() > SHOWN {
+        names.push_str(&format!(" and {} more", tenants.len() - SHOWN));
+    }
+    if password_set {
+        let line = format!(
+            "bootstrap skipped: the database already has tenants ({names}); SPCM_BOOTSTRAP_PASSWORD is ignored \
+             and no tenant '{bootstrap_tenant}' or user 'admin' is created (use `spcm user add` or `spcm user passwd`)"
+        );
+        tracing::warn!(tenants = tenants.len(), "{line}");
+        eprintln!("spcm: {line}");
+    } else {
+        tracing::info!(tenants = tenants.len(), "bootstrap skipped: the database already has tenants ({names})");
     }
 }

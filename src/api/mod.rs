@@ -107,7 +107,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }
 }
 
-/// 500 and 503 of both faces (contract §2): `{"message", "status": "error"}`.
+/// The 500 and 503 body of both APIs: `{"message", "status": "error"}`.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"message": "request rejected due to overload", "status": "error"}))]
 pub struct ServerError {

@@ -1,5 +1,5 @@
 //! The OpenAPI 3.1 document, generated from the handlers' own annotations, and the
-//! Swagger UI served from the binary (contract §5).
+//! Swagger UI served from the binary.
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -30,6 +30,7 @@ use super::{catalogue, ops, spcm};
         catalogue::handlers::nested_value_added_services,
         catalogue::handlers::export,
         catalogue::handlers::import,
+        ops::index,
         ops::live,
         ops::ready,
         ops::metrics,
@@ -44,9 +45,11 @@ use super::{catalogue, ops, spcm};
     )),
     modifiers(&SecuritySchemes),
     tags(
-        (name = "provisioning profiles", description = "The SPCM face (seed `001_*`)"),
-        (name = "catalogue", description = "The product-catalogue face v2 (seeds `000_*`, `002_*`, `003_*`)"),
-        (name = "operations", description = "Health checks"),
+        (name = "provisioning profiles", description = "The SPCM API: a tenant's provisioning profiles \
+            (HTTP Basic and the `tenant` header)"),
+        (name = "catalogue", description = "The product-catalogue API v2: which profile and work-order types each \
+            bundled product provisions with, base profiles, services and value-added services (bearer tokens)"),
+        (name = "operations", description = "Where the documents are, health checks and metrics"),
     )
 )]
 pub struct ApiDoc;

@@ -1,6 +1,7 @@
-//! Operational endpoints without auth (contract §5).
+//! Operational endpoints without auth: the index, health, metrics.
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
 use diesel::connection::SimpleConnection;
 use serde_json::json;
 
@@ -10,10 +11,71 @@ use actix_web::http::Method;
 
 pub(super) fn endpoints() -> Vec<Endpoint> {
     vec![
+        Endpoint::new(Method::GET, "/", super::get().to(index)),
         Endpoint::new(Method::GET, "/health/live", super::get().to(live)),
         Endpoint::new(Method::GET, "/health/ready", super::get().to(ready)),
         Endpoint::new(Method::GET, "/metrics", super::get().to(metrics)),
     ]
+}
+
+/// The service's documents and health checks, by path.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct Index {
+    /// `spcm`.
+    service: String,
+    /// The running version.
+    version: String,
+    /// Swagger UI: try every operation from a browser.
+    swagger_ui: String,
+    /// The OpenAPI 3.1 document of both faces.
+    openapi: String,
+    /// 200 while the process answers.
+    health_live: String,
+    /// 200 while the database answers, 503 otherwise.
+    health_ready: String,
+    /// Prometheus metrics.
+    metrics: String,
+}
+
+const LINKS: [(&str, &str, &str); 5] = [
+    ("swaggerUi", "/swagger-ui/", "Swagger UI"),
+    ("openapi", "/api-docs/openapi.json", "OpenAPI document"),
+    ("healthLive", "/health/live", "liveness"),
+    ("healthReady", "/health/ready", "readiness (the database answers)"),
+    ("metrics", "/metrics", "Prometheus metrics"),
+];
+
+/// Where to find the API documents and the health checks (HTML for a browser).
+#[utoipa::path(get, path = "/", tag = "operations",
+    responses((status = 200, description = "Links to Swagger UI, the OpenAPI document, health and metrics; \
+        a small HTML page instead when the client accepts `text/html`", body = Index, example = json!({
+        "service": "spcm", "version": "0.1.0", "swaggerUi": "/swagger-ui/", "openapi": "/api-docs/openapi.json",
+        "healthLive": "/health/live", "healthReady": "/health/ready", "metrics": "/metrics"}))))]
+async fn index(req: HttpRequest) -> HttpResponse {
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if wants_html {
+        let items: String =
+            LINKS.iter().map(|(_, path, what)| format!("<li><a href=\"{path}\">{path}</a>: {what}</li>")).collect();
+        let page = format!(
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>spcm</title></head>\
+             <body><h1>spcm {}</h1><ul>{items}</ul></body></html>\n",
+            env!("CARGO_PKG_VERSION")
+        );
+        return HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page);
+    }
+    let mut body = serde_json::Map::new();
+    body.insert("service".into(), json!("spcm"));
+    body.insert("version".into(), json!(env!("CARGO_PKG_VERSION")));
+    for (key, path, _) in LINKS {
+        body.insert(key.into(), json!(path));
+    }
+    HttpResponse::Ok().json(body)
 }
 
 /// Health of the process or its database.

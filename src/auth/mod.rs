@@ -11,7 +11,7 @@ mod tokens;
 
 pub use header::{basic_credentials, bearer_token};
 pub use logins::{process_key, LoginCache, LoginKey, VerifiedLogin};
-pub use password::{generate_password, hash_password, PasswordChecks};
+pub use password::{check_new_password, generate_password, hash_password, PasswordChecks, MIN_PASSWORD_CHARS};
 pub use permissions::{Permission, PermissionSet};
 pub use sign_in::{SignInGuard, SignInLimits};
 pub use tokens::{generate_token, token_digest};

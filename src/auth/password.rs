@@ -25,6 +25,18 @@ pub fn verify(phc: &str, password: &[u8]) -> bool {
     }
 }
 
+/// The shortest password the CLI and `SPCM_BOOTSTRAP_PASSWORD` accept, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// Refuses a new password shorter than [`MIN_PASSWORD_CHARS`] characters.
+pub fn check_new_password(password: &SecretString) -> Result<(), String> {
+    let chars = password.expose_secret().chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(format!("the password has {chars} characters; at least {MIN_PASSWORD_CHARS} are needed"));
+    }
+    Ok(())
+}
+
 /// A random password of 24 letters and digits, for the bootstrap admin.
 pub fn generate_password() -> SecretString {
     SecretString::from(Alphanumeric.sample_string(&mut rand::rngs::OsRng, 24))

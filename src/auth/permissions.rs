@@ -34,7 +34,14 @@ impl Permission {
     }
 
     pub fn parse(value: &str) -> Result<Permission, String> {
-        Permission::ALL.into_iter().find(|p| p.as_str() == value).ok_or_else(|| format!("unknown permission '{value}'"))
+        Permission::ALL.into_iter().find(|p| p.as_str() == value).ok_or_else(|| {
+            format!("unknown permission '{value}'; the permissions are {}", Permission::names().join(", "))
+        })
+    }
+
+    /// Every permission's name, in a fixed order.
+    pub fn names() -> Vec<&'static str> {
+        Permission::ALL.into_iter().map(Permission::as_str).collect()
     }
 
     fn bit(self) -> u8 {

@@ -1,23 +1,49 @@
 //! The administrative commands: synchronous, one connection, output on stdout.
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
+use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context};
 use secrecy::{ExposeSecret, SecretString};
 
+use super::output::{line, lines};
 use super::{CatalogueCommand, TenantCommand, TokenCommand, UserCommand};
 use crate::auth::{self, Permission, PermissionSet};
 use crate::config::Settings;
 use crate::domain::catalogue::CatalogueDocument;
 use crate::domain::{TenantName, Username};
 use crate::store::catalogue::ImportError;
-use crate::store::{self, Authority, DbConnection, DbPool, StoreError};
+use crate::store::{self, Authority, Backend, DbConnection, DbPool, StoreError};
 
+/// A pool of one connection to an existing database, migrated. Only `serve` and `migrate`
+/// create a SQLite file: any other command refuses a path where there is none, rather
+/// than work on a new empty database (a typo, or another working directory).
 fn open(settings: &Settings) -> anyhow::Result<DbPool> {
-    let pool = DbPool::new(&settings.database_url, 1, settings.pool_timeout()).map_err(anyhow::Error::msg)?;
+    let pool = open_existing(settings)?;
     pool.migrate().map_err(anyhow::Error::msg)?;
     Ok(pool)
+}
+
+fn open_existing(settings: &Settings) -> anyhow::Result<DbPool> {
+    if let Some(path) = missing_sqlite_file(&settings.database_url) {
+        bail!(
+            "no SQLite database at {}; run `spcm migrate` (or start `spcm serve`) to create it, or name another with --database-url",
+            path.display()
+        );
+    }
+    DbPool::new(&settings.database_url, 1, settings.pool_timeout()).map_err(anyhow::Error::msg)
+}
+
+/// The file a SQLite URL names, when it does not exist (`:memory:` and `file:` URIs are
+/// left to SQLite).
+fn missing_sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let Ok((Backend::Sqlite, target)) = Backend::from_url(url) else { return None };
+    if target == ":memory:" || target.starts_with("file:") {
+        return None;
+    }
+    let path = Path::new(target.split('?').next().unwrap_or_default()).to_path_buf();
+    (!path.exists()).then_some(path)
 }
 
 fn tenant_id(conn: &mut DbConnection, name: &str) -> anyhow::Result<i64> {
@@ -26,6 +52,7 @@ fn tenant_id(conn: &mut DbConnection, name: &str) -> anyhow::Result<i64> {
 }
 
 fn permissions(names: &[String], all: bool) -> anyhow::Result<PermissionSet> {
+    // Checked before any password prompt.
     if all {
         return Ok(PermissionSet::all());
     }
@@ -36,15 +63,36 @@ fn permissions(names: &[String], all: bool) -> anyhow::Result<PermissionSet> {
         .map(|list| list.into_iter().collect())
 }
 
-/// The first line of stdin, without its line ending; never from argv.
-fn read_password() -> anyhow::Result<SecretString> {
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("cannot read the password from stdin")?;
-    let password = line.trim_end_matches(['\n', '\r']);
+/// The new password of `username`, never from argv: prompted for twice without echo when
+/// stdin is a terminal, else the first line of stdin without its line ending. Shorter
+/// than the minimum is refused.
+fn read_password(username: &str) -> anyhow::Result<SecretString> {
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("New password for '{username}': "))
+            .context("cannot read the password from the terminal")?;
+        let again =
+            rpassword::prompt_password("The same again: ").context("cannot read the password from the terminal")?;
+        if first != again {
+            bail!("the two passwords differ");
+        }
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).context("cannot read the password from stdin")?;
+        line.trim_end_matches(['\n', '\r']).to_owned()
+    };
     if password.is_empty() {
         bail!("no password on stdin");
     }
-    Ok(SecretString::from(password.to_owned()))
+    let password = SecretString::from(password);
+    auth::check_new_password(&password).map_err(anyhow::Error::msg)?;
+    Ok(password)
+}
+
+/// Unix seconds as RFC 3339 in UTC.
+fn timestamp(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map_or_else(|| seconds.to_string(), |at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
 fn now() -> i64 {
@@ -52,9 +100,43 @@ fn now() -> i64 {
 }
 
 pub fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    open(settings)?;
-    println!("migrations applied");
-    Ok(())
+    let pool = DbPool::new(&settings.database_url, 1, settings.pool_timeout()).map_err(anyhow::Error::msg)?;
+    let applied = pool.migrate().map_err(anyhow::Error::msg)?;
+    match applied.len() {
+        0 => line("nothing to apply: the database is up to date"),
+        1 => line(format!("applied 1 migration: {}", applied[0])),
+        n => line(format!("applied {n} migrations: {}", applied.join(", "))),
+    }
+}
+
+/// `VACUUM INTO`: a consistent copy of the whole SQLite database, taken while other
+/// connections read and write. Other backends have their own tools.
+pub fn backup(settings: &Settings, file: &Path) -> anyhow::Result<()> {
+    let (backend, _) = Backend::from_url(&settings.database_url).map_err(anyhow::Error::msg)?;
+    match backend {
+        Backend::Sqlite => {}
+        Backend::Postgres => bail!(
+            "spcm backup copies SQLite databases; back up PostgreSQL with `pg_dump --format=custom --file FILE DATABASE_URL` \
+             and restore with `pg_restore --clean --if-exists --dbname DATABASE_URL FILE`"
+        ),
+        Backend::Mysql => bail!(
+            "spcm backup copies SQLite databases; back up MySQL/MariaDB with `mysqldump --single-transaction DATABASE > FILE` \
+             and restore with `mysql DATABASE < FILE`"
+        ),
+    }
+    if file.exists() {
+        bail!("{} already exists; name a new file", file.display());
+    }
+    let target = file.to_str().ok_or_else(|| anyhow!("the backup path is not valid UTF-8"))?.to_owned();
+    let pool = open_existing(settings)?;
+    let mut conn = pool.get()?;
+    let DbConnection::Sqlite(sqlite) = &mut *conn else { bail!("not a SQLite connection") };
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query("VACUUM INTO ?").bind::<diesel::sql_types::Text, _>(&target),
+        sqlite,
+    )
+    .with_context(|| format!("cannot write the backup to {}", file.display()))?;
+    line(format!("backup written to {}", file.display()))
 }
 
 pub fn tenant(settings: &Settings, command: TenantCommand) -> anyhow::Result<()> {
@@ -63,17 +145,22 @@ pub fn tenant(settings: &Settings, command: TenantCommand) -> anyhow::Result<()>
     match command {
         TenantCommand::Add { name } => {
             let name = TenantName::parse(&name).map_err(anyhow::Error::msg)?;
+            let first = store::tenants::count(&mut conn)? == 0;
             match store::tenants::create(&mut conn, &name) {
-                Ok(_) => println!("tenant '{name}' created"),
+                Ok(_) => {
+                    line(format!("tenant '{name}' created"))?;
+                    if first {
+                        eprintln!(
+                            "spcm: note: this is the database's first tenant, so `spcm serve` will not create the \
+                             bootstrap tenant and its 'admin' user; add users with `spcm user add --tenant {name}`"
+                        );
+                    }
+                }
                 Err(StoreError::UniqueViolation(_)) => bail!("tenant '{name}' already exists"),
                 Err(err) => return Err(err.into()),
             }
         }
-        TenantCommand::List => {
-            for name in store::tenants::list(&mut conn)? {
-                println!("{name}");
-            }
-        }
+        TenantCommand::List => lines(store::tenants::list(&mut conn)?)?,
     }
     Ok(())
 }
@@ -86,7 +173,7 @@ pub fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
             let tenant_id = tenant_id(&mut conn, &tenant)?;
             let username = Username::parse(&username).map_err(anyhow::Error::msg)?;
             let granted = permissions(&names, all_permissions)?;
-            let hash = auth::hash_password(&read_password()?).map_err(anyhow::Error::msg)?;
+            let hash = auth::hash_password(&read_password(username.as_str())?).map_err(anyhow::Error::msg)?;
             match store::users::add(
                 &mut conn,
                 &pool.write_scope(tenant_id, Authority::Cli),
@@ -94,31 +181,34 @@ pub fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
                 &hash,
                 &granted.to_stored(),
             ) {
-                Ok(()) => println!("user '{username}' added to tenant '{tenant}'"),
+                Ok(()) => line(format!("user '{username}' added to tenant '{tenant}'"))?,
                 Err(StoreError::UniqueViolation(_)) => bail!("user '{username}' already exists in tenant '{tenant}'"),
                 Err(err) => return Err(err.into()),
             }
         }
         UserCommand::Passwd { tenant, username } => {
             let tenant_id = tenant_id(&mut conn, &tenant)?;
-            let hash = auth::hash_password(&read_password()?).map_err(anyhow::Error::msg)?;
+            if !store::users::list(&mut conn, tenant_id)?.iter().any(|(name, _)| *name == username) {
+                bail!("no user '{username}' in tenant '{tenant}'");
+            }
+            let hash = auth::hash_password(&read_password(&username)?).map_err(anyhow::Error::msg)?;
             if !store::users::set_password(&mut conn, &pool.write_scope(tenant_id, Authority::Cli), &username, &hash)? {
                 bail!("no user '{username}' in tenant '{tenant}'");
             }
-            println!("password of '{username}' changed");
+            line(format!("password of '{username}' changed"))?;
         }
         UserCommand::Remove { tenant, username } => {
             let tenant_id = tenant_id(&mut conn, &tenant)?;
             if !store::users::remove(&mut conn, &pool.write_scope(tenant_id, Authority::Cli), &username)? {
                 bail!("no user '{username}' in tenant '{tenant}'");
             }
-            println!("user '{username}' removed");
+            line(format!("user '{username}' removed"))?;
         }
         UserCommand::List { tenant } => {
             let tenant_id = tenant_id(&mut conn, &tenant)?;
-            for (username, stored) in store::users::list(&mut conn, tenant_id)? {
-                println!("{username}\t{stored}");
-            }
+            lines(
+                store::users::list(&mut conn, tenant_id)?.into_iter().map(|(name, stored)| format!("{name}\t{stored}")),
+            )?;
         }
     }
     Ok(())
@@ -128,7 +218,7 @@ pub fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()> {
     let pool = open(settings)?;
     let mut conn = pool.get()?;
     match command {
-        TokenCommand::Create { tenant, permissions: names, expires_in } => {
+        TokenCommand::Create { tenant, permissions: names, expires_in, print_id, json } => {
             let tenant_id = tenant_id(&mut conn, &tenant)?;
             let granted = permissions(&names, false)?;
             let created_at = now();
@@ -143,7 +233,7 @@ pub fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()> {
             };
             let token = auth::generate_token();
             let digest = auth::token_digest(&token);
-            store::tokens::create(
+            let id = store::tokens::create(
                 &mut conn,
                 &pool.write_scope(tenant_id, Authority::Cli),
                 &digest,
@@ -151,30 +241,43 @@ pub fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()> {
                 created_at,
                 expires_at,
             )?;
-            println!("{}", token.expose_secret());
+            if json {
+                let stored = granted.to_stored();
+                let permissions: Vec<&str> = stored.split(',').collect();
+                line(serde_json::json!({
+                    "id": id,
+                    "token": token.expose_secret(),
+                    "tenant": tenant,
+                    "permissions": permissions,
+                    "createdAt": timestamp(created_at),
+                    "expiresAt": expires_at.map(timestamp),
+                }))?;
+            } else if print_id {
+                line(format!("{id}\t{}", token.expose_secret()))?;
+            } else {
+                line(token.expose_secret())?;
+            }
         }
         TokenCommand::List { tenant } => {
             let tenant_id = tenant_id(&mut conn, &tenant)?;
             let now = now();
-            for token in store::tokens::list(&mut conn, tenant_id)? {
+            let rows = store::tokens::list(&mut conn, tenant_id)?.into_iter().map(|token| {
                 let status = match token.expires_at {
                     _ if token.revoked => "revoked",
                     Some(at) if at <= now => "expired",
                     _ => "active",
                 };
-                let expires = token.expires_at.map_or("never".to_owned(), |at| at.to_string());
-                println!(
-                    "{}\t{status}\tcreated={}\texpires={expires}\t{}",
-                    token.id, token.created_at, token.permissions
-                );
-            }
+                let expires = token.expires_at.map_or("never".to_owned(), timestamp);
+                format!("{}\t{status}\t{}\t{expires}\t{}", token.id, timestamp(token.created_at), token.permissions)
+            });
+            lines(std::iter::once("ID\tSTATUS\tCREATED\tEXPIRES\tPERMISSIONS".to_owned()).chain(rows))?;
         }
         TokenCommand::Revoke { tenant, id } => {
             let tenant_id = tenant_id(&mut conn, &tenant)?;
             if !store::tokens::revoke(&mut conn, &pool.write_scope(tenant_id, Authority::Cli), id)? {
-                bail!("no token {id} in tenant '{tenant}'");
+                bail!("no token {id} in tenant '{tenant}'; `spcm token list --tenant {tenant}` shows its token ids");
             }
-            println!("token {id} revoked");
+            line(format!("token {id} revoked"))?;
         }
     }
     Ok(())
@@ -199,7 +302,7 @@ pub fn catalogue(settings: &Settings, command: CatalogueCommand) -> anyhow::Resu
                 .map_err(|(path, why)| anyhow!("the catalogue is invalid: {path}: {why}"))?;
             let scope = pool.write_scope(tenant_id, Authority::Cli);
             match store::catalogue::import_within(&mut conn, &scope, document, settings.catalogue_limit) {
-                Ok(counts) => println!("{}", serde_json::to_string(&counts)?),
+                Ok(counts) => line(serde_json::to_string(&counts)?)?,
                 Err(ImportError::Invalid(problems)) => {
                     let listed: Vec<String> = problems.iter().map(|(path, why)| format!("{path}: {why}")).collect();
                     bail!("the catalogue is invalid ({} problems): {}", problems.len(), listed.join("; "));
@@ -210,7 +313,7 @@ pub fn catalogue(settings: &Settings, command: CatalogueCommand) -> anyhow::Resu
         CatalogueCommand::Export { tenant } => {
             let tenant_id = tenant_id(&mut conn, &tenant)?;
             let document = store::catalogue::export(&mut conn, tenant_id)?;
-            println!("{}", serde_json::to_string_pretty(&document)?);
+            line(serde_json::to_string_pretty(&document)?)?;
         }
     }
     Ok(())

@@ -351,21 +351,37 @@ impl DbPool {
     }
 
     /// Brings the schema up to date with the migrations embedded for this backend.
-    pub fn migrate(&self) -> Result<(), String> {
+    /// Applies the pending migrations and returns their names, oldest first (empty when
+    /// the database was up to date).
+    pub fn migrate(&self) -> Result<Vec<String>, String> {
         let mut conn = self.get().map_err(|e| e.to_string())?;
         let applied = match &mut *conn {
-            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+            DbConnection::Sqlite(c) => apply_pending(c, SQLITE_MIGRATIONS),
             #[cfg(feature = "postgres")]
-            DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+            DbConnection::Postgres(c) => apply_pending(c, POSTGRES_MIGRATIONS),
             #[cfg(feature = "mysql")]
-            DbConnection::Mysql(c) => c.run_pending_migrations(MYSQL_MIGRATIONS).map(|v| v.len()),
+            DbConnection::Mysql(c) => apply_pending(c, MYSQL_MIGRATIONS),
         }
         .map_err(|e| format!("migration failed: {e}"))?;
-        if applied > 0 {
-            tracing::info!(applied, backend = self.backend.name(), "migrations applied");
+        if !applied.is_empty() {
+            tracing::info!(applied = applied.join(","), backend = self.backend.name(), "migrations applied");
         }
-        Ok(())
+        Ok(applied)
     }
+}
+
+/// Runs each pending migration in order, as `run_pending_migrations` does, keeping the names.
+fn apply_pending<DB: diesel::backend::Backend>(
+    conn: &mut impl MigrationHarness<DB>,
+    source: EmbeddedMigrations,
+) -> diesel::migration::Result<Vec<String>> {
+    let pending = conn.pending_migrations(source)?;
+    let mut applied = Vec::with_capacity(pending.len());
+    for migration in pending {
+        conn.run_migration(&migration)?;
+        applied.push(migration.name().to_string());
+    }
+    Ok(applied)
 }
 
 /// Runs `f` with a pooled connection on the blocking thread pool, never on the async

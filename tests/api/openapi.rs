@@ -1,4 +1,4 @@
-//! The OpenAPI document and the Swagger UI (contract §5): the routes the app serves and
+//! The OpenAPI document and the Swagger UI: the routes the app serves and
 //! the operations the document lists are the same, both ways.
 
 use std::collections::BTreeSet;
@@ -56,6 +56,54 @@ fn every_error_shape_is_documented() {
     }
     for schema in ["SpcmErrorBody", "ValidationFailed", "ServerError", "ItemNotFound", "MultiStatus", "turkeySauce"] {
         assert!(text.contains(schema), "{schema} in the document");
+    }
+}
+
+/// What Swagger UI shows a user: examples that cannot take over anything, the permission
+/// each operation needs, and no reference to documents the user does not have.
+#[test]
+fn the_document_speaks_to_its_users() {
+    let document = serde_json::to_value(spcm::api::openapi::document()).unwrap();
+    let new_profile = &document["components"]["schemas"]["NewProfileRequest"];
+    assert_eq!(new_profile["example"]["defaultProfile"], false, "executing the POST example keeps the default");
+    assert!(
+        !["turkeySauce", "chaCha"].contains(&new_profile["example"]["name"].as_str().unwrap()),
+        "the POST example creates a profile of its own"
+    );
+    let default_profile = new_profile["properties"]["defaultProfile"]["description"].as_str().unwrap();
+    assert!(default_profile.contains("default"), "{default_profile}");
+    let change = &document["components"]["schemas"]["ProfileChangeRequest"]["properties"]["defaultProfile"];
+    assert!(change["description"].as_str().unwrap().contains("moves the tenant's default"), "{change}");
+
+    let needs = [
+        ("get", "/pcc/spcm/provisionProfile", "READ"),
+        ("get", "/pcc/spcm/provisionProfile/{id}", "READ"),
+        ("post", "/pcc/spcm/provisionProfile", "CREATE"),
+        ("put", "/pcc/spcm/provisionProfile", "UPDATE"),
+        ("put", "/pcc/spcm/provisionProfile/{id}", "UPDATE"),
+        ("delete", "/pcc/spcm/provisionProfile", "DELETE"),
+        ("delete", "/pcc/spcm/provisionProfile/{id}", "DELETE"),
+    ];
+    for (method, path, permission) in needs {
+        let forbidden = &document["paths"][path][method]["responses"]["403"];
+        let example = forbidden["content"]["application/json"]["example"]["message"].as_str().unwrap();
+        assert_eq!(
+            example,
+            format!("forbidden; missing SPCM_PROVISION_PROFILE_{permission}_PERMISSION"),
+            "{method} {path}"
+        );
+    }
+
+    let text = document.to_string().to_lowercase();
+    for word in ["contract", "§", "seed"] {
+        assert!(!text.contains(word), "the document mentions {word:?}");
+    }
+    let summaries: Vec<&str> = ["get", "put"]
+        .iter()
+        .map(|m| document["paths"]["/v2/orgs/{org_id}/catalogue"][m]["summary"].as_str().unwrap())
+        .collect();
+    for summary in summaries {
+        assert!(!summary.contains('\n'), "one summary, said once: {summary}");
     }
 }
 

@@ -1,5 +1,5 @@
 //! Overload, metrics, graceful shutdown, hostile input and the logging of 500s
-//! (contract §2 500/503 rows, §5).
+//! (the 500 and 503 answers).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -176,6 +176,16 @@ async fn serve(db: &std::path::Path, env: &[(&str, &str)], stderr: Stdio) -> (st
 /// SIGTERM: stop accepting, finish the request in flight, exit 0.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_in_flight_requests_then_exits_zero() {
+    a_signal_finishes_in_flight_requests_then_exits_zero("TERM").await;
+}
+
+/// SIGINT (Ctrl-C) is as graceful as SIGTERM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_finishes_in_flight_requests_then_exits_zero() {
+    a_signal_finishes_in_flight_requests_then_exits_zero("INT").await;
+}
+
+async fn a_signal_finishes_in_flight_requests_then_exits_zero(signal: &str) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("graceful.db");
     let (mut child, base) =
@@ -198,8 +208,8 @@ async fn sigterm_finishes_in_flight_requests_then_exits_zero() {
         metrics.lines().any(|line| line == "spcm_db_pool_connections_in_use 1")
     })
     .await;
-    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
-    wait_until("new connections to be refused after SIGTERM", Duration::from_secs(10), async || {
+    assert!(Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap().success());
+    wait_until("new connections to be refused after the signal", Duration::from_secs(10), async || {
         let probe = reqwest::Client::new().get(format!("{base}/health/live")).timeout(Duration::from_secs(1));
         probe.send().await.is_err()
     })

@@ -23,7 +23,7 @@ pub mod codes {
     pub const SUBSCRIPTION_TYPE: &str = "020006";
 }
 
-/// The catalogue's 404 body (`KOGenericResponse` of the seeds).
+/// The catalogue's 404 body (`KOGenericResponse`): which item was not found.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"error": "Item not found", "message": "Item not found", "code": "020002"}))]
 pub struct ItemNotFound {
@@ -32,7 +32,7 @@ pub struct ItemNotFound {
     pub code: String,
 }
 
-/// A body that is a JSON string, as the seeds' 400 and 401.
+/// A body that is a JSON string: the catalogue's 400 and 401 answers.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!("Origin authentication failed."))]
 pub struct JsonString(pub String);

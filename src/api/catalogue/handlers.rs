@@ -70,7 +70,7 @@ fn found<T>(value: Option<T>, code: &'static str) -> Result<T, CatalogueError> {
     value.ok_or(CatalogueError::NotFound(code))
 }
 
-/// The sale types of the seed `003_*`.
+/// The sale types a value-added service can be linked for.
 #[derive(Debug, Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub enum SaleTypeName {
@@ -96,7 +96,7 @@ pub struct VasParams {
     mysim_service_id: Option<String>,
 }
 
-/// `sale_type_name` (one of the seed's five) and `mysim_service_id`; others are ignored.
+/// `sale_type_name` (one of the five sale types) and `mysim_service_id`; others are ignored.
 fn vas_filter(query: &str) -> Result<VasFilter, CatalogueError> {
     let mut filter = VasFilter::default();
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
@@ -120,7 +120,7 @@ fn defer(filter: Result<VasFilter, CatalogueError>) -> (VasFilter, Option<Catalo
     }
 }
 
-/// The provisioning profiles a bundled product uses, with the work-order type per lifecycle action (seed `000_*`).
+/// The provisioning profiles a bundled product uses, with the work-order type per lifecycle action.
 #[utoipa::path(get, path = "/v2/orgs/{org_id}/bundled_products/{id}/provisioning_profiles", tag = "catalogue",
     params(("org_id" = String, Path, description = "The organization (tenant) name"), ("id" = String, Path, description = "Bundled product id")),
     responses((status = 200, description = "The provisioning profiles", body = Vec<ProvisioningProfileView>), CatalogueErrors),
@@ -145,7 +145,7 @@ pub async fn provisioning_profiles(
     .await
 }
 
-/// Every base profile of the catalogue (seed `002_*`).
+/// Every base profile of the catalogue.
 #[utoipa::path(get, path = "/v2/orgs/{org_id}/base_profiles", tag = "catalogue", params(("org_id" = String, Path, description = "The organization (tenant) name")),
     responses((status = 200, description = "The base profiles", body = Vec<BaseProfileView>), CatalogueErrors),
     security(("bearerAuth" = [])))]
@@ -164,7 +164,7 @@ pub async fn base_profiles(
     .await
 }
 
-/// The services of a base profile (seed `002_*`).
+/// The services of a base profile.
 #[utoipa::path(get, path = "/v2/orgs/{org_id}/base_profiles/{id}/services", tag = "catalogue",
     params(("org_id" = String, Path, description = "The organization (tenant) name"), ("id" = String, Path, description = "Base profile id")),
     responses((status = 200, description = "The services", body = Vec<ServiceView>), CatalogueErrors),
@@ -183,7 +183,7 @@ pub async fn base_profile_services(
     .await
 }
 
-/// The base profiles of a commercial product, with their services (seed `002_*`).
+/// The base profiles of a commercial product, with their services.
 #[utoipa::path(get, path = "/v2/orgs/{org_id}/commercial_products/{id}/base_profiles", tag = "catalogue",
     params(("org_id" = String, Path, description = "The organization (tenant) name"), ("id" = String, Path, description = "Commercial product id")),
     responses((status = 200, description = "The base profiles", body = Vec<BaseProfileView>), CatalogueErrors),
@@ -202,7 +202,7 @@ pub async fn commercial_product_base_profiles(
     .await
 }
 
-/// The value-added services that can be hired with a commercial product (seed `003_*`).
+/// The value-added services that can be hired with a commercial product.
 #[utoipa::path(get, path = "/v2/orgs/{org_id}/commercial_products/{id}/value_added_services", tag = "catalogue",
     params(("org_id" = String, Path, description = "The organization (tenant) name"), ("id" = String, Path, description = "Commercial product id"), VasParams),
     responses((status = 200, description = "The value-added services", body = Vec<ValueAddedServiceView>), CatalogueErrors),
@@ -223,7 +223,7 @@ pub async fn commercial_product_value_added_services(
     .await
 }
 
-/// The value-added services that can be hired with a bundled commercial product (seed `003_*`).
+/// The value-added services that can be hired with a bundled commercial product.
 #[utoipa::path(get, path = "/v2/orgs/{org_id}/bundled_commercial_products/{id}/value_added_services", tag = "catalogue",
     params(("org_id" = String, Path, description = "The organization (tenant) name"), ("id" = String, Path, description = "Bundled commercial product id"), VasParams),
     responses((status = 200, description = "The value-added services", body = Vec<ValueAddedServiceView>), CatalogueErrors),
@@ -245,7 +245,7 @@ pub async fn bundled_commercial_product_value_added_services(
     .await
 }
 
-/// The value-added services of a bundled commercial product, by its full path (seed `003_*`).
+/// The value-added services of a bundled commercial product, by its full path.
 #[utoipa::path(get,
     path = "/v2/orgs/{org_id}/bundled_products/{bp_id}/bundled_product_subs_types/{bpst_id}/bundled_commercial_products/{bcp_id}/value_added_services",
     tag = "catalogue",
@@ -278,8 +278,7 @@ pub async fn nested_value_added_services(
     .await
 }
 
-/// `GET /v2/orgs/{org_id}/catalogue`: the document as it would be imported.
-/// Export the catalogue document (contract §3.1): importing it again changes nothing.
+/// Export the org's catalogue document: importing it again changes nothing.
 #[utoipa::path(get, path = "/v2/orgs/{org_id}/catalogue", tag = "catalogue", params(("org_id" = String, Path, description = "The organization (tenant) name")),
     responses((status = 200, description = "The catalogue document", body = CatalogueDocument), CatalogueErrors),
     security(("bearerAuth" = [])))]
@@ -300,9 +299,7 @@ pub async fn export(
     Ok(json_response(body))
 }
 
-/// `PUT /v2/orgs/{org_id}/catalogue`: validates the whole document, then replaces the
-/// tenant's catalogue in one transaction.
-/// Replace the org's whole catalogue with a document, validated whole and applied atomically.
+/// Replace the org's whole catalogue: the document is validated whole, then applied in one transaction.
 #[utoipa::path(put, path = "/v2/orgs/{org_id}/catalogue", tag = "catalogue", params(("org_id" = String, Path, description = "The organization (tenant) name")),
     request_body(content = CatalogueDocument, content_type = "application/json"),
     responses((status = 200, description = "What the catalogue now holds", body = CatalogueCounts), CatalogueErrors, ImportErrors),

@@ -11,7 +11,7 @@ use crate::domain::catalogue::{
     MAX_REQUIRED_SERVICES, MAX_REQUIRES_LEVELS,
 };
 
-/// Seed `000_*`: a provisioning profile of a bundled product with its work-order types.
+/// A provisioning profile of a bundled product with its work-order types.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "39", "name": "turkeySauce", "in_catalogue_since": "2019-08-24T14:15:22Z", "in_catalogue_until": null,
@@ -35,7 +35,7 @@ pub struct ProvisioningProfileView {
     pub territory_owners: Option<String>,
 }
 
-/// Seed `002_*`: a base profile, with its services where the view includes them.
+/// A base profile, with its services where the view includes them.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "71_COMPRODUCT", "name": "PERFIL FTTH 50MB", "in_catalogue_since": "2019-08-24T14:15:22Z",
@@ -61,7 +61,7 @@ pub struct BaseProfileView {
     pub services: Option<Vec<ServiceView>>,
 }
 
-/// Seed `002_*`: a service of a base profile, with the link's `from` / `to`.
+/// A service of a base profile, with the link's `from` / `to`.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "2", "name": "BLOQUEO DE LLAMADAS ENTRANTES", "description": "BLOQUEO DE LLAMADAS ENTRANTES",
@@ -86,7 +86,7 @@ pub struct ServiceView {
     pub available_networks: Option<String>,
 }
 
-/// Seed `003_*`: a value-added service and, nested, the ones required with it.
+/// A value-added service and, nested, the ones required with it.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "V1", "name": "Roaming", "description": null, "in_catalogue_since": null, "in_catalogue_until": null,
@@ -102,7 +102,7 @@ pub struct ValueAddedServiceView {
     pub in_catalogue_until: Option<String>,
     pub mysim_service_id: Option<String>,
     pub is_mandatory: bool,
-    /// `max_quantity` as a string (deprecated by the seed, still served).
+    /// `max_quantity` as a string (deprecated, still served).
     pub max_cardinality: String,
     pub max_quantity: u32,
     pub related_bundled_product_id: Option<String>,

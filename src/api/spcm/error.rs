@@ -42,7 +42,8 @@ pub struct ValidationFailed {
 
 pub use crate::api::ServerError;
 
-/// Every error answer of the SPCM face (contract §2), in the order they are checked.
+/// The error answers every SPCM operation shares; each operation documents its own 403,
+/// which names the permission it needs.
 #[derive(IntoResponses)]
 #[allow(dead_code)]
 pub enum SpcmErrors {
@@ -56,9 +57,6 @@ pub enum SpcmErrors {
         example = json!({"message": "unauthorised; bad username or password", "errorCode": 401})
     )]
     Unauthorized(ErrorBody),
-    /// The user lacks the operation's permission.
-    #[response(status = 403, example = json!({"message": "forbidden; missing SPCM_PROVISION_PROFILE_READ_PERMISSION", "errorCode": 403}))]
-    Forbidden(ErrorBody),
     /// No such profile in this tenant.
     #[response(status = 404, example = json!({"message": "provisioning profile 42 not found", "errorCode": 404}))]
     NotFound(ErrorBody),

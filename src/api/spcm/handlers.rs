@@ -73,7 +73,7 @@ async fn authorize(
 
 // ---- listing ------------------------------------------------------------------------
 
-/// The listing's query string (contract §2); unknown parameters are ignored.
+/// The listing's query string; unknown parameters are ignored.
 #[derive(Debug, Default)]
 pub(crate) struct ListQuery {
     filter: ProfileFilter,
@@ -150,6 +150,8 @@ impl ListQuery {
     responses(
         (status = 200, description = "The matching profiles", body = ProfileList, content_type = "application/hal+json",
             headers(("X-Total-Count" = i64, description = "Profiles matching the filters, whatever the page"))),
+        (status = 403, description = "The user lacks SPCM_PROVISION_PROFILE_READ_PERMISSION", body = super::ErrorBody,
+            example = json!({"message": "forbidden; missing SPCM_PROVISION_PROFILE_READ_PERMISSION", "errorCode": 403})),
         SpcmErrors),
     security(("basicAuth" = [], "tenant" = [])))]
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, SpcmError> {
@@ -174,7 +176,10 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 /// One profile, alone.
 #[utoipa::path(get, path = "/pcc/spcm/provisionProfile/{id}", tag = "provisioning profiles",
     params(("id" = i64, Path, description = "The profile's id")),
-    responses((status = 200, description = "The profile", body = ProfileDto, content_type = "application/hal+json"), SpcmErrors),
+    responses((status = 200, description = "The profile", body = ProfileDto, content_type = "application/hal+json"),
+        (status = 403, description = "The user lacks SPCM_PROVISION_PROFILE_READ_PERMISSION", body = super::ErrorBody,
+            example = json!({"message": "forbidden; missing SPCM_PROVISION_PROFILE_READ_PERMISSION", "errorCode": 403})),
+        SpcmErrors),
     security(("basicAuth" = [], "tenant" = [])))]
 pub async fn get_one(
     req: HttpRequest,
@@ -196,6 +201,8 @@ pub async fn get_one(
         (status = 201, description = "Created", body = ProfileDto, content_type = "application/hal+json",
             headers(("Location" = String, description = "The new profile's path"))),
         (status = 207, description = "Each item of the batch", body = MultiStatus, content_type = "application/hal+json"),
+        (status = 403, description = "The user lacks SPCM_PROVISION_PROFILE_CREATE_PERMISSION", body = super::ErrorBody,
+            example = json!({"message": "forbidden; missing SPCM_PROVISION_PROFILE_CREATE_PERMISSION", "errorCode": 403})),
         SpcmErrors),
     security(("basicAuth" = [], "tenant" = [])))]
 pub async fn create(
@@ -233,7 +240,10 @@ pub async fn create(
 #[utoipa::path(put, path = "/pcc/spcm/provisionProfile/{id}", tag = "provisioning profiles",
     params(("id" = i64, Path, description = "The profile's id")),
     request_body(content = ProfileChangeRequest, content_type = "application/json"),
-    responses((status = 200, description = "The updated profile", body = ProfileDto, content_type = "application/hal+json"), SpcmErrors),
+    responses((status = 200, description = "The updated profile", body = ProfileDto, content_type = "application/hal+json"),
+        (status = 403, description = "The user lacks SPCM_PROVISION_PROFILE_UPDATE_PERMISSION", body = super::ErrorBody,
+            example = json!({"message": "forbidden; missing SPCM_PROVISION_PROFILE_UPDATE_PERMISSION", "errorCode": 403})),
+        SpcmErrors),
     security(("basicAuth" = [], "tenant" = [])))]
 pub async fn update_one(
     req: HttpRequest,
@@ -259,7 +269,10 @@ pub async fn update_one(
 /// Change a batch of profiles, each item naming its `id` (207).
 #[utoipa::path(put, path = "/pcc/spcm/provisionProfile", tag = "provisioning profiles",
     request_body(content = ProfileUpdates, content_type = "application/json"),
-    responses((status = 207, description = "Each item of the batch", body = MultiStatus, content_type = "application/hal+json"), SpcmErrors),
+    responses((status = 207, description = "Each item of the batch", body = MultiStatus, content_type = "application/hal+json"),
+        (status = 403, description = "The user lacks SPCM_PROVISION_PROFILE_UPDATE_PERMISSION", body = super::ErrorBody,
+            example = json!({"message": "forbidden; missing SPCM_PROVISION_PROFILE_UPDATE_PERMISSION", "errorCode": 403})),
+        SpcmErrors),
     security(("basicAuth" = [], "tenant" = [])))]
 pub async fn update_many(
     req: HttpRequest,
@@ -284,7 +297,10 @@ pub async fn update_many(
 /// Delete a profile.
 #[utoipa::path(delete, path = "/pcc/spcm/provisionProfile/{id}", tag = "provisioning profiles",
     params(("id" = i64, Path, description = "The profile's id")),
-    responses((status = 204, description = "Deleted"), SpcmErrors),
+    responses((status = 204, description = "Deleted"),
+        (status = 403, description = "The user lacks SPCM_PROVISION_PROFILE_DELETE_PERMISSION", body = super::ErrorBody,
+            example = json!({"message": "forbidden; missing SPCM_PROVISION_PROFILE_DELETE_PERMISSION", "errorCode": 403})),
+        SpcmErrors),
     security(("basicAuth" = [], "tenant" = [])))]
 pub async fn delete_one(
     req: HttpRequest,
@@ -319,7 +335,10 @@ pub(crate) fn parse_ids(query: &str) -> Result<Vec<i64>, SpcmError> {
 
 /// Delete the profiles named by `id` query parameters, in order (207).
 #[utoipa::path(delete, path = "/pcc/spcm/provisionProfile", tag = "provisioning profiles", params(DeleteParams),
-    responses((status = 207, description = "Each id", body = MultiStatus, content_type = "application/hal+json"), SpcmErrors),
+    responses((status = 207, description = "Each id", body = MultiStatus, content_type = "application/hal+json"),
+        (status = 403, description = "The user lacks SPCM_PROVISION_PROFILE_DELETE_PERMISSION", body = super::ErrorBody,
+            example = json!({"message": "forbidden; missing SPCM_PROVISION_PROFILE_DELETE_PERMISSION", "errorCode": 403})),
+        SpcmErrors),
     security(("basicAuth" = [], "tenant" = [])))]
 pub async fn delete_many(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, SpcmError> {
     let credentials = Credentials::from_request(&req, &state)?;

@@ -13,7 +13,7 @@ pub use validate::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Sale types of the seed `003_*`.
+/// The sale types a value-added service can be linked for.
 pub const SALE_TYPES: [&str; 5] = ["Venta", "Migración", "Añadir Línea", "Cross Sell", "Cartera"];
 
 /// The whole catalogue of a tenant, as imported and exported. An entity's absent or
@@ -34,7 +34,7 @@ pub struct CatalogueDocument {
     pub bundled_products: Vec<BundledProduct>,
 }
 
-/// A network service (seed `002_*`, `BaseProfile_services`).
+/// A network service that base profiles hold (`BaseProfile_services`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
@@ -64,7 +64,7 @@ pub struct Service {
     pub available_networks: Option<String>,
 }
 
-/// A base profile (seed `002_*`) and the services it holds.
+/// A base profile and the services it holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BaseProfile {
@@ -112,7 +112,7 @@ pub struct BaseProfileService {
     pub to: Option<String>,
 }
 
-/// A value-added service (seed `003_*`) and the ones required with it.
+/// A value-added service and the ones required with it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ValueAddedService {
@@ -202,7 +202,7 @@ pub struct BundledProduct {
 }
 
 /// Which SPCM profile a bundled product provisions with, where, and with which
-/// work-order type per lifecycle action (seed `000_*`).
+/// work-order type per lifecycle action.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProvisioningProfileLink {
