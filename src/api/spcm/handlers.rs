@@ -20,6 +20,7 @@ use crate::auth::{Permission, Principal};
 use crate::domain::{reject_control_characters, ProfileName, ProvisioningProfile, SubscriberType};
 use crate::store::profiles::{self, Page, ProfileFilter};
 use crate::store::{run_db, DbConnection};
+use crate::telemetry::current_request_id;
 
 pub(crate) const HAL_JSON: &str = "application/hal+json";
 const MAX_BATCH: usize = 1000;
@@ -294,8 +295,11 @@ pub async fn delete_one(
     let credentials = Credentials::from_request(&req, &state)?;
     let (id, malformed) = defer(parse_id(&path));
     let pool = state.pool.clone();
+    // The closure runs on the blocking pool, outside the request's task.
+    let request_id = current_request_id();
     with_caller(&state, credentials, Permission::ProfileDelete, malformed, move |conn, caller| {
-        let scope = pool.write_scope(caller.tenant_id, caller.authority(Permission::ProfileDelete));
+        let scope =
+            pool.write_scope(caller.tenant_id, caller.authority(Permission::ProfileDelete)).with_request_id(request_id);
         Ok(profiles::delete(conn, &scope, id)?)
     })
     .await?;
@@ -325,8 +329,10 @@ pub async fn delete_many(req: HttpRequest, state: web::Data<AppState>) -> Result
     let credentials = Credentials::from_request(&req, &state)?;
     let (ids, malformed) = defer(parse_ids(req.query_string()));
     let pool = state.pool.clone();
+    let request_id = current_request_id();
     let results = with_caller(&state, credentials, Permission::ProfileDelete, malformed, move |conn, caller| {
-        let scope = pool.write_scope(caller.tenant_id, caller.authority(Permission::ProfileDelete));
+        let scope =
+            pool.write_scope(caller.tenant_id, caller.authority(Permission::ProfileDelete)).with_request_id(request_id);
         Ok(ids
             .iter()
             .enumerate()
