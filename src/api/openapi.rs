@@ -21,6 +21,8 @@ use super::{catalogue, ops, spcm};
         spcm::handlers::get_one,
         spcm::handlers::update_one,
         spcm::handlers::delete_one,
+        spcm::changes::history,
+        spcm::changes::feed,
         catalogue::handlers::provisioning_profiles,
         catalogue::handlers::base_profiles,
         catalogue::handlers::base_profile_services,
@@ -45,6 +47,7 @@ use super::{catalogue, ops, spcm};
     modifiers(&SecuritySchemes),
     tags(
         (name = "provisioning profiles", description = "The SPCM face (seed `001_*`)"),
+        (name = "change history", description = "Who changed what and when: a profile's history and the tenant's feed"),
         (name = "catalogue", description = "The product-catalogue face v2 (seeds `000_*`, `002_*`, `003_*`)"),
         (name = "operations", description = "Health checks"),
     )

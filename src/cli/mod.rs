@@ -1,6 +1,7 @@
 //! The `spcm` command line (contract §6): parse, then call into the library.
 
 mod admin;
+mod changes;
 
 use clap::{Parser, Subcommand};
 
@@ -35,6 +36,17 @@ pub enum Command {
     /// Import or export a tenant's catalogue document.
     #[command(subcommand)]
     Catalogue(CatalogueCommand),
+    /// Print a tenant's changes, oldest first, one JSON change a line.
+    Changes {
+        #[arg(long)]
+        tenant: String,
+        /// Only changes with a greater id.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        /// Print at most this many changes.
+        #[arg(long)]
+        limit: Option<u64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,6 +144,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(command) => admin::user(&settings, command),
         Command::Token(command) => admin::token(&settings, command),
         Command::Catalogue(command) => admin::catalogue(&settings, command),
+        Command::Changes { tenant, after, limit } => changes::run(&settings, &tenant, after, limit),
         Command::Openapi => {
             println!("{}", crate::api::openapi::document().to_pretty_json()?);
             Ok(())

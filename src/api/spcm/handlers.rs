@@ -30,14 +30,14 @@ fn encode(body: &impl Serialize) -> Result<Vec<u8>, SpcmError> {
         .map_err(|err| SpcmError::Internal { reason: "cannot encode the response", cause: err.to_string() })
 }
 
-fn hal(status: StatusCode, body: &impl Serialize) -> HttpResponse {
+pub(super) fn hal(status: StatusCode, body: &impl Serialize) -> HttpResponse {
     match encode(body) {
         Ok(bytes) => HttpResponse::build(status).content_type(HAL_JSON).body(bytes),
         Err(err) => err.error_response(),
     }
 }
 
-fn parse_id(raw: &str) -> Result<i64, SpcmError> {
+pub(super) fn parse_id(raw: &str) -> Result<i64, SpcmError> {
     raw.parse().map_err(|_| SpcmError::BadRequest(format!("id '{}' is not an integer", truncate(raw))))
 }
 
