@@ -7,6 +7,7 @@ mod auth;
 mod bulk;
 mod catalogue;
 mod catalogue_bounds;
+mod changes;
 mod cli;
 mod default_profile;
 mod errors;
