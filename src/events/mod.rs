@@ -241,7 +241,8 @@ impl Worker {
             self.conn = Some(self.pool.connect_dedicated()?);
         }
         let now = Instant::now();
-        if now >= self.next_gauge {
+        // Without a broker nothing waits: every change would count as waiting forever.
+        if self.broker.is_some() && now >= self.next_gauge {
             self.next_gauge = now + GAUGE_EVERY;
             let (waiting, oldest) = changes::backlog(self.conn()?)?;
             self.metrics.waiting.store(waiting, Ordering::Relaxed);

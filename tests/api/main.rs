@@ -11,6 +11,7 @@ mod changes;
 mod cli;
 mod default_profile;
 mod errors;
+mod events;
 mod faults;
 mod hardening;
 mod hygiene;
