@@ -121,9 +121,7 @@ impl Settings {
 
     /// Where change events go, when anywhere.
     pub fn broker(&self) -> Option<crate::events::Broker> {
-        self.amqp_url
-            .clone()
-            .map(|url| crate::events::Broker { url, exchange: self.amqp_exchange.clone() })
+        self.amqp_url.clone().map(|url| crate::events::Broker { url, exchange: self.amqp_exchange.clone() })
     }
 
     pub fn sign_in_limits(&self) -> SignInLimits {

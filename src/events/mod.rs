@@ -286,8 +286,11 @@ impl Worker {
                     self.retry = FIRST_RETRY;
                 }
                 Err(why) => {
-                    tracing::warn!(error = why.as_str(), retry_in_ms = self.retry.as_millis() as u64,
-                        "change relay: broker unreachable; changes wait in the database");
+                    tracing::warn!(
+                        error = why.as_str(),
+                        retry_in_ms = self.retry.as_millis() as u64,
+                        "change relay: broker unreachable; changes wait in the database"
+                    );
                     self.next_connect = Instant::now() + self.retry;
                     self.retry = (self.retry * 2).min(LAST_RETRY);
                     return Ok(FIRST_RETRY);
@@ -306,8 +309,11 @@ impl Worker {
         self.metrics.published.inc_by(confirmed.len() as u64);
         if let Some(why) = failure {
             self.metrics.failed.inc_by((batch.len() - confirmed.len()) as u64);
-            tracing::warn!(error = why.as_str(), unconfirmed = batch.len() - confirmed.len(),
-                "change relay: publishing failed; reconnecting and sending again");
+            tracing::warn!(
+                error = why.as_str(),
+                unconfirmed = batch.len() - confirmed.len(),
+                "change relay: publishing failed; reconnecting and sending again"
+            );
             self.amqp = None;
             self.next_connect = Instant::now() + self.retry;
             self.retry = (self.retry * 2).min(LAST_RETRY);

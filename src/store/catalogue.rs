@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use super::schema::{catalogue_profile_refs as refs, catalogues, provisioning_profiles as profiles};
 use super::changes::{self, Action, Change, Entity};
+use super::schema::{catalogue_profile_refs as refs, catalogues, provisioning_profiles as profiles};
 use super::{write_transaction, DbConnection, StoreError, Transient, WriteScope};
 
 /// A catalogue as its change records show it: its version and what it holds, never

@@ -86,7 +86,12 @@ impl Change {
     /// The change from `before` to `after` (`None` where the entity did not exist):
     /// created, updated or deleted, with the fields whose value differs. `None` when
     /// nothing changed.
-    pub fn between(entity: Entity, entity_id: impl Into<String>, before: Option<Value>, after: Option<Value>) -> Option<Change> {
+    pub fn between(
+        entity: Entity,
+        entity_id: impl Into<String>,
+        before: Option<Value>,
+        after: Option<Value>,
+    ) -> Option<Change> {
         let action = match (&before, &after) {
             (None, Some(_)) => Action::Created,
             (Some(_), None) => Action::Deleted,
@@ -318,7 +323,8 @@ pub fn backlog(conn: &mut DbConnection) -> Result<(i64, Option<i64>), StoreError
 /// `any` (no publisher is configured). Returns how many went. Each batch is a short
 /// statement of its own, so writes never wait long behind it.
 pub fn prune(conn: &mut DbConnection, cutoff_ms: i64, any: bool, batch: i64) -> Result<usize, StoreError> {
-    let mut query = c::changes.select(c::id).filter(c::at_ms.lt(cutoff_ms)).order(c::id.asc()).limit(batch).into_boxed();
+    let mut query =
+        c::changes.select(c::id).filter(c::at_ms.lt(cutoff_ms)).order(c::id.asc()).limit(batch).into_boxed();
     if !any {
         query = query.filter(c::published.eq(true));
     }
@@ -361,9 +367,7 @@ const LEASE: &str = "events";
 pub fn hold_lease(conn: &mut DbConnection, holder: &str, ttl: Duration) -> Result<bool, StoreError> {
     let now = database_now_ms(conn)?;
     let taken = diesel::update(
-        l::event_relay_lease
-            .filter(l::name.eq(LEASE))
-            .filter(l::holder.eq(holder).or(l::expires_at_ms.lt(now))),
+        l::event_relay_lease.filter(l::name.eq(LEASE)).filter(l::holder.eq(holder).or(l::expires_at_ms.lt(now))),
     )
     .set((l::holder.eq(holder), l::expires_at_ms.eq(now + ttl.as_millis() as i64)))
     .execute(conn)?;

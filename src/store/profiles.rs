@@ -3,8 +3,8 @@
 
 use diesel::prelude::*;
 
-use super::schema::provisioning_profiles::dsl as p;
 use super::changes::{self, Change, Entity};
+use super::schema::provisioning_profiles::dsl as p;
 use super::{write_transaction, DbConnection, StoreError, Transient, WriteScope};
 use crate::domain::profile::{check_delete, check_update};
 use crate::domain::{DefaultRuleViolation, NewProfile, ProfilePatch, ProvisioningProfile, SubscriberType};
@@ -220,7 +220,11 @@ fn take_default(conn: &mut DbConnection, tenant_id: i64) -> QueryResult<Option<P
 }
 
 /// Records that `old` lost the default (after the new default's own record, contract §7).
-fn record_lost_default(conn: &mut DbConnection, scope: &WriteScope, old: Option<ProvisioningProfile>) -> QueryResult<()> {
+fn record_lost_default(
+    conn: &mut DbConnection,
+    scope: &WriteScope,
+    old: Option<ProvisioningProfile>,
+) -> QueryResult<()> {
     match old {
         Some(old) => {
             let cleared = ProvisioningProfile { default_profile: false, ..old.clone() };
@@ -306,8 +310,11 @@ pub fn update(
                 return Err(ProfileWriteError::NameTaken(name.to_string()));
             }
         }
-        let old_default =
-            if patch.default_profile == Some(true) && !current.default_profile { take_default(conn, tenant_id)? } else { None };
+        let old_default = if patch.default_profile == Some(true) && !current.default_profile {
+            take_default(conn, tenant_id)?
+        } else {
+            None
+        };
         let changes = ProfileChanges::from_patch(patch.clone());
         if changes.is_empty() {
             return Ok(current);

@@ -2,8 +2,8 @@
 
 use diesel::prelude::*;
 
-use super::schema::tenants::dsl as t;
 use super::changes::{self, Change, Entity};
+use super::schema::tenants::dsl as t;
 use super::{Authority, DbConnection, StoreError};
 use crate::domain::TenantName;
 

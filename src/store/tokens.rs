@@ -2,8 +2,8 @@
 
 use diesel::prelude::*;
 
-use super::schema::{api_tokens, tenants};
 use super::changes::{self, Change, Entity};
+use super::schema::{api_tokens, tenants};
 use super::{write_transaction, DbConnection, StoreError, WriteScope};
 
 /// Unix seconds as RFC 3339 UTC.
@@ -113,7 +113,9 @@ pub fn revoke(conn: &mut DbConnection, scope: &WriteScope, id: i64) -> Result<bo
             .set(api_tokens::revoked.eq(true))
             .execute(conn)?;
         let after = TokenRecord { revoked: true, ..before.clone() };
-        if let Some(change) = Change::between(Entity::Token, id.to_string(), Some(snapshot(&before)), Some(snapshot(&after))) {
+        if let Some(change) =
+            Change::between(Entity::Token, id.to_string(), Some(snapshot(&before)), Some(snapshot(&after)))
+        {
             changes::record(conn, scope, change)?;
         }
         Ok(true)

@@ -3,8 +3,8 @@
 
 use diesel::prelude::*;
 
-use super::schema::{tenants, users};
 use super::changes::{self, Change, Entity};
+use super::schema::{tenants, users};
 use super::{write_transaction, DbConnection, StoreError, WriteScope};
 
 /// A user as its change records show it: never a password or a hash.
@@ -41,7 +41,14 @@ pub fn find_login(conn: &mut DbConnection, tenant: &str, username: &str) -> Resu
         .inner_join(tenants::table)
         .filter(tenants::name.eq(tenant))
         .filter(users::username.eq(username))
-        .select((users::id, users::tenant_id, users::password_hash, users::permissions, tenants::version, users::username))
+        .select((
+            users::id,
+            users::tenant_id,
+            users::password_hash,
+            users::permissions,
+            tenants::version,
+            users::username,
+        ))
         .first(conn)
         .optional()?)
 }

@@ -26,7 +26,9 @@ const PROFILE_FIELDS: [&str; 11] = [
 
 /// Every change of tenant `default` after `after`, read as the bootstrap admin.
 async fn feed(app: &TestApp, after: i64) -> Vec<Value> {
-    let body = expect_json(app.request(Method::GET, &format!("{FEED}?after={after}&limit=1000")).send().await.unwrap(), 200).await;
+    let body =
+        expect_json(app.request(Method::GET, &format!("{FEED}?after={after}&limit=1000")).send().await.unwrap(), 200)
+            .await;
     body["changes"].as_array().expect("changes").clone()
 }
 
@@ -324,8 +326,10 @@ async fn the_cli_prints_the_feed_one_json_change_a_line() {
     assert_eq!(all, feed(&app, 0).await);
     assert_eq!(all.len(), 5);
     let after = all[1]["id"].as_i64().unwrap().to_string();
-    let some: Vec<Value> =
-        run(&["--tenant", "default", "--after", &after, "--limit", "2"]).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let some: Vec<Value> = run(&["--tenant", "default", "--after", &after, "--limit", "2"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(some, all[2..4]);
     let missing = Command::new(env!("CARGO_BIN_EXE_spcm"))
         .args(["changes", "--tenant", "nope", "--database-url", &app.db.url])

@@ -198,9 +198,15 @@ async fn events_reach_a_consumer_with_their_routing_keys_and_properties(backend:
     assert_eq!(app.delete_profile(id).await.status(), 204);
     let changes = every_committed_change_arrives_once_in_order(&consumer, &app.pool).await;
     let keys: std::collections::BTreeSet<String> = consumer.received().into_iter().map(|r| r.routing_key).collect();
-    for key in ["default.provisionProfile.created", "default.provisionProfile.updated", "default.provisionProfile.deleted",
-        "acme.provisionProfile.created", "acme.tenant.created", "acme.user.created", "default.tenant.created"]
-    {
+    for key in [
+        "default.provisionProfile.created",
+        "default.provisionProfile.updated",
+        "default.provisionProfile.deleted",
+        "acme.provisionProfile.created",
+        "acme.tenant.created",
+        "acme.user.created",
+        "default.tenant.created",
+    ] {
         assert!(keys.contains(key), "{key} in {keys:?}");
     }
     let url = app.address.clone();
@@ -236,16 +242,26 @@ async fn mysql_events_reach_a_consumer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_broker_url_nothing_is_published_and_writes_work() {
     let consumer = Consumer::start().await;
-    let app = spawn_app_with(TestBackend::Sqlite, Settings { amqp_exchange: consumer.exchange.clone(), ..Settings::default() }).await;
+    let quiet = Settings { amqp_exchange: consumer.exchange.clone(), ..Settings::default() };
+    let app = spawn_app_with(TestBackend::Sqlite, quiet).await;
     app.create_profile("quiet", true).await;
-    assert_eq!(committed(&app.pool).len(), 3);
-    // The relay would have published within its poll; a write of this process wakes it.
-    let published = app.create_profile("quiet2", false).await;
-    assert_eq!(published["name"], "quiet2");
-    let text = reqwest::get(app.url("/metrics")).await.unwrap().text().await.unwrap();
-    assert!(!text.contains("spcm_events_published_total 1"), "{text}");
-    assert_eq!(consumer.ids(), Vec::<i64>::new());
-    drop(app);
+    assert_eq!(
+        app.put_profile(app.create_profile("quiet2", false).await["id"].as_i64().unwrap(), &json!({"locale": "en"}))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(committed(&app.pool).len(), 5, "the history is kept all the same");
+    // A second service, with the broker, on the same exchange: once its changes have
+    // arrived, the first had time to publish too, had it been publishing.
+    let sentinel = spawn_app_with(TestBackend::Sqlite, broker_settings(BROKER, &consumer.exchange)).await;
+    sentinel.create_profile("sentinel", false).await;
+    let published = every_committed_change_arrives_once_in_order(&consumer, &sentinel.pool).await;
+    let ids: std::collections::BTreeSet<i64> = consumer.ids().into_iter().collect();
+    assert_eq!(ids, published.keys().copied().collect(), "only the sentinel's changes were published");
+    assert!(consumer.received().iter().all(|r| r.body["after"]["name"] != "quiet"));
+    assert_eq!(metric(&app.address, "spcm_events_published_total").await, 0.0);
+    drop((app, sentinel));
     consumer.finish().await;
 }
 
@@ -417,7 +433,8 @@ async fn a_service_killed_while_publishing_sends_the_rest_when_started_again() {
 async fn of_two_instances_one_publishes_and_the_other_takes_over_within_ten_seconds() {
     let consumer = Consumer::start().await;
     let db = create_database(TestBackend::Postgres);
-    let services = vec![Service::start(&db.url, &consumer.exchange).await, Service::start(&db.url, &consumer.exchange).await];
+    let services =
+        vec![Service::start(&db.url, &consumer.exchange).await, Service::start(&db.url, &consumer.exchange).await];
     let client = reqwest::Client::new();
     for i in 0..10 {
         services[i % 2].create(&client, &format!("both{i}")).await.unwrap();
@@ -436,7 +453,8 @@ async fn of_two_instances_one_publishes_and_the_other_takes_over_within_ten_seco
     let killed_at = Instant::now();
     let id = survivor.create(&client, "after-the-kill").await.unwrap();
     let changes = committed(&pool);
-    let change_id = *changes.iter().find(|(_, c)| c["entityId"] == id.to_string()).unwrap().0;
+    let change_id =
+        *changes.iter().find(|(_, c)| c["entityId"].as_str().and_then(|e| e.parse().ok()) == Some(id)).unwrap().0;
     wait_until("the survivor to publish", Duration::from_secs(15), async || consumer.ids().contains(&change_id)).await;
     let took = killed_at.elapsed();
     assert!(took < Duration::from_secs(10), "the other instance took over after {took:?}");

@@ -211,9 +211,10 @@ pub async fn history(
             return Err(SpcmError::NotFound(id));
         }
         let next_offset = offset + found.len() as i64;
-        let next = query.limit.filter(|_| !found.is_empty() && next_offset < total).map(|limit| Link {
-            href: format!("{BASE_PATH}/{id}/history?offset={next_offset}&limit={limit}"),
-        });
+        let next = query
+            .limit
+            .filter(|_| !found.is_empty() && next_offset < total)
+            .map(|limit| Link { href: format!("{BASE_PATH}/{id}/history?offset={next_offset}&limit={limit}") });
         Ok(ChangeList {
             length: found.len(),
             changes: found.iter().map(changes::ChangeRecord::to_json).collect(),
