@@ -82,7 +82,11 @@ impl Application {
         let passwords =
             Arc::new(PasswordChecks::new(password_threads, settings.pool_timeout()).map_err(anyhow::Error::msg)?);
         let relay_metrics = Arc::new(RelayMetrics::default());
-        let relay = Relay::start(&pool, settings.broker(), settings.changes_retention(), relay_metrics.clone())?;
+        let broker = settings.broker();
+        if let Some(broker) = &broker {
+            broker.uri().map_err(anyhow::Error::msg)?;
+        }
+        let relay = Relay::start(&pool, broker, settings.changes_retention(), relay_metrics.clone())?;
         let metrics = Metrics::new(pool.clone(), admission_bound.clone(), |registry| {
             relay_metrics.register(registry);
             logins.register_metrics(registry);

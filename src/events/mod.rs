@@ -63,6 +63,14 @@ pub struct Broker {
     pub exchange: String,
 }
 
+impl Broker {
+    /// The parsed URL. The parser's own message can quote the URL, password included,
+    /// so it is never shown.
+    pub fn uri(&self) -> Result<lapin::uri::AMQPUri, String> {
+        self.url.expose_secret().parse().map_err(|_| "SPCM_AMQP_URL is not a valid AMQP URL".to_owned())
+    }
+}
+
 /// The relay's counters and the backlog, for `/metrics`.
 #[derive(Debug, Default)]
 pub struct RelayMetrics {
@@ -353,9 +361,8 @@ impl Worker {
 /// Connects, opens a channel in confirm mode and declares the durable topic exchange.
 async fn connect(broker: &Broker) -> Result<Amqp, String> {
     let attempt = async {
-        let connection = Connection::connect(broker.url.expose_secret(), ConnectionProperties::default())
-            .await
-            .map_err(|e| e.to_string())?;
+        let connection =
+            Connection::connect_uri(broker.uri()?, ConnectionProperties::default()).await.map_err(|e| e.to_string())?;
         let channel = connection.create_channel().await.map_err(|e| e.to_string())?;
         channel.confirm_select(ConfirmSelectOptions::default()).await.map_err(|e| e.to_string())?;
         channel

@@ -464,3 +464,27 @@ async fn of_two_instances_one_publishes_and_the_other_takes_over_within_ten_seco
     drop(db);
     consumer.finish().await;
 }
+
+#[test]
+fn the_broker_url_and_its_password_are_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("secret.db").display());
+    let help = Command::new(env!("CARGO_BIN_EXE_spcm"))
+        .arg("--help")
+        .env("SPCM_AMQP_URL", "amqp://u:s3cret-pw@h/%2f")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(text.contains("SPCM_AMQP_URL") && !text.contains("s3cret-pw"), "{text}");
+    let refused = Command::new(env!("CARGO_BIN_EXE_spcm"))
+        .env("SPCM_DATABASE_URL", &database)
+        .env("SPCM_BIND", "127.0.0.1:0")
+        .env("SPCM_BOOTSTRAP_PASSWORD", ADMIN_PASSWORD)
+        .env("SPCM_AMQP_URL", "amqp:guest:s3cret-pw@127.0.0.1")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "a URL that is not an AMQP URL stops the start");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("SPCM_AMQP_URL is not a valid AMQP URL"), "{stderr}");
+    assert!(!stderr.contains("s3cret-pw"), "{stderr}");
+}
