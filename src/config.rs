@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use clap::Args;
 
+use secrecy::SecretString;
+
 use crate::auth::SignInLimits;
 
 /// The database every command works on: a global flag, accepted before or after the command.
@@ -82,6 +84,24 @@ pub struct Settings {
     /// wait up to the pool timeout, then 503.
     #[arg(long, env = "SPCM_PASSWORD_CHECK_THREADS", default_value_t = 0)]
     pub password_check_threads: usize,
+
+    /// AMQP 0-9-1 URL of the RabbitMQ broker that change events are published to, such as
+    /// `amqp://user:password@host:5672/%2f`; unset, no events are published.
+    // The URL may carry a password: help shows the variable's name, never its value.
+    #[arg(long, env = "SPCM_AMQP_URL", hide_env_values = true, global = true, value_parser = secret)]
+    pub amqp_url: Option<SecretString>,
+
+    /// The durable topic exchange that change events are published to (declared by the service).
+    #[arg(long, env = "SPCM_AMQP_EXCHANGE", default_value = "spcm.events", global = true)]
+    pub amqp_exchange: String,
+
+    /// Days a change is kept in the history; one not yet published is kept until it is.
+    #[arg(long, env = "SPCM_CHANGES_RETENTION_DAYS", default_value_t = 90, global = true)]
+    pub changes_retention_days: u32,
+}
+
+fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value.to_owned()))
 }
 
 /// Only the server settings, for reading them from `SPCM_*` variables alone.
@@ -123,6 +143,16 @@ impl Settings {
         }
     }
 
+    /// How long changes are kept (contract §7).
+    pub fn changes_retention(&self) -> Duration {
+        Duration::from_secs(u64::from(self.changes_retention_days.max(1)) * 86_400)
+    }
+
+    /// Where change events go, when anywhere.
+    pub fn broker(&self) -> Option<crate::events::Broker> {
+        self.amqp_url.clone().map(|url| crate::events::Broker { url, exchange: self.amqp_exchange.clone() })
+    }
+
     pub fn sign_in_limits(&self) -> SignInLimits {
         SignInLimits {
             per_account: self.signin_account_limit.max(1),
@@ -150,6 +180,9 @@ impl Default for Settings {
             signin_address_limit: 100,
             signin_window_secs: 300,
             password_check_threads: 0,
+            amqp_url: None,
+            amqp_exchange: "spcm.events".into(),
+            changes_retention_days: 90,
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::api::{self, ops, AppState};
 use crate::auth::{self, LoginCache, PasswordChecks, PermissionSet, SignInGuard};
 use crate::config::Settings;
 use crate::domain::TenantName;
+use crate::events::{Relay, RelayMetrics};
 use crate::metrics::Metrics;
 use crate::store::{self, Authority, DbPool, StoreError, VersionChecker};
 use crate::telemetry::request_context;
@@ -58,6 +59,8 @@ pub struct Application {
     port: u16,
     server: Server,
     pool: DbPool,
+    /// Publishes change events and prunes old changes; stopped after the server.
+    relay: Relay,
 }
 
 impl Application {
@@ -83,7 +86,14 @@ impl Application {
         let password_threads = settings.password_check_threads();
         let passwords =
             Arc::new(PasswordChecks::new(password_threads, settings.pool_timeout()).map_err(anyhow::Error::msg)?);
+        let relay_metrics = Arc::new(RelayMetrics::default());
+        let broker = settings.broker();
+        if let Some(broker) = &broker {
+            broker.uri().map_err(anyhow::Error::msg)?;
+        }
+        let relay = Relay::start(&pool, broker, settings.changes_retention(), relay_metrics.clone())?;
         let metrics = Metrics::new(pool.clone(), admission_bound.clone(), |registry| {
+            relay_metrics.register(registry);
             logins.register_metrics(registry);
             reads.register_metrics(registry);
             sign_ins.register_metrics(registry);
@@ -128,7 +138,7 @@ impl Application {
             server = server.workers(settings.workers);
         }
         tracing::info!(port, backend = state_backend_name(&settings), "listening");
-        Ok(Application { port, server: server.run(), pool })
+        Ok(Application { port, server: server.run(), pool, relay })
     }
 
     pub fn port(&self) -> u16 {
@@ -146,7 +156,11 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        // Gives the publisher's lease up, so that another instance takes over at once.
+        let relay = self.relay;
+        let _ = actix_web::rt::task::spawn_blocking(move || relay.stop()).await;
+        served
     }
 }
 

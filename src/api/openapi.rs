@@ -21,6 +21,8 @@ use super::{catalogue, ops, spcm};
         spcm::handlers::get_one,
         spcm::handlers::update_one,
         spcm::handlers::delete_one,
+        spcm::changes::history,
+        spcm::changes::feed,
         catalogue::handlers::provisioning_profiles,
         catalogue::handlers::base_profiles,
         catalogue::handlers::base_profile_services,
@@ -47,6 +49,7 @@ use super::{catalogue, ops, spcm};
     tags(
         (name = "provisioning profiles", description = "The SPCM API: a tenant's provisioning profiles \
             (HTTP Basic and the `tenant` header)"),
+        (name = "change history", description = "Who changed what and when: a profile's history and the tenant's feed"),
         (name = "catalogue", description = "The product-catalogue API v2: which profile and work-order types each \
             bundled product provisions with, base profiles, services and value-added services (bearer tokens)"),
         (name = "operations", description = "Where the documents are, health checks and metrics"),

@@ -32,6 +32,7 @@ pub struct VerifiedLogin {
     pub password_hash: String,
     pub permissions: PermissionSet,
     pub tenant_version: i64,
+    pub username: String,
 }
 
 impl VerifiedLogin {
@@ -42,6 +43,7 @@ impl VerifiedLogin {
             password_hash: record.password_hash.clone(),
             permissions: PermissionSet::parse_stored(&record.permissions),
             tenant_version: record.tenant_version,
+            username: record.username.clone(),
         }
     }
 }
@@ -140,6 +142,7 @@ mod tests {
             password_hash: hash.into(),
             permissions: String::new(),
             tenant_version: 1,
+            username: "admin".into(),
         }
     }
 

@@ -30,6 +30,7 @@ pub struct Principal {
     pub tenant_version: i64,
     /// The hash the password was verified against: a write checks it is still the user's.
     pub password_hash: String,
+    pub username: String,
 }
 
 impl Principal {
@@ -40,6 +41,7 @@ impl Principal {
             permissions: login.permissions,
             tenant_version: login.tenant_version,
             password_hash: login.password_hash.clone(),
+            username: login.username.clone(),
         }
     }
 
@@ -47,6 +49,7 @@ impl Principal {
     pub fn authority(&self, permission: Permission) -> Authority {
         Authority::User {
             user_id: self.user_id,
+            username: self.username.clone(),
             password_hash: self.password_hash.clone(),
             permission: permission.as_str(),
         }

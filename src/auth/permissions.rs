@@ -10,16 +10,20 @@ pub enum Permission {
     ProfileDelete,
     CatalogueRead,
     CatalogueWrite,
+    AuditRead,
+    TenantAdmin,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 6] = [
+    pub const ALL: [Permission; 8] = [
         Permission::ProfileRead,
         Permission::ProfileCreate,
         Permission::ProfileUpdate,
         Permission::ProfileDelete,
         Permission::CatalogueRead,
         Permission::CatalogueWrite,
+        Permission::AuditRead,
+        Permission::TenantAdmin,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -30,6 +34,8 @@ impl Permission {
             Permission::ProfileDelete => "SPCM_PROVISION_PROFILE_DELETE_PERMISSION",
             Permission::CatalogueRead => "CATALOGUE_READ_PERMISSION",
             Permission::CatalogueWrite => "CATALOGUE_WRITE_PERMISSION",
+            Permission::AuditRead => "SPCM_AUDIT_READ_PERMISSION",
+            Permission::TenantAdmin => "SPCM_TENANT_ADMIN_PERMISSION",
         }
     }
 

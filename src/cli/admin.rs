@@ -19,7 +19,7 @@ use crate::store::{self, Authority, Backend, DbConnection, DbPool, StoreError};
 /// A pool of one connection to an existing database, migrated. Only `serve` and `migrate`
 /// create a SQLite file: any other command refuses a path where there is none, rather
 /// than work on a new empty database (a typo, or another working directory).
-fn open(settings: &Settings) -> anyhow::Result<DbPool> {
+pub(super) fn open(settings: &Settings) -> anyhow::Result<DbPool> {
     let pool = open_existing(settings)?;
     pool.migrate().map_err(anyhow::Error::msg)?;
     Ok(pool)

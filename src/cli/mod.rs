@@ -1,6 +1,7 @@
 //! The `spcm` command line: parse, then call into the library.
 
 mod admin;
+mod changes;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -48,6 +49,18 @@ pub enum Command {
     /// Import or export a tenant's catalogue document.
     #[command(subcommand)]
     Catalogue(CatalogueCommand),
+    /// Print a tenant's changes, oldest first, one JSON change a line.
+    Changes {
+        /// The tenant whose changes to print.
+        #[arg(long)]
+        tenant: String,
+        /// Only changes with a greater id.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        /// Print at most this many changes.
+        #[arg(long)]
+        limit: Option<u64>,
+    },
     /// Write a consistent copy of the SQLite database to FILE while the service runs.
     ///
     /// PostgreSQL and MySQL/MariaDB are backed up with their own tools (pg_dump,
@@ -205,6 +218,7 @@ fn run_command(cli: Cli) -> anyhow::Result<()> {
         Command::Token(command) => admin::token(&settings()?, command),
         Command::Catalogue(command) => admin::catalogue(&settings()?, command),
         Command::Backup { file } => admin::backup(&settings()?, &file),
+        Command::Changes { tenant, after, limit } => changes::run(&settings()?, &tenant, after, limit),
         Command::Openapi => output::line(crate::api::openapi::document().to_pretty_json()?),
         Command::Completions { shell } => {
             let mut script = Vec::new();

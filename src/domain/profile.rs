@@ -4,8 +4,10 @@ use std::fmt;
 
 use unicode_normalization::UnicodeNormalization;
 
-/// A profile as stored, with its server-assigned id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A profile as stored, with its server-assigned id. Serialised as the SPCM face shows
+/// it (the change history records it so).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ProvisioningProfile {
     pub id: i64,
     pub name: String,
@@ -18,6 +20,13 @@ pub struct ProvisioningProfile {
     pub dps_notification: bool,
     pub eos_notification: bool,
     pub payg_notification: bool,
+}
+
+impl ProvisioningProfile {
+    /// The profile as a JSON object, for its change records.
+    pub fn snapshot(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
 }
 
 /// A profile name (contract §1.1, §2): normalised to Unicode NFC, then trimmed; 1–100

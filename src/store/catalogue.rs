@@ -4,8 +4,20 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
+use super::changes::{self, Action, Change, Entity};
 use super::schema::{catalogue_profile_refs as refs, catalogues, provisioning_profiles as profiles};
 use super::{write_transaction, DbConnection, StoreError, Transient, WriteScope};
+
+/// A catalogue as its change records show it: its version and what it holds, never
+/// the document itself.
+fn snapshot(version: i64, counts: &CatalogueCounts) -> Result<serde_json::Value, StoreError> {
+    let mut view = serde_json::to_value(counts)
+        .map_err(|e| StoreError::Internal(format!("cannot encode the catalogue's counts: {e}")))?;
+    if let Some(fields) = view.as_object_mut() {
+        fields.insert("version".into(), version.into());
+    }
+    Ok(view)
+}
 use crate::domain::catalogue::{validate, CatalogueCounts, CatalogueDocument, Problem};
 
 /// Why an import did not happen.
@@ -176,11 +188,36 @@ pub fn import_within(
             .filter(catalogues::tenant_id.eq(tenant_id))
             .first(conn)
             .optional()?;
+        let before = match &stored {
+            Some((_, current)) if *current == json => return Ok(counts),
+            Some((version, current)) => {
+                let previous: CatalogueDocument = serde_json::from_str(current).map_err(|e| {
+                    StoreError::Internal(format!("stored catalogue of tenant {tenant_id} is unreadable: {e}"))
+                })?;
+                Some(snapshot(*version, &previous.counts())?)
+            }
+            None => None,
+        };
+        let version = stored.as_ref().map_or(1, |(version, _)| version + 1);
+        let after = snapshot(version, &counts)?;
+        let tenant: String =
+            super::schema::tenants::table.select(super::schema::tenants::name).find(tenant_id).first(conn)?;
+        changes::record(
+            conn,
+            scope,
+            Change {
+                entity: Entity::Catalogue,
+                entity_id: tenant,
+                action: Action::Imported,
+                changed_fields: changes::changed_fields(before.as_ref(), Some(&after)),
+                before,
+                after: Some(after),
+            },
+        )?;
         match stored {
-            Some((_, current)) if current == json => return Ok(counts),
-            Some((version, _)) => {
+            Some(_) => {
                 diesel::update(catalogues::table.filter(catalogues::tenant_id.eq(tenant_id)))
-                    .set((catalogues::version.eq(version + 1), catalogues::document.eq(&json)))
+                    .set((catalogues::version.eq(version), catalogues::document.eq(&json)))
                     .execute(conn)?;
             }
             None => {

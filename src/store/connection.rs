@@ -245,6 +245,36 @@ pub struct DbPool {
     queries: Arc<AtomicU64>,
     /// SQLite only: the queue of this database's writers (see `WriteScope::writer_turn`).
     writers: Option<WriterQueue>,
+    /// Rung after every committed write, so that the event relay need not poll.
+    committed: Arc<CommitSignal>,
+}
+
+/// Wakes whoever waits for a write to commit (the event relay of this process).
+#[derive(Debug, Default)]
+pub struct CommitSignal {
+    commits: parking_lot::Mutex<u64>,
+    rung: parking_lot::Condvar,
+}
+
+impl CommitSignal {
+    pub fn ring(&self) {
+        *self.commits.lock() += 1;
+        self.rung.notify_all();
+    }
+
+    /// Commits so far.
+    pub fn count(&self) -> u64 {
+        *self.commits.lock()
+    }
+
+    /// Waits until the count passes `seen` or `timeout` passes; returns the count.
+    pub fn wait_past(&self, seen: u64, timeout: Duration) -> u64 {
+        let mut commits = self.commits.lock();
+        if *commits == seen {
+            self.rung.wait_for(&mut commits, timeout);
+        }
+        *commits
+    }
 }
 
 type WriterQueue = (Arc<parking_lot::Mutex<()>>, Duration);
@@ -255,10 +285,19 @@ type WriterQueue = (Arc<parking_lot::Mutex<()>>, Duration);
 pub struct WriteScope {
     pub tenant_id: i64,
     pub authority: super::Authority,
+    /// The request that writes, for its change records.
+    pub request_id: Option<String>,
     writers: Option<WriterQueue>,
+    pub(crate) committed: Arc<CommitSignal>,
 }
 
 impl WriteScope {
+    /// The same scope, for the request `request_id` (`-` stands for none).
+    pub fn with_request_id(mut self, request_id: String) -> WriteScope {
+        self.request_id = (request_id != "-").then_some(request_id);
+        self
+    }
+
     /// SQLite has one writer at a time. Writers of this process take turns here, first
     /// come first served, instead of in SQLite's busy handler, which sleeps in growing
     /// steps and lets a late writer overtake one that waited long (tail latency,
@@ -311,16 +350,29 @@ impl DbPool {
             .test_on_check_out(backend != Backend::Sqlite)
             .build_unchecked(manager);
         let writers = (backend == Backend::Sqlite).then(|| (Arc::new(parking_lot::Mutex::new(())), wait));
-        Ok(DbPool { pool, manager: dedicated, backend, queries, writers })
+        Ok(DbPool { pool, manager: dedicated, backend, queries, writers, committed: Arc::default() })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
-    /// The scope of a write to `tenant_id` by `authority`, through this pool's writer queue.
+    /// The scope of a write to `tenant_id` by `authority`, through this pool's writer
+    /// queue. Built while serving a request, it carries the request's id.
     pub fn write_scope(&self, tenant_id: i64, authority: super::Authority) -> WriteScope {
-        WriteScope { tenant_id, authority, writers: self.writers.clone() }
+        WriteScope {
+            tenant_id,
+            authority,
+            request_id: None,
+            writers: self.writers.clone(),
+            committed: self.committed.clone(),
+        }
+        .with_request_id(crate::telemetry::current_request_id())
+    }
+
+    /// Rung after every write of this pool's scopes commits.
+    pub fn commits(&self) -> Arc<CommitSignal> {
+        self.committed.clone()
     }
 
     /// A connection for synchronous code (the CLI, start-up). Async code uses `run_db`.

@@ -2,6 +2,7 @@
 //! queries. Nothing here knows about HTTP.
 
 pub mod catalogue;
+pub mod changes;
 mod connection;
 mod error;
 pub mod profiles;
@@ -11,7 +12,7 @@ pub mod tokens;
 pub mod users;
 pub mod versions;
 
-pub use connection::{run_db, Backend, DbConnection, DbPool, WriteScope};
+pub use connection::{run_db, Backend, CommitSignal, DbConnection, DbPool, WriteScope};
 pub use error::StoreError;
 pub use versions::VersionChecker;
 
@@ -42,7 +43,7 @@ pub enum Authority {
     Cli,
     /// A user of the SPCM face: still there, with the hash its password was verified
     /// against, and still holding `permission`.
-    User { user_id: i64, password_hash: String, permission: &'static str },
+    User { user_id: i64, username: String, password_hash: String, permission: &'static str },
     /// A bearer token of the catalogue face: still neither revoked nor expired, and
     /// still holding `permission`.
     Token { token_id: i64, permission: &'static str },
@@ -56,7 +57,7 @@ fn holds(stored: &str, permission: &str) -> bool {
 fn check_authority(conn: &mut DbConnection, tenant_id: i64, authority: &Authority) -> Result<(), StoreError> {
     let allowed = match authority {
         Authority::Cli => true,
-        Authority::User { user_id, password_hash, permission } => {
+        Authority::User { user_id, password_hash, permission, .. } => {
             use schema::users::dsl as u;
             let row: Option<(String, String)> = u::users
                 .filter(u::id.eq(user_id))
@@ -109,6 +110,9 @@ where
         });
         if let Some(turn) = turn {
             parking_lot::ArcMutexGuard::unlock_fair(turn);
+        }
+        if result.is_ok() {
+            scope.committed.ring();
         }
         match result {
             Err(err) if err.is_transient() && attempt < WRITE_ATTEMPTS => {

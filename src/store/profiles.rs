@@ -3,6 +3,7 @@
 
 use diesel::prelude::*;
 
+use super::changes::{self, Change, Entity};
 use super::schema::provisioning_profiles::dsl as p;
 use super::{write_transaction, DbConnection, StoreError, Transient, WriteScope};
 use crate::domain::profile::{check_delete, check_update};
@@ -201,10 +202,57 @@ fn name_taken(conn: &mut DbConnection, tenant_id: i64, name: &str, except: Optio
     Ok(query.first::<i64>(conn).optional()?.is_some())
 }
 
-fn clear_default(conn: &mut DbConnection, tenant_id: i64) -> QueryResult<usize> {
-    diesel::update(p::provisioning_profiles.filter(p::tenant_id.eq(tenant_id)).filter(p::default_profile.eq(true)))
-        .set(p::default_profile.eq(false))
-        .execute(conn)
+/// Takes the default from the tenant's current default, if any, and returns that
+/// profile as it was.
+fn take_default(conn: &mut DbConnection, tenant_id: i64) -> QueryResult<Option<ProvisioningProfile>> {
+    let current: Option<ProvisioningProfile> = p::provisioning_profiles
+        .filter(p::tenant_id.eq(tenant_id))
+        .filter(p::default_profile.eq(true))
+        .first::<ProfileRow>(conn)
+        .optional()?
+        .map(Into::into);
+    if let Some(current) = &current {
+        diesel::update(p::provisioning_profiles.filter(p::id.eq(current.id)))
+            .set(p::default_profile.eq(false))
+            .execute(conn)?;
+    }
+    Ok(current)
+}
+
+/// Records that `old` lost the default (after the new default's own record, contract §7).
+fn record_lost_default(
+    conn: &mut DbConnection,
+    scope: &WriteScope,
+    old: Option<ProvisioningProfile>,
+) -> QueryResult<()> {
+    match old {
+        Some(old) => {
+            let cleared = ProvisioningProfile { default_profile: false, ..old.clone() };
+            record(conn, scope, Some(&old), Some(&cleared))
+        }
+        None => Ok(()),
+    }
+}
+
+/// Records the change of one profile; nothing when nothing changed.
+fn record(
+    conn: &mut DbConnection,
+    scope: &WriteScope,
+    before: Option<&ProvisioningProfile>,
+    after: Option<&ProvisioningProfile>,
+) -> QueryResult<()> {
+    let Some(id) = before.or(after).map(|p| p.id) else {
+        return Ok(());
+    };
+    match Change::between(
+        Entity::ProvisionProfile,
+        id.to_string(),
+        before.map(ProvisioningProfile::snapshot),
+        after.map(ProvisioningProfile::snapshot),
+    ) {
+        Some(change) => changes::record(conn, scope, change),
+        None => Ok(()),
+    }
 }
 
 /// Creates a profile; `defaultProfile: true` takes the default from the old one.
@@ -219,9 +267,7 @@ pub fn create(
         if name_taken(conn, tenant_id, &name, None)? {
             return Err(ProfileWriteError::NameTaken(name.clone()));
         }
-        if new.default_profile {
-            clear_default(conn, tenant_id)?;
-        }
+        let old_default = if new.default_profile { take_default(conn, tenant_id)? } else { None };
         let row = NewProfileRow {
             tenant_id,
             name: name.clone(),
@@ -237,9 +283,14 @@ pub fn create(
         };
         diesel::insert_into(p::provisioning_profiles).values(&row).execute(conn)?;
         // No RETURNING on MySQL: the (tenant, name) pair is unique, so read it back.
-        let created: ProfileRow =
-            p::provisioning_profiles.filter(p::tenant_id.eq(tenant_id)).filter(p::name.eq(&name)).first(conn)?;
-        Ok(created.into())
+        let created: ProvisioningProfile = p::provisioning_profiles
+            .filter(p::tenant_id.eq(tenant_id))
+            .filter(p::name.eq(&name))
+            .first::<ProfileRow>(conn)?
+            .into();
+        record(conn, scope, None, Some(&created))?;
+        record_lost_default(conn, scope, old_default)?;
+        Ok(created)
     })
 }
 
@@ -259,15 +310,20 @@ pub fn update(
                 return Err(ProfileWriteError::NameTaken(name.to_string()));
             }
         }
-        if patch.default_profile == Some(true) && !current.default_profile {
-            clear_default(conn, tenant_id)?;
-        }
+        let old_default = if patch.default_profile == Some(true) && !current.default_profile {
+            take_default(conn, tenant_id)?
+        } else {
+            None
+        };
         let changes = ProfileChanges::from_patch(patch.clone());
         if changes.is_empty() {
             return Ok(current);
         }
         diesel::update(p::provisioning_profiles.filter(p::id.eq(id))).set(&changes).execute(conn)?;
-        find(conn, tenant_id, id)?.ok_or(ProfileWriteError::NotFound(id))
+        let updated = find(conn, tenant_id, id)?.ok_or(ProfileWriteError::NotFound(id))?;
+        record(conn, scope, Some(&current), Some(&updated))?;
+        record_lost_default(conn, scope, old_default)?;
+        Ok(updated)
     })
 }
 
@@ -288,6 +344,7 @@ pub fn delete(conn: &mut DbConnection, scope: &WriteScope, id: i64) -> Result<()
             check_delete(&target, others).map_err(|rule| ProfileWriteError::Rule(rule, id))?;
         }
         diesel::delete(p::provisioning_profiles.filter(p::id.eq(id))).execute(conn)?;
+        record(conn, scope, Some(&target), None)?;
         Ok(())
     })
 }

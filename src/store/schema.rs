@@ -73,5 +73,34 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     provisioning_profiles,
     catalogues,
-    catalogue_profile_refs
+    catalogue_profile_refs,
+    changes
 );
+
+diesel::table! {
+    changes (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        at_ms -> BigInt,
+        actor_kind -> Text,
+        actor_name -> Text,
+        request_id -> Nullable<Text>,
+        entity -> Text,
+        entity_id -> Text,
+        action -> Text,
+        changed_fields -> Text,
+        before_state -> Nullable<Text>,
+        after_state -> Nullable<Text>,
+        published -> Bool,
+    }
+}
+
+diesel::table! {
+    event_relay_lease (name) {
+        name -> Text,
+        holder -> Text,
+        expires_at_ms -> BigInt,
+    }
+}
+
+diesel::joinable!(changes -> tenants (tenant_id));

@@ -2,8 +2,42 @@
 
 use diesel::prelude::*;
 
+use super::changes::{self, Change, Entity};
 use super::schema::{api_tokens, tenants};
 use super::{write_transaction, DbConnection, StoreError, WriteScope};
+
+/// Unix seconds as RFC 3339 UTC.
+fn rfc3339(seconds: i64) -> serde_json::Value {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map_or(serde_json::Value::Null, |at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into())
+}
+
+/// A token as its change records show it: never its secret or digest.
+fn snapshot(token: &TokenRecord) -> serde_json::Value {
+    let granted: Vec<&str> = token.permissions.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+    serde_json::json!({
+        "id": token.id,
+        "permissions": granted,
+        "createdAt": rfc3339(token.created_at),
+        "expiresAt": token.expires_at.map_or(serde_json::Value::Null, rfc3339),
+        "revoked": token.revoked,
+    })
+}
+
+fn find(conn: &mut DbConnection, tenant_id: i64, id: i64) -> QueryResult<Option<TokenRecord>> {
+    api_tokens::table
+        .filter(api_tokens::tenant_id.eq(tenant_id))
+        .filter(api_tokens::id.eq(id))
+        .select((
+            api_tokens::id,
+            api_tokens::permissions,
+            api_tokens::created_at,
+            api_tokens::expires_at,
+            api_tokens::revoked,
+        ))
+        .first(conn)
+        .optional()
+}
 
 #[derive(Debug, Clone, Queryable)]
 pub struct TokenRecord {
@@ -45,7 +79,12 @@ pub fn create(
                 api_tokens::revoked.eq(false),
             ))
             .execute(conn)?;
-        Ok(api_tokens::table.select(api_tokens::id).filter(api_tokens::token_hash.eq(token_hash)).first(conn)?)
+        let id = api_tokens::table.select(api_tokens::id).filter(api_tokens::token_hash.eq(token_hash)).first(conn)?;
+        let created = TokenRecord { id, permissions: permissions.to_owned(), created_at, expires_at, revoked: false };
+        if let Some(change) = Change::between(Entity::Token, id.to_string(), None, Some(snapshot(&created))) {
+            changes::record(conn, scope, change)?;
+        }
+        Ok(id)
     })
 }
 
@@ -67,11 +106,19 @@ pub fn list(conn: &mut DbConnection, tenant_id: i64) -> Result<Vec<TokenRecord>,
 pub fn revoke(conn: &mut DbConnection, scope: &WriteScope, id: i64) -> Result<bool, StoreError> {
     let tenant_id = scope.tenant_id;
     write_transaction(conn, scope, |conn| {
-        let changed =
-            diesel::update(api_tokens::table.filter(api_tokens::tenant_id.eq(tenant_id)).filter(api_tokens::id.eq(id)))
-                .set(api_tokens::revoked.eq(true))
-                .execute(conn)?;
-        Ok(changed > 0)
+        let Some(before) = find(conn, tenant_id, id)? else {
+            return Ok(false);
+        };
+        diesel::update(api_tokens::table.filter(api_tokens::tenant_id.eq(tenant_id)).filter(api_tokens::id.eq(id)))
+            .set(api_tokens::revoked.eq(true))
+            .execute(conn)?;
+        let after = TokenRecord { revoked: true, ..before.clone() };
+        if let Some(change) =
+            Change::between(Entity::Token, id.to_string(), Some(snapshot(&before)), Some(snapshot(&after)))
+        {
+            changes::record(conn, scope, change)?;
+        }
+        Ok(true)
     })
 }
 

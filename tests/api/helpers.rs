@@ -159,7 +159,12 @@ pub async fn spawn_app(backend: TestBackend) -> TestApp {
     spawn_on(create_database(backend), Settings::default()).await
 }
 
-fn create_database(backend: TestBackend) -> TestDatabase {
+/// The app on a fresh database of `backend` with some settings changed.
+pub async fn spawn_app_with(backend: TestBackend, settings: Settings) -> TestApp {
+    spawn_on(create_database(backend), settings).await
+}
+
+pub fn create_database(backend: TestBackend) -> TestDatabase {
     TestDatabase::create(backend).unwrap_or_else(|why| panic!("{backend:?} backend required but unavailable: {why}"))
 }
 

@@ -20,6 +20,7 @@ use crate::auth::{Permission, Principal};
 use crate::domain::{reject_control_characters, ProfileName, ProvisioningProfile, SubscriberType};
 use crate::store::profiles::{self, Page, ProfileFilter};
 use crate::store::{run_db, DbConnection};
+use crate::telemetry::current_request_id;
 
 pub(crate) const HAL_JSON: &str = "application/hal+json";
 const MAX_BATCH: usize = 1000;
@@ -29,14 +30,14 @@ fn encode(body: &impl Serialize) -> Result<Vec<u8>, SpcmError> {
         .map_err(|err| SpcmError::Internal { reason: "cannot encode the response", cause: err.to_string() })
 }
 
-fn hal(status: StatusCode, body: &impl Serialize) -> HttpResponse {
+pub(super) fn hal(status: StatusCode, body: &impl Serialize) -> HttpResponse {
     match encode(body) {
         Ok(bytes) => HttpResponse::build(status).content_type(HAL_JSON).body(bytes),
         Err(err) => err.error_response(),
     }
 }
 
-fn parse_id(raw: &str) -> Result<i64, SpcmError> {
+pub(super) fn parse_id(raw: &str) -> Result<i64, SpcmError> {
     raw.parse().map_err(|_| SpcmError::BadRequest(format!("id '{}' is not an integer", truncate(raw))))
 }
 
@@ -310,8 +311,11 @@ pub async fn delete_one(
     let credentials = Credentials::from_request(&req, &state)?;
     let (id, malformed) = defer(parse_id(&path));
     let pool = state.pool.clone();
+    // The closure runs on the blocking pool, outside the request's task.
+    let request_id = current_request_id();
     with_caller(&state, credentials, Permission::ProfileDelete, malformed, move |conn, caller| {
-        let scope = pool.write_scope(caller.tenant_id, caller.authority(Permission::ProfileDelete));
+        let scope =
+            pool.write_scope(caller.tenant_id, caller.authority(Permission::ProfileDelete)).with_request_id(request_id);
         Ok(profiles::delete(conn, &scope, id)?)
     })
     .await?;
@@ -344,8 +348,10 @@ pub async fn delete_many(req: HttpRequest, state: web::Data<AppState>) -> Result
     let credentials = Credentials::from_request(&req, &state)?;
     let (ids, malformed) = defer(parse_ids(req.query_string()));
     let pool = state.pool.clone();
+    let request_id = current_request_id();
     let results = with_caller(&state, credentials, Permission::ProfileDelete, malformed, move |conn, caller| {
-        let scope = pool.write_scope(caller.tenant_id, caller.authority(Permission::ProfileDelete));
+        let scope =
+            pool.write_scope(caller.tenant_id, caller.authority(Permission::ProfileDelete)).with_request_id(request_id);
         Ok(ids
             .iter()
             .enumerate()

@@ -1,6 +1,7 @@
 //! The SPCM face, `/pcc/spcm/provisionProfile` (contract §2).
 
 mod caller;
+pub(crate) mod changes;
 pub(crate) mod dto;
 mod error;
 pub(crate) mod handlers;
@@ -17,6 +18,7 @@ use super::Endpoint;
 
 pub const BASE_PATH: &str = "/pcc/spcm/provisionProfile";
 const ONE: &str = "/pcc/spcm/provisionProfile/{id}";
+const HISTORY: &str = "/pcc/spcm/provisionProfile/{id}/history";
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -27,5 +29,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::new(Method::GET, ONE, super::get().to(handlers::get_one)),
         Endpoint::new(Method::PUT, ONE, web::put().to(handlers::update_one)),
         Endpoint::new(Method::DELETE, ONE, web::delete().to(handlers::delete_one)),
+        Endpoint::new(Method::GET, HISTORY, super::get().to(changes::history)),
+        Endpoint::new(Method::GET, changes::FEED_PATH, super::get().to(changes::feed)),
     ]
 }

@@ -1,0 +1,255 @@
+//! The change history of a profile and the tenant's change feed (contract §7), both
+//! behind `SPCM_AUDIT_READ_PERMISSION`, which suffices alone.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::{IntoParams, IntoResponses, ToSchema};
+
+use super::caller::{with_caller, Credentials};
+use super::dto::{Link, ListLinks};
+use super::error::ErrorBody;
+use super::handlers::{hal, parse_id};
+use super::{ServerError, SpcmError, BASE_PATH};
+use crate::api::AppState;
+use crate::auth::Permission;
+use crate::store::changes::{self, Entity};
+
+pub const FEED_PATH: &str = "/pcc/spcm/changes";
+const DEFAULT_FEED_LIMIT: i64 = 100;
+const MAX_LIMIT: i64 = 1000;
+
+/// Who made a change.
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)] // documents the record; it is built as JSON
+pub struct Actor {
+    /// `user` (Basic credentials), `token` (a catalogue bearer token) or `cli`.
+    pub kind: String,
+    /// The username, the token's id, or `cli`.
+    pub name: String,
+}
+
+/// One change of one entity, as recorded in the transaction that made it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Change, example = json!({
+    "id": 1234, "at": "2026-11-30T10:15:22.120Z", "tenant": "acme",
+    "actor": {"kind": "user", "name": "boss"}, "requestId": "5f0c6d2e-8c1a-4f0e-9a51-3c2f7b7e1d10",
+    "eventType": "PROVISION_PROFILE_UPDATED", "entity": "provisionProfile", "entityId": "39",
+    "action": "updated", "changedFields": ["defaultProfile"],
+    "before": {"id": 39, "name": "turkeySauce", "defaultProfile": false},
+    "after": {"id": 39, "name": "turkeySauce", "defaultProfile": true}
+}))]
+#[allow(dead_code)] // documents the record; it is built as JSON
+pub struct ChangeDto {
+    /// Increases in commit order within a tenant.
+    pub id: i64,
+    /// When the change was made, RFC 3339 UTC with milliseconds.
+    pub at: String,
+    pub tenant: String,
+    pub actor: Actor,
+    /// The `X-Request-Id` of the request that made the change; null for the command line.
+    pub request_id: Option<String>,
+    /// `<ENTITY>_<ACTION>` in upper snake case, such as `PROVISION_PROFILE_DELETED`.
+    pub event_type: String,
+    /// `provisionProfile`, `catalogue`, `user`, `token` or `tenant`.
+    pub entity: String,
+    /// The profile's or token's id, the username, or the tenant's name (catalogue, tenant).
+    pub entity_id: String,
+    /// `created`, `updated`, `deleted` or `imported`.
+    pub action: String,
+    /// The fields whose value changed.
+    pub changed_fields: Vec<String>,
+    /// The entity before the change; null where it did not exist.
+    pub before: Option<Value>,
+    /// The entity after the change; null where it no longer exists.
+    pub after: Option<Value>,
+}
+
+/// A page of changes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangeList {
+    /// Changes in this response.
+    pub length: usize,
+    #[schema(value_type = Vec<ChangeDto>)]
+    pub changes: Vec<Value>,
+    #[serde(rename = "_links")]
+    pub links: ListLinks,
+}
+
+/// Query of a profile's history.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct HistoryParams {
+    /// Changes to skip, newest first (≥ 0).
+    #[param(minimum = 0)]
+    offset: Option<i64>,
+    /// Most changes to return (1–1000); without it, all of them.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+}
+
+/// Query of the tenant's feed.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct FeedParams {
+    /// Only changes with a greater id (≥ 0; default 0: from the oldest kept).
+    #[param(minimum = 0)]
+    after: Option<i64>,
+    /// Most changes to return (1–1000, default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+}
+
+/// Error answers of the history and the feed.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum AuditErrors {
+    /// Credentials but no `tenant` header; id not an integer; bad query parameter.
+    #[response(status = 400, example = json!({"message": "query parameter limit: must be an integer from 1 to 1000", "errorCode": 400}))]
+    BadRequest(ErrorBody),
+    /// No or malformed `Authorization`; unknown tenant, user or wrong password.
+    #[response(
+        status = 401,
+        headers(("WWW-Authenticate" = String, description = "`Basic realm=\"spcm\"`")),
+        example = json!({"message": "unauthorised; bad username or password", "errorCode": 401})
+    )]
+    Unauthorized(ErrorBody),
+    /// The user lacks `SPCM_AUDIT_READ_PERMISSION`.
+    #[response(status = 403, example = json!({"message": "forbidden; missing SPCM_AUDIT_READ_PERMISSION", "errorCode": 403}))]
+    Forbidden(ErrorBody),
+    /// No such profile in this tenant, and no history of one.
+    #[response(status = 404, example = json!({"message": "provisioning profile 42 not found", "errorCode": 404}))]
+    NotFound(ErrorBody),
+    /// Too many failed sign-ins for this tenant and username, or from this address.
+    #[response(
+        status = 429,
+        headers(("Retry-After" = String, description = "seconds until a sign-in is allowed again")),
+        example = json!({"message": "too many failed sign-ins; retry later", "errorCode": 429})
+    )]
+    TooManySignIns(ErrorBody),
+    /// Unexpected failure.
+    #[response(status = 500, example = json!({"message": "Internal server error - [database error]", "status": "error"}))]
+    Internal(ServerError),
+    /// Overload: no database connection or slot in time.
+    #[response(status = 503, headers(("Retry-After" = String, description = "seconds")))]
+    Overloaded(ServerError),
+}
+
+/// `offset`, `limit` and `after`, each at most once; other parameters are ignored.
+#[derive(Debug, Default)]
+struct PageQuery {
+    offset: Option<i64>,
+    limit: Option<i64>,
+    after: Option<i64>,
+}
+
+impl PageQuery {
+    fn parse(query: &str, accepted: &[&str]) -> Result<PageQuery, SpcmError> {
+        let mut parsed = PageQuery::default();
+        let mut seen = Vec::new();
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            if !accepted.contains(&key.as_ref()) {
+                continue;
+            }
+            let bad = |what: &str| SpcmError::BadRequest(format!("query parameter {key}: {what}"));
+            if seen.contains(&key) {
+                return Err(bad("given more than once"));
+            }
+            match key.as_ref() {
+                "offset" => {
+                    parsed.offset =
+                        Some(value.parse().ok().filter(|o| *o >= 0).ok_or_else(|| bad("must be an integer ≥ 0"))?)
+                }
+                "after" => {
+                    parsed.after =
+                        Some(value.parse().ok().filter(|a| *a >= 0).ok_or_else(|| bad("must be an integer ≥ 0"))?)
+                }
+                _ => {
+                    let limit = value.parse().ok().filter(|l| (1..=MAX_LIMIT).contains(l));
+                    parsed.limit = Some(limit.ok_or_else(|| bad("must be an integer from 1 to 1000"))?)
+                }
+            }
+            seen.push(key);
+        }
+        Ok(parsed)
+    }
+}
+
+fn this_link(path: &str, query: &str) -> Link {
+    Link { href: if query.is_empty() { path.to_owned() } else { format!("{path}?{query}") } }
+}
+
+/// A profile's changes, newest first; still readable once the profile is deleted.
+#[utoipa::path(get, path = "/pcc/spcm/provisionProfile/{id}/history", tag = "change history",
+    params(("id" = i64, Path, description = "The profile's id"), HistoryParams),
+    responses(
+        (status = 200, description = "The profile's changes, newest first", body = ChangeList,
+            content_type = "application/hal+json"),
+        AuditErrors),
+    security(("basicAuth" = [], "tenant" = [])))]
+pub async fn history(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, SpcmError> {
+    let credentials = Credentials::from_request(&req, &state)?;
+    let parsed = parse_id(&path).and_then(|id| Ok((id, PageQuery::parse(req.query_string(), &["offset", "limit"])?)));
+    let (id, query, malformed) = match parsed {
+        Ok((id, query)) => (id, query, None),
+        Err(err) => (0, PageQuery::default(), Some(err)),
+    };
+    let this = this_link(&format!("{BASE_PATH}/{id}/history"), req.query_string());
+    let body = with_caller(&state, credentials, Permission::AuditRead, malformed, move |conn, caller| {
+        let offset = query.offset.unwrap_or(0);
+        let (found, total) =
+            changes::history(conn, caller.tenant_id, Entity::ProvisionProfile, &id.to_string(), offset, query.limit)?;
+        if total == 0 && crate::store::profiles::get(conn, caller.tenant_id, id)?.is_none() {
+            return Err(SpcmError::NotFound(id));
+        }
+        let next_offset = offset + found.len() as i64;
+        let next = query
+            .limit
+            .filter(|_| !found.is_empty() && next_offset < total)
+            .map(|limit| Link { href: format!("{BASE_PATH}/{id}/history?offset={next_offset}&limit={limit}") });
+        Ok(ChangeList {
+            length: found.len(),
+            changes: found.iter().map(changes::ChangeRecord::to_json).collect(),
+            links: ListLinks { this, next },
+        })
+    })
+    .await?;
+    Ok(hal(StatusCode::OK, &body))
+}
+
+/// The tenant's changes after `after`, oldest first. Every page that holds changes,
+/// the last included, links to the next one to poll.
+#[utoipa::path(get, path = "/pcc/spcm/changes", tag = "change history", params(FeedParams),
+    responses(
+        (status = 200, description = "The tenant's changes after `after`, oldest first", body = ChangeList,
+            content_type = "application/hal+json"),
+        AuditErrors),
+    security(("basicAuth" = [], "tenant" = [])))]
+pub async fn feed(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, SpcmError> {
+    let credentials = Credentials::from_request(&req, &state)?;
+    let (query, malformed) = match PageQuery::parse(req.query_string(), &["after", "limit"]) {
+        Ok(query) => (query, None),
+        Err(err) => (PageQuery::default(), Some(err)),
+    };
+    let this = this_link(FEED_PATH, req.query_string());
+    let body = with_caller(&state, credentials, Permission::AuditRead, malformed, move |conn, caller| {
+        let limit = query.limit.unwrap_or(DEFAULT_FEED_LIMIT);
+        let found = changes::feed(conn, caller.tenant_id, query.after.unwrap_or(0), limit)?;
+        let next = found.last().map(|last| Link { href: format!("{FEED_PATH}?after={}&limit={limit}", last.id) });
+        Ok(ChangeList {
+            length: found.len(),
+            changes: found.iter().map(changes::ChangeRecord::to_json).collect(),
+            links: ListLinks { this, next },
+        })
+    })
+    .await?;
+    Ok(hal(StatusCode::OK, &body))
+}

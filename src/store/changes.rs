@@ -1,0 +1,404 @@
+//! The change history, which is also the outbox of change events (contract §7).
+//!
+//! Every write records its changes with `record`, inside the write's own transaction:
+//! a write that rolls back leaves no record, and no committed write lacks one. The
+//! row's id comes from the database inside that transaction, which holds the tenant's
+//! lock (`lock_tenant`), so ids increase in commit order within a tenant.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use diesel::prelude::*;
+use serde_json::{json, Map, Value};
+
+use super::schema::changes::dsl as c;
+use super::schema::event_relay_lease::dsl as l;
+use super::schema::tenants;
+use super::{Authority, DbConnection, StoreError, WriteScope};
+
+/// What was changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    ProvisionProfile,
+    Catalogue,
+    User,
+    Token,
+    Tenant,
+}
+
+impl Entity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::ProvisionProfile => "provisionProfile",
+            Entity::Catalogue => "catalogue",
+            Entity::User => "user",
+            Entity::Token => "token",
+            Entity::Tenant => "tenant",
+        }
+    }
+}
+
+/// What happened to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Created,
+    Updated,
+    Deleted,
+    Imported,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Created => "created",
+            Action::Updated => "updated",
+            Action::Deleted => "deleted",
+            Action::Imported => "imported",
+        }
+    }
+}
+
+/// `PROVISION_PROFILE_UPDATED` from `provisionProfile` and `updated`.
+pub fn event_type(entity: &str, action: &str) -> String {
+    let mut snake = String::with_capacity(entity.len() + action.len() + 4);
+    for ch in entity.chars() {
+        if ch.is_ascii_uppercase() {
+            snake.push('_');
+        }
+        snake.push(ch.to_ascii_uppercase());
+    }
+    snake.push('_');
+    snake.push_str(&action.to_ascii_uppercase());
+    snake
+}
+
+/// One change of one entity, as the write knows it.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub entity: Entity,
+    pub entity_id: String,
+    pub action: Action,
+    pub changed_fields: Vec<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+impl Change {
+    /// The change from `before` to `after` (`None` where the entity did not exist):
+    /// created, updated or deleted, with the fields whose value differs. `None` when
+    /// nothing changed.
+    pub fn between(
+        entity: Entity,
+        entity_id: impl Into<String>,
+        before: Option<Value>,
+        after: Option<Value>,
+    ) -> Option<Change> {
+        let action = match (&before, &after) {
+            (None, Some(_)) => Action::Created,
+            (Some(_), None) => Action::Deleted,
+            (Some(_), Some(_)) => Action::Updated,
+            (None, None) => return None,
+        };
+        let changed_fields = changed_fields(before.as_ref(), after.as_ref());
+        if changed_fields.is_empty() {
+            return None;
+        }
+        Some(Change { entity, entity_id: entity_id.into(), action, changed_fields, before, after })
+    }
+}
+
+/// The keys whose value differs between two JSON objects, in the order of `after`
+/// then `before`. A missing object has no keys.
+pub fn changed_fields(before: Option<&Value>, after: Option<&Value>) -> Vec<String> {
+    let empty = Map::new();
+    let before = before.and_then(Value::as_object).unwrap_or(&empty);
+    let after = after.and_then(Value::as_object).unwrap_or(&empty);
+    let mut fields: Vec<String> =
+        after.iter().filter(|(key, value)| before.get(*key) != Some(*value)).map(|(key, _)| key.clone()).collect();
+    fields.extend(before.keys().filter(|key| !after.contains_key(*key)).cloned());
+    fields
+}
+
+/// Milliseconds since the Unix epoch, by this process's clock.
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// `actor.kind` and `actor.name` of a write.
+fn actor(authority: &Authority) -> (&'static str, String) {
+    match authority {
+        Authority::Cli => ("cli", "cli".to_owned()),
+        Authority::User { username, .. } => ("user", username.clone()),
+        Authority::Token { token_id, .. } => ("token", token_id.to_string()),
+    }
+}
+
+fn encode(value: &Option<Value>) -> Option<String> {
+    value.as_ref().map(Value::to_string)
+}
+
+/// Records `change` of the scope's tenant. Call it inside the write's transaction.
+pub fn record(conn: &mut DbConnection, scope: &WriteScope, change: Change) -> QueryResult<()> {
+    record_for(conn, scope.tenant_id, &scope.authority, scope.request_id.as_deref(), change)
+}
+
+/// As `record`, for a write that has no scope (a tenant being created).
+pub fn record_for(
+    conn: &mut DbConnection,
+    tenant_id: i64,
+    authority: &Authority,
+    request_id: Option<&str>,
+    change: Change,
+) -> QueryResult<()> {
+    let (kind, name) = actor(authority);
+    diesel::insert_into(c::changes)
+        .values((
+            c::tenant_id.eq(tenant_id),
+            c::at_ms.eq(now_ms()),
+            c::actor_kind.eq(kind),
+            c::actor_name.eq(name),
+            c::request_id.eq(request_id),
+            c::entity.eq(change.entity.as_str()),
+            c::entity_id.eq(&change.entity_id),
+            c::action.eq(change.action.as_str()),
+            c::changed_fields.eq(Value::from(change.changed_fields).to_string()),
+            c::before_state.eq(encode(&change.before)),
+            c::after_state.eq(encode(&change.after)),
+            c::published.eq(false),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// A change as read back, with its tenant's name.
+#[derive(Debug, Clone, Queryable)]
+pub struct ChangeRecord {
+    pub id: i64,
+    pub tenant: String,
+    pub at_ms: i64,
+    pub actor_kind: String,
+    pub actor_name: String,
+    pub request_id: Option<String>,
+    pub entity: String,
+    pub entity_id: String,
+    pub action: String,
+    pub changed_fields: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+fn parse(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or(Value::Null)
+}
+
+impl ChangeRecord {
+    /// The change as the API, the CLI and the events show it (contract §7).
+    pub fn to_json(&self) -> Value {
+        let at = chrono::DateTime::from_timestamp_millis(self.at_ms)
+            .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            .unwrap_or_default();
+        json!({
+            "id": self.id,
+            "at": at,
+            "tenant": self.tenant,
+            "actor": {"kind": self.actor_kind, "name": self.actor_name},
+            "requestId": self.request_id,
+            "eventType": event_type(&self.entity, &self.action),
+            "entity": self.entity,
+            "entityId": self.entity_id,
+            "action": self.action,
+            "changedFields": parse(&self.changed_fields),
+            "before": self.before.as_deref().map_or(Value::Null, parse),
+            "after": self.after.as_deref().map_or(Value::Null, parse),
+        })
+    }
+
+    /// `<tenant>.<entity>.<action>`.
+    pub fn routing_key(&self) -> String {
+        format!("{}.{}.{}", self.tenant, self.entity, self.action)
+    }
+}
+
+type Selection = (
+    c::id,
+    tenants::name,
+    c::at_ms,
+    c::actor_kind,
+    c::actor_name,
+    c::request_id,
+    c::entity,
+    c::entity_id,
+    c::action,
+    c::changed_fields,
+    c::before_state,
+    c::after_state,
+);
+
+const SELECTION: Selection = (
+    c::id,
+    tenants::name,
+    c::at_ms,
+    c::actor_kind,
+    c::actor_name,
+    c::request_id,
+    c::entity,
+    c::entity_id,
+    c::action,
+    c::changed_fields,
+    c::before_state,
+    c::after_state,
+);
+
+/// The tenant's changes after `after`, oldest first, at most `limit`.
+pub fn feed(conn: &mut DbConnection, tenant_id: i64, after: i64, limit: i64) -> Result<Vec<ChangeRecord>, StoreError> {
+    Ok(c::changes
+        .inner_join(tenants::table)
+        .filter(c::tenant_id.eq(tenant_id))
+        .filter(c::id.gt(after))
+        .order(c::id.asc())
+        .limit(limit)
+        .select(SELECTION)
+        .load(conn)?)
+}
+
+/// One entity's changes, newest first, from `offset` on (`limit: None`: all), and how
+/// many there are in all.
+pub fn history(
+    conn: &mut DbConnection,
+    tenant_id: i64,
+    entity: Entity,
+    entity_id: &str,
+    offset: i64,
+    limit: Option<i64>,
+) -> Result<(Vec<ChangeRecord>, i64), StoreError> {
+    let of_entity = || {
+        c::changes
+            .filter(c::tenant_id.eq(tenant_id))
+            .filter(c::entity.eq(entity.as_str()))
+            .filter(c::entity_id.eq(entity_id.to_owned()))
+    };
+    let records = of_entity()
+        .inner_join(tenants::table)
+        .order(c::id.desc())
+        .limit(limit.unwrap_or(i64::MAX))
+        .offset(offset)
+        .select(SELECTION)
+        .load(conn)?;
+    let total = of_entity().count().get_result(conn)?;
+    Ok((records, total))
+}
+
+// ---- the outbox ---------------------------------------------------------------------
+
+/// Changes not yet published, in id order (per tenant, commit order), at most `limit`.
+pub fn waiting(conn: &mut DbConnection, limit: i64) -> Result<Vec<ChangeRecord>, StoreError> {
+    Ok(c::changes
+        .inner_join(tenants::table)
+        .filter(c::published.eq(false))
+        .order(c::id.asc())
+        .limit(limit)
+        .select(SELECTION)
+        .load(conn)?)
+}
+
+/// Marks changes published: the broker confirmed them.
+pub fn mark_published(conn: &mut DbConnection, ids: &[i64]) -> Result<(), StoreError> {
+    for chunk in ids.chunks(500) {
+        diesel::update(c::changes.filter(c::id.eq_any(chunk))).set(c::published.eq(true)).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// How many changes wait to be published, and when the oldest was made (ms).
+pub fn backlog(conn: &mut DbConnection) -> Result<(i64, Option<i64>), StoreError> {
+    let oldest: Option<i64> =
+        c::changes.filter(c::published.eq(false)).order(c::id.asc()).select(c::at_ms).first(conn).optional()?;
+    if oldest.is_none() {
+        return Ok((0, None));
+    }
+    let count = c::changes.filter(c::published.eq(false)).count().get_result(conn)?;
+    Ok((count, oldest))
+}
+
+/// Removes up to `batch` changes made before `cutoff_ms`: only published ones unless
+/// `any` (no publisher is configured). Returns how many went. Each batch is a short
+/// statement of its own, so writes never wait long behind it.
+pub fn prune(conn: &mut DbConnection, cutoff_ms: i64, any: bool, batch: i64) -> Result<usize, StoreError> {
+    let mut query =
+        c::changes.select(c::id).filter(c::at_ms.lt(cutoff_ms)).order(c::id.asc()).limit(batch).into_boxed();
+    if !any {
+        query = query.filter(c::published.eq(true));
+    }
+    let ids: Vec<i64> = query.load(conn)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(diesel::delete(c::changes.filter(c::id.eq_any(&ids))).execute(conn)?)
+}
+
+/// The database's clock in ms: instances agree on it even when their own clocks differ.
+fn database_now_ms(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    #[derive(QueryableByName)]
+    struct Now {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        now_ms: i64,
+    }
+    let now: Now = match conn {
+        DbConnection::Sqlite(conn) => {
+            diesel::sql_query("SELECT CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) AS now_ms")
+                .get_result(conn)?
+        }
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(conn) => {
+            diesel::sql_query("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) AS now_ms")
+                .get_result(conn)?
+        }
+        #[cfg(feature = "mysql")]
+        DbConnection::Mysql(conn) => {
+            diesel::sql_query("SELECT CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED) AS now_ms").get_result(conn)?
+        }
+    };
+    Ok(now.now_ms)
+}
+
+const LEASE: &str = "events";
+
+/// Takes or renews the publisher's lease for `ttl`: true when `holder` holds it now.
+/// One conditional UPDATE, so two instances can never both take it.
+pub fn hold_lease(conn: &mut DbConnection, holder: &str, ttl: Duration) -> Result<bool, StoreError> {
+    let now = database_now_ms(conn)?;
+    let taken = diesel::update(
+        l::event_relay_lease.filter(l::name.eq(LEASE)).filter(l::holder.eq(holder).or(l::expires_at_ms.lt(now))),
+    )
+    .set((l::holder.eq(holder), l::expires_at_ms.eq(now + ttl.as_millis() as i64)))
+    .execute(conn)?;
+    Ok(taken == 1)
+}
+
+/// Gives the lease up, so that another instance takes over at once.
+pub fn release_lease(conn: &mut DbConnection, holder: &str) -> Result<(), StoreError> {
+    diesel::update(l::event_relay_lease.filter(l::name.eq(LEASE)).filter(l::holder.eq(holder)))
+        .set(l::expires_at_ms.eq(0))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_types_are_upper_snake_case() {
+        assert_eq!(event_type("provisionProfile", "deleted"), "PROVISION_PROFILE_DELETED");
+        assert_eq!(event_type("catalogue", "imported"), "CATALOGUE_IMPORTED");
+        assert_eq!(event_type("user", "created"), "USER_CREATED");
+    }
+
+    #[test]
+    fn changed_fields_are_the_keys_whose_value_differs() {
+        let before = json!({"a": 1, "b": 2, "gone": true});
+        let after = json!({"a": 1, "b": 3, "new": null});
+        assert_eq!(changed_fields(Some(&before), Some(&after)), ["b", "new", "gone"]);
+        assert_eq!(changed_fields(None, Some(&after)), ["a", "b", "new"]);
+        assert!(Change::between(Entity::User, "u", Some(before.clone()), Some(before)).is_none());
+    }
+}
