@@ -470,7 +470,7 @@ fn the_broker_url_and_its_password_are_never_printed() {
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}", dir.path().join("secret.db").display());
     let help = Command::new(env!("CARGO_BIN_EXE_spcm"))
-        .arg("--help")
+        .args(["serve", "--help"])
         .env("SPCM_AMQP_URL", "amqp://u:s3cret-pw@h/%2f")
         .output()
         .unwrap();
