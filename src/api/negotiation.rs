@@ -1,7 +1,7 @@
 //! Content negotiation of the SPCM face (contract §2.1): JSON (HAL) or XML, chosen by
 //! `Accept` with its quality values; a header that accepts neither is 406.
 
-use actix_web::body::{self, BoxBody, EitherBody, MessageBody};
+use actix_web::body::{self, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
@@ -76,20 +76,23 @@ pub fn is_xml(content_type: &str) -> bool {
 
 /// On the SPCM face: every answer varies by `Accept`, and a body is sent as XML when the
 /// client asked for XML (the handlers write JSON; the 406 itself stays JSON).
-pub async fn representation(
+pub async fn representation<B: MessageBody + 'static>(
     req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<EitherBody<BoxBody>>, actix_web::Error> {
-    if !req.path().starts_with("/pcc/spcm/") && req.path() != "/pcc/spcm" {
-        return next.call(req).await.map(|res| res.map_body(|_, b| EitherBody::left(b.boxed())));
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    if !req.path().starts_with("/pcc/spcm") {
+        return next.call(req).await.map(ServiceResponse::map_into_left_body);
     }
     let wanted = of_request(req.request());
     let mut res = next.call(req).await?;
     res.headers_mut().insert(header::VARY, HeaderValue::from_static("Accept"));
-    let is_json =
-        res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.contains("json"));
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.contains("json"));
     if wanted != Some(Representation::Xml) || !is_json {
-        return Ok(res.map_body(|_, b| EitherBody::left(b.boxed())));
+        return Ok(res.map_into_left_body());
     }
     let (req, res) = res.into_parts();
     let (head, body) = res.into_parts();
@@ -100,8 +103,7 @@ pub async fn representation(
         Ok(value) => super::xml::to_xml(&value),
         Err(_) => bytes.to_vec(),
     };
-    let res = res.set_body(xml);
-    Ok(ServiceResponse::new(req, res).map_body(|_, b| EitherBody::right(b.boxed())))
+    Ok(ServiceResponse::new(req, res.set_body(xml).map_into_boxed_body()).map_into_right_body())
 }
 
 #[cfg(test)]

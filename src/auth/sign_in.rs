@@ -10,7 +10,7 @@ use moka::sync::Cache;
 use parking_lot::Mutex;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::registry::Registry;
-use sha2::{Digest, Sha256};
+use std::hash::BuildHasher;
 
 /// Accounts and addresses tracked at once; beyond, the least recently failed go.
 const TRACKED: u64 = 100_000;
@@ -34,8 +34,10 @@ type Failures = Arc<Mutex<VecDeque<Instant>>>;
 
 pub struct SignInGuard {
     limits: SignInLimits,
-    /// Keyed by a digest of (tenant, username): bounded size whatever a client sends.
-    accounts: Cache<[u8; 32], Failures>,
+    /// Keyed by a keyed hash of (tenant, username): bounded size whatever a client
+    /// sends, and its key is random per process, so no client can aim at a collision.
+    accounts: Cache<u64, Failures>,
+    account_hasher: std::collections::hash_map::RandomState,
     addresses: Cache<IpAddr, Failures>,
     failures: Counter,
     throttled: Counter,
@@ -47,14 +49,6 @@ impl std::fmt::Debug for SignInGuard {
     }
 }
 
-fn account_key(tenant: &str, username: &str) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    for part in [tenant.as_bytes(), username.as_bytes()] {
-        hasher.update((part.len() as u64).to_le_bytes());
-        hasher.update(part);
-    }
-    hasher.finalize().into()
-}
 
 /// How long until `failures` holds fewer than `limit` within the window; `None` when it does now.
 fn blocked_for(failures: &Failures, limit: u32, window: Duration, now: Instant) -> Option<Duration> {
@@ -80,9 +74,14 @@ impl SignInGuard {
             limits,
             accounts: Cache::builder().max_capacity(TRACKED).time_to_idle(limits.window).build(),
             addresses: Cache::builder().max_capacity(TRACKED).time_to_idle(limits.window).build(),
+            account_hasher: std::collections::hash_map::RandomState::new(),
             failures: Counter::default(),
             throttled: Counter::default(),
         }
+    }
+
+    fn account_key(&self, tenant: &str, username: &str) -> u64 {
+        self.account_hasher.hash_one((tenant, username))
     }
 
     /// `Err(wait)` when the account or the address has reached its limit: the attempt is
@@ -91,7 +90,7 @@ impl SignInGuard {
         let now = Instant::now();
         let account = self
             .accounts
-            .get(&account_key(tenant, username))
+            .get(&self.account_key(tenant, username))
             .and_then(|f| blocked_for(&f, self.limits.per_account, self.limits.window, now));
         let address = address
             .and_then(|a| self.addresses.get(&a))
@@ -108,7 +107,7 @@ impl SignInGuard {
     /// Counts a failed sign-in against the account and the address, and logs it.
     pub fn failed(&self, tenant: &str, username: &str, address: Option<IpAddr>) {
         let now = Instant::now();
-        let failures = self.accounts.get_with(account_key(tenant, username), Failures::default);
+        let failures = self.accounts.get_with(self.account_key(tenant, username), Failures::default);
         record(&failures, self.limits.per_account, now);
         if let Some(address) = address {
             let failures = self.addresses.get_with(address, Failures::default);
