@@ -17,7 +17,7 @@ trap cleanup EXIT
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 # shellcheck disable=SC2086
 [[ ${BENCH_SKIP_BUILD:-0} == 1 ]] || cargo build --release --bin spcm --quiet ${BENCH_CARGO_FLAGS:-}
-SPCM=$ROOT/target/release/spcm
+SPCM=${BENCH_SPCM_BIN:-$ROOT/target/release/spcm}
 # serve_spcm [VAR=VALUE…]: starts `spcm serve` with those variables as $PID, logging to
 # $RESULTS/spcm.log, on a port it binds itself (port 0: nothing else can take it between
 # choosing and binding); sets $PORT and $BASE from its log and waits until it is ready.

@@ -3,9 +3,8 @@
 //! database read at all: `api::spcm::reads`).
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use moka::sync::Cache;
+use quick_cache::sync::Cache;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::registry::Registry;
 use rand::RngCore;
@@ -16,9 +15,7 @@ use super::PermissionSet;
 use crate::store::users::LoginRecord;
 
 /// Logins kept; beyond, the least useful go (a miss costs one argon2 run).
-const CAPACITY: u64 = 10_000;
-/// A login unused this long is forgotten.
-const IDLE: Duration = Duration::from_secs(600);
+const CAPACITY: usize = 10_000;
 
 /// What a login key stands for: a keyed SHA-256 of tenant, username and password under
 /// a random key that lives and dies with the process. The password itself is never kept.
@@ -68,7 +65,7 @@ impl Default for LoginCache {
     fn default() -> Self {
         LoginCache {
             key: process_key(),
-            entries: Cache::builder().max_capacity(CAPACITY).time_to_idle(IDLE).build(),
+            entries: Cache::new(CAPACITY),
             hits: Counter::default(),
             misses: Counter::default(),
         }

@@ -41,6 +41,11 @@ pub struct SignInGuard {
     addresses: Cache<IpAddr, Failures>,
     failures: Counter,
     throttled: Counter,
+    /// When the latest failure happened, in milliseconds since `started`: while no
+    /// failure lies within the window, no key can be at its limit and a check costs
+    /// one atomic load.
+    latest_failure: std::sync::atomic::AtomicU64,
+    started: Instant,
 }
 
 impl std::fmt::Debug for SignInGuard {
@@ -75,6 +80,8 @@ impl SignInGuard {
             accounts: Cache::builder().max_capacity(TRACKED).time_to_idle(limits.window).build(),
             addresses: Cache::builder().max_capacity(TRACKED).time_to_idle(limits.window).build(),
             account_hasher: std::collections::hash_map::RandomState::new(),
+            latest_failure: std::sync::atomic::AtomicU64::new(0),
+            started: Instant::now(),
             failures: Counter::default(),
             throttled: Counter::default(),
         }
@@ -88,6 +95,11 @@ impl SignInGuard {
     /// refused without checking the password, and `wait` is when one is allowed again.
     pub fn check(&self, tenant: &str, username: &str, address: Option<IpAddr>) -> Result<(), Duration> {
         let now = Instant::now();
+        let latest = self.latest_failure.load(std::sync::atomic::Ordering::Relaxed);
+        let since = now.duration_since(self.started).as_millis() as u64;
+        if latest == 0 || since.saturating_sub(latest) > self.limits.window.as_millis() as u64 {
+            return Ok(());
+        }
         let account = self
             .accounts
             .get(&self.account_key(tenant, username))
@@ -107,6 +119,9 @@ impl SignInGuard {
     /// Counts a failed sign-in against the account and the address, and logs it.
     pub fn failed(&self, tenant: &str, username: &str, address: Option<IpAddr>) {
         let now = Instant::now();
+        // At least 1, so that 0 keeps meaning "never".
+        let since = now.duration_since(self.started).as_millis() as u64 + 1;
+        self.latest_failure.fetch_max(since, std::sync::atomic::Ordering::Relaxed);
         let failures = self.accounts.get_with(self.account_key(tenant, username), Failures::default);
         record(&failures, self.limits.per_account, now);
         if let Some(address) = address {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::HttpResponse;
-use moka::sync::Cache;
+use quick_cache::sync::Cache;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::registry::Registry;
 
@@ -51,8 +51,18 @@ struct Versioned {
 /// Answers by tenant and path, each with the tenant's version it was read at: an answer
 /// of an older version is simply never used again (and is evicted in time), so a write
 /// costs the cache nothing.
+/// The weight of an answer: its bytes and its key's.
+#[derive(Clone)]
+struct AnswerWeight;
+
+impl quick_cache::Weighter<String, Arc<Versioned>> for AnswerWeight {
+    fn weight(&self, key: &String, value: &Arc<Versioned>) -> u64 {
+        (key.len() + value.answer.body.len() + 64) as u64
+    }
+}
+
 pub struct ReadCache {
-    answers: Cache<String, Arc<Versioned>>,
+    answers: Cache<String, Arc<Versioned>, AnswerWeight>,
     hits: Counter,
     misses: Counter,
 }
@@ -60,12 +70,7 @@ pub struct ReadCache {
 impl Default for ReadCache {
     fn default() -> Self {
         ReadCache {
-            answers: Cache::builder()
-                .max_capacity(ANSWER_BUDGET)
-                .weigher(|key: &String, value: &Arc<Versioned>| {
-                    u32::try_from(key.len() + value.answer.body.len() + 64).unwrap_or(u32::MAX)
-                })
-                .build(),
+            answers: Cache::with_weighter(4096, ANSWER_BUDGET, AnswerWeight),
             hits: Counter::default(),
             misses: Counter::default(),
         }
