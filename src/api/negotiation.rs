@@ -31,6 +31,10 @@ pub fn negotiate(accept: Option<&str>) -> Option<Representation> {
     let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
         return Some(Representation::Json);
     };
+    // What nearly every JSON client sends, without parsing.
+    if matches!(accept, "*/*" | "application/json" | "application/hal+json") {
+        return Some(Representation::Json);
+    }
     let ranges: Vec<(String, String, f32)> = accept.split(',').take(MAX_RANGES).filter_map(parse_range).collect();
     let mut best: Option<(f32, Representation)> = None;
     for (kind, subtype, offered) in OFFERED {
