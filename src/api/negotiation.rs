@@ -90,11 +90,8 @@ pub async fn representation<B: MessageBody + 'static>(
     let wanted = of_request(req.request());
     let mut res = next.call(req).await?;
     res.headers_mut().insert(header::VARY, HeaderValue::from_static("Accept"));
-    let is_json = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.contains("json"));
+    let is_json =
+        res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.contains("json"));
     if wanted != Some(Representation::Xml) || !is_json {
         return Ok(res.map_into_left_body());
     }

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use quick_cache::sync::Cache;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::registry::Registry;
+use quick_cache::sync::Cache;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};

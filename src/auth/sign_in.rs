@@ -54,7 +54,6 @@ impl std::fmt::Debug for SignInGuard {
     }
 }
 
-
 /// How long until `failures` holds fewer than `limit` within the window; `None` when it does now.
 fn blocked_for(failures: &Failures, limit: u32, window: Duration, now: Instant) -> Option<Duration> {
     let failures = failures.lock();

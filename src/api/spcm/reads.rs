@@ -12,9 +12,9 @@ use std::sync::Arc;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::HttpResponse;
-use quick_cache::sync::Cache;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::registry::Registry;
+use quick_cache::sync::Cache;
 
 /// Bytes of answers kept; beyond, the least useful go.
 const ANSWER_BUDGET: u64 = 8 << 20;
