@@ -108,6 +108,10 @@ expect=(
     '"bundled_products":[1-9]'
     '^nothing to apply'
     '^backup written to spcm-backup.db$'
+    '### block'
+    '^HTTP/1.1 200 OK' '"changes":\[\{.*"eventType":"PROVISION_PROFILE_'
+    '^HTTP/1.1 200 OK' '"changes":\[\{.*"_links":\{"next"'
+    '^\{"id":[0-9]+,.*"eventType":"TENANT_CREATED"'
 )
 line=0
 for pattern in "${expect[@]}"; do
