@@ -110,7 +110,7 @@ expect=(
     '^backup written to spcm-backup.db$'
     '### block'
     '^HTTP/1.1 200 OK' '"changes":\[\{.*"eventType":"PROVISION_PROFILE_'
-    '^HTTP/1.1 200 OK' '"changes":\[\{.*"_links":\{"next"'
+    '^HTTP/1.1 200 OK' '"changes":\[\{.*"_links":\{"self".*"next":\{"href":"/pcc/spcm/changes\?after='
     '^\{"id":[0-9]+,.*"eventType":"TENANT_CREATED"'
 )
 line=0
