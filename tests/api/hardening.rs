@@ -177,6 +177,17 @@ backend_tests! {
         assert_eq!(app.post_profile(&json!({"name": "blocked", "defaultProfile": false})).await.status(), 201);
     }
 
+    async fn an_id_with_a_zero_fraction_is_that_id(app) {
+        let id = app.create_profile("whole", false).await["id"].as_i64().unwrap();
+        let found = app.request(Method::GET, &format!("{PROFILES}/{id}.0")).send().await.unwrap();
+        assert_eq!(expect_json(found, 200).await["name"], "whole");
+        assert_eq!(app.request(Method::GET, &format!("{PROFILES}/-409385766245.0")).send().await.unwrap().status(), 404);
+        for bad in ["1.5", "1.", "1.0x", ".0"] {
+            let refused = app.request(Method::GET, &format!("{PROFILES}/{bad}")).send().await.unwrap();
+            assert_eq!(refused.status(), 400, "{bad}");
+        }
+    }
+
     async fn head_answers_every_get_route_without_a_body(app) {
         let id = app.create_profile("h", true).await["id"].as_i64().unwrap();
         for path in [PROFILES.to_owned(), format!("{PROFILES}/{id}")] {

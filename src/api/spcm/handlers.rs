@@ -37,8 +37,14 @@ pub(super) fn hal(status: StatusCode, body: &impl Serialize) -> HttpResponse {
     }
 }
 
+/// An id in a path or query: an integer, also written with a zero fraction (`5.0`), which
+/// JSON Schema counts as an integer and generated clients may send.
 pub(super) fn parse_id(raw: &str) -> Result<i64, SpcmError> {
-    raw.parse().map_err(|_| SpcmError::BadRequest(format!("id '{}' is not an integer", truncate(raw))))
+    let whole = match raw.split_once('.') {
+        Some((whole, fraction)) if !fraction.is_empty() && fraction.bytes().all(|b| b == b'0') => whole,
+        _ => raw,
+    };
+    whole.parse().map_err(|_| SpcmError::BadRequest(format!("id '{}' is not an integer", truncate(raw))))
 }
 
 fn truncate(raw: &str) -> String {
