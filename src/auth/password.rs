@@ -25,6 +25,51 @@ pub fn verify(phc: &str, password: &[u8]) -> bool {
     }
 }
 
+/// Argon2 memory a check thread keeps between checks: up to 64 MiB (the default cost
+/// takes 19 MiB). A stored hash asking for more is verified with memory of its own.
+const MAX_KEPT_BLOCKS: usize = 64 * 1024;
+
+/// As `verify`, with `memory` as argon2's working memory, kept by the caller between
+/// checks: a flood of checks then neither maps nor unmaps 19 MiB per check (and the
+/// other threads of the process are spared the TLB flushes that unmapping costs).
+fn verify_reusing(phc: &str, password: &[u8], memory: &mut Vec<argon2::Block>) -> bool {
+    use argon2::{Algorithm, Params, Version};
+    let Ok(hash) = PasswordHash::new(phc) else {
+        tracing::error!("stored password hash is not a PHC string");
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params)) = (Algorithm::try_from(hash.algorithm), Params::try_from(&hash)) else {
+        return false;
+    };
+    let version = match hash.version.map(Version::try_from).transpose() {
+        Ok(version) => version.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let blocks = params.block_count();
+    if blocks > MAX_KEPT_BLOCKS {
+        return verify(phc, password);
+    }
+    if memory.len() < blocks {
+        memory.resize(blocks, argon2::Block::new());
+    }
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    let hashed = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        password,
+        salt,
+        &mut out,
+        &mut memory[..blocks],
+    );
+    // `Output`'s equality is constant-time.
+    hashed.is_ok() && argon2::password_hash::Output::new(&out).is_ok_and(|out| out == expected)
+}
+
 /// The shortest password the CLI and `SPCM_BOOTSTRAP_PASSWORD` accept, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 12;
 
@@ -77,15 +122,22 @@ fn check_thread(jobs: std::sync::Arc<std::sync::Mutex<std::sync::mpsc::Receiver<
         let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
         libc::setpriority(libc::PRIO_PROCESS, tid, CHECK_NICENESS);
     }
+    // Kept while checks keep coming; given back after a second without one.
+    let mut memory: Vec<argon2::Block> = Vec::new();
     loop {
         let job = match jobs.lock() {
-            Ok(receiver) => receiver.recv(),
+            Ok(receiver) => receiver.recv_timeout(std::time::Duration::from_secs(1)),
             Err(_) => return,
         };
-        let Ok((phc, password, reply, _permit)) = job else {
-            return; // the checks were dropped
+        let (phc, password, reply, _permit) = match job {
+            Ok(job) => job,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                memory = Vec::new();
+                continue;
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return, // the checks were dropped
         };
-        let _ = reply.send(verify(&phc, password.expose_secret().as_bytes()));
+        let _ = reply.send(verify_reusing(&phc, password.expose_secret().as_bytes(), &mut memory));
     }
 }
 
@@ -142,6 +194,25 @@ impl PasswordChecks {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_check_reusing_its_memory_agrees_with_the_plain_one() {
+        let phc = hash_password(&SecretString::from("s3cret")).unwrap();
+        let mut memory = Vec::new();
+        assert!(verify_reusing(&phc, b"s3cret", &mut memory));
+        assert!(!verify_reusing(&phc, b"s3cret ", &mut memory), "the same memory, another password");
+        assert!(verify_reusing(&phc, b"s3cret", &mut memory), "memory left by a failed check is fine");
+        assert!(!verify_reusing("not a hash", b"s3cret", &mut memory));
+        let cheap = argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon2::Params::new(1024, 1, 1, None).unwrap(),
+        );
+        let salt = SaltString::generate(&mut OsRng);
+        let other = cheap.hash_password(b"pw", &salt).unwrap().to_string();
+        assert!(verify_reusing(&other, b"pw", &mut memory), "another cost, in memory sized before");
+        assert!(!verify_reusing(&other, b"pw2", &mut memory));
+    }
 
     #[test]
     fn hashes_are_argon2id_and_verify() {
