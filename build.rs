@@ -15,8 +15,14 @@ fn main() {
 /// without having run. `SPCM_TEST_ALL_BACKENDS` and `SPCM_TEST_BROWSER=1` turn every
 /// variant on, so that one that cannot run fails.
 fn test_matrix() {
-    println!("cargo::rustc-check-cfg=cfg(spcm_test_postgres, spcm_test_mysql, spcm_test_browser)");
-    for var in ["SPCM_TEST_POSTGRES_URL", "SPCM_TEST_MYSQL_URL", "SPCM_TEST_ALL_BACKENDS", "SPCM_TEST_BROWSER"] {
+    println!("cargo::rustc-check-cfg=cfg(spcm_test_postgres, spcm_test_mysql, spcm_test_browser, spcm_test_broker)");
+    for var in [
+        "SPCM_TEST_POSTGRES_URL",
+        "SPCM_TEST_MYSQL_URL",
+        "SPCM_TEST_ALL_BACKENDS",
+        "SPCM_TEST_BROWSER",
+        "SPCM_TEST_BROKER",
+    ] {
         println!("cargo::rerun-if-env-changed={var}");
     }
     let set = |var: &str| env::var_os(var).is_some_and(|value| !value.is_empty());
@@ -28,6 +34,11 @@ fn test_matrix() {
         if all_backends || (set(url) && set(feature)) {
             println!("cargo::rustc-cfg={cfg}");
         }
+    }
+
+    // RabbitMQ on 127.0.0.1:5672: `SPCM_TEST_BROKER=1`, or every backend required.
+    if all_backends || set("SPCM_TEST_BROKER") {
+        println!("cargo::rustc-cfg=spcm_test_broker");
     }
 
     let installed = BROWSER_PROGRAMS.iter().all(|program| Path::new(program).exists());

@@ -220,11 +220,13 @@ async fn events_reach_a_consumer_with_their_routing_keys_and_properties(backend:
     consumer.finish().await;
 }
 
+#[cfg_attr(not(spcm_test_broker), ignore = "SPCM_TEST_BROKER is not set (RabbitMQ on 127.0.0.1:5672)")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_events_reach_a_consumer() {
     events_reach_a_consumer_with_their_routing_keys_and_properties(TestBackend::Sqlite).await;
 }
 
+#[cfg_attr(not(spcm_test_broker), ignore = "SPCM_TEST_BROKER is not set (RabbitMQ on 127.0.0.1:5672)")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(all(not(spcm_test_postgres), feature = "postgres"), ignore = "SPCM_TEST_POSTGRES_URL is not set")]
 #[cfg_attr(all(not(spcm_test_postgres), not(feature = "postgres")), ignore = "built without the postgres feature")]
@@ -232,6 +234,7 @@ async fn postgres_events_reach_a_consumer() {
     events_reach_a_consumer_with_their_routing_keys_and_properties(TestBackend::Postgres).await;
 }
 
+#[cfg_attr(not(spcm_test_broker), ignore = "SPCM_TEST_BROKER is not set (RabbitMQ on 127.0.0.1:5672)")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(all(not(spcm_test_mysql), feature = "mysql"), ignore = "SPCM_TEST_MYSQL_URL is not set")]
 #[cfg_attr(all(not(spcm_test_mysql), not(feature = "mysql")), ignore = "built without the mysql feature")]
@@ -239,6 +242,7 @@ async fn mysql_events_reach_a_consumer() {
     events_reach_a_consumer_with_their_routing_keys_and_properties(TestBackend::Mysql).await;
 }
 
+#[cfg_attr(not(spcm_test_broker), ignore = "SPCM_TEST_BROKER is not set (RabbitMQ on 127.0.0.1:5672)")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_broker_url_nothing_is_published_and_writes_work() {
     let consumer = Consumer::start().await;
@@ -265,6 +269,7 @@ async fn without_a_broker_url_nothing_is_published_and_writes_work() {
     consumer.finish().await;
 }
 
+#[cfg_attr(not(spcm_test_broker), ignore = "SPCM_TEST_BROKER is not set (RabbitMQ on 127.0.0.1:5672)")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_down_at_start_gets_the_backlog_when_it_comes() {
     let consumer = Consumer::start().await;
@@ -292,6 +297,7 @@ async fn a_broker_down_at_start_gets_the_backlog_when_it_comes() {
     consumer.finish().await;
 }
 
+#[cfg_attr(not(spcm_test_broker), ignore = "SPCM_TEST_BROKER is not set (RabbitMQ on 127.0.0.1:5672)")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_cut_mid_stream_loses_nothing() {
     let consumer = Consumer::start().await;
@@ -406,6 +412,7 @@ fn created_ids(changes: &BTreeMap<i64, Value>) -> Vec<i64> {
         .collect()
 }
 
+#[cfg_attr(not(spcm_test_broker), ignore = "SPCM_TEST_BROKER is not set (RabbitMQ on 127.0.0.1:5672)")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_service_killed_while_publishing_sends_the_rest_when_started_again() {
     let consumer = Consumer::start().await;
@@ -427,6 +434,7 @@ async fn a_service_killed_while_publishing_sends_the_rest_when_started_again() {
     consumer.finish().await;
 }
 
+#[cfg_attr(not(spcm_test_broker), ignore = "SPCM_TEST_BROKER is not set (RabbitMQ on 127.0.0.1:5672)")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(all(not(spcm_test_postgres), feature = "postgres"), ignore = "SPCM_TEST_POSTGRES_URL is not set")]
 #[cfg_attr(all(not(spcm_test_postgres), not(feature = "postgres")), ignore = "built without the postgres feature")]
