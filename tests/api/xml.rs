@@ -46,6 +46,18 @@ backend_tests! {
         assert!(list.contains("<provisioningProfiles><length>1</length><provisioningProfileDTOList><provisioningProfile><id>"), "{list}");
     }
 
+    async fn the_change_history_comes_in_xml_too(app) {
+        let id = app.create_profile("audited", true).await["id"].as_i64().unwrap();
+        let history = app.request(Method::GET, &format!("{PROFILES}/{id}/history")).header("accept", XML).send().await.unwrap();
+        assert_eq!(history.status(), 200);
+        assert_eq!(history.headers()["content-type"], XML);
+        let text = history.text().await.unwrap();
+        assert!(text.contains("<changes><length>1</length><changes><change><id>"), "{text}");
+        assert!(text.contains("<eventType>PROVISION_PROFILE_CREATED</eventType>"), "{text}");
+        let refused = app.request(Method::GET, "/pcc/spcm/changes").header("accept", "text/html").send().await.unwrap();
+        assert_eq!(refused.status(), 406);
+    }
+
     async fn a_batch_in_xml_answers_a_multi_status_in_xml(app) {
         let body = "<provisioningProfiles><provisioningProfile><name>a</name><defaultProfile>false</defaultProfile></provisioningProfile>\
                     <provisioningProfile><name>a</name><defaultProfile>false</defaultProfile></provisioningProfile>\

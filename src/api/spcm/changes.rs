@@ -124,6 +124,9 @@ pub enum AuditErrors {
     /// No such profile in this tenant, and no history of one.
     #[response(status = 404, example = json!({"message": "provisioning profile 42 not found", "errorCode": 404}))]
     NotFound(ErrorBody),
+    /// `Accept` names no representation the service has.
+    #[response(status = 406, example = json!({"message": "no acceptable representation; accept application/hal+json, application/json, application/xml or text/xml", "errorCode": 406}))]
+    NotAcceptable(ErrorBody),
     /// Too many failed sign-ins for this tenant and username, or from this address.
     #[response(
         status = 429,
