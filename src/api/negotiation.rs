@@ -5,7 +5,7 @@ use actix_web::body::{self, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::HttpRequest;
+use actix_web::{HttpMessage, HttpRequest};
 
 /// The representations the face has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,8 +67,15 @@ fn parse_range(range: &str) -> Option<(String, String, f32)> {
     Some((kind.trim().to_ascii_lowercase(), subtype.trim().to_ascii_lowercase(), quality))
 }
 
+/// What `representation` found for the request, kept so that handlers need not negotiate again.
+#[derive(Clone, Copy)]
+struct Negotiated(Option<Representation>);
+
 /// The representation this request asked for (`None`: none the face has).
 pub fn of_request(req: &HttpRequest) -> Option<Representation> {
+    if let Some(Negotiated(found)) = req.extensions().get::<Negotiated>() {
+        return *found;
+    }
     negotiate(req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()))
 }
 
@@ -88,6 +95,7 @@ pub async fn representation<B: MessageBody + 'static>(
         return next.call(req).await.map(ServiceResponse::map_into_left_body);
     }
     let wanted = of_request(req.request());
+    req.extensions_mut().insert(Negotiated(wanted));
     let mut res = next.call(req).await?;
     res.headers_mut().insert(header::VARY, HeaderValue::from_static("Accept"));
     let is_json =

@@ -98,13 +98,13 @@ impl LoginCache {
     /// entry then takes the row's permissions and version. A changed password (new
     /// hash) misses, so the new hash decides.
     pub fn verifies(&self, login: &LoginKey, record: &LoginRecord) -> bool {
-        let hit = self
-            .entries
-            .get(login)
+        let known = self.entries.get(login);
+        let hit = known
+            .as_ref()
             .is_some_and(|known| known.user_id == record.user_id && known.password_hash == record.password_hash);
         if hit {
             self.hits.inc();
-            self.remember(*login, record);
+            self.store(*login, known.as_deref(), record);
         } else {
             self.misses.inc();
         }
@@ -112,8 +112,13 @@ impl LoginCache {
     }
 
     pub fn remember(&self, login: LoginKey, record: &LoginRecord) {
+        self.store(login, self.entries.get(&login).as_deref(), record);
+    }
+
+    /// Keeps `record` for `login` unless `known`, the entry there now, already says it.
+    fn store(&self, login: LoginKey, known: Option<&VerifiedLogin>, record: &LoginRecord) {
         let verified = VerifiedLogin::from_record(record);
-        if self.entries.get(&login).as_deref() != Some(&verified) {
+        if known != Some(&verified) {
             self.entries.insert(login, Arc::new(verified));
         }
     }

@@ -301,7 +301,7 @@ pub fn catalogue(settings: &Settings, command: CatalogueCommand) -> anyhow::Resu
             let document = CatalogueDocument::from_json(json)
                 .map_err(|(path, why)| anyhow!("the catalogue is invalid: {path}: {why}"))?;
             let scope = pool.write_scope(tenant_id, Authority::Cli);
-            match store::catalogue::import_within(&mut conn, &scope, document, settings.catalogue_limit) {
+            match store::catalogue::import(&mut conn, &scope, document, settings.catalogue_limit) {
                 Ok(counts) => line(serde_json::to_string(&counts)?)?,
                 Err(ImportError::Invalid(problems)) => {
                     let listed: Vec<String> = problems.iter().map(|(path, why)| format!("{path}: {why}")).collect();

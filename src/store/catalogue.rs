@@ -141,19 +141,10 @@ fn longest_export(document: &mut CatalogueDocument, names: &HashMap<String, i64>
 }
 
 /// Validates `document` against the tenant's profiles and replaces the tenant's
-/// catalogue with it, all in one transaction. Importing the stored content again
-/// writes nothing. No limit on the size of its export: for the command line.
+/// catalogue with it, all in one transaction; importing the stored content again writes
+/// nothing. A document whose export could exceed `limit` bytes is refused, so that
+/// whatever is imported can be exported and imported again (contract §3.1).
 pub fn import(
-    conn: &mut DbConnection,
-    scope: &WriteScope,
-    document: CatalogueDocument,
-) -> Result<CatalogueCounts, ImportError> {
-    import_within(conn, scope, document, usize::MAX)
-}
-
-/// As [`import`], and refuses a document whose export could exceed `limit` bytes, so
-/// that whatever is imported can be exported and imported again (contract §3.1).
-pub fn import_within(
     conn: &mut DbConnection,
     scope: &WriteScope,
     document: CatalogueDocument,

@@ -127,34 +127,6 @@ pub fn remove(conn: &mut DbConnection, scope: &WriteScope, username: &str) -> Re
     })
 }
 
-/// Replaces the user's permissions; false when there is no such user.
-pub fn set_permissions(
-    conn: &mut DbConnection,
-    scope: &WriteScope,
-    username: &str,
-    permissions: &str,
-) -> Result<bool, StoreError> {
-    let tenant_id = scope.tenant_id;
-    write_transaction(conn, scope, |conn| {
-        let Some(before) = permissions_of(conn, tenant_id, username)? else {
-            return Ok(false);
-        };
-        diesel::update(users::table.filter(users::tenant_id.eq(tenant_id)).filter(users::username.eq(username)))
-            .set(users::permissions.eq(permissions))
-            .execute(conn)?;
-        let change = Change::between(
-            Entity::User,
-            username,
-            Some(snapshot(username, &before)),
-            Some(snapshot(username, permissions)),
-        );
-        if let Some(change) = change {
-            changes::record(conn, scope, change)?;
-        }
-        Ok(true)
-    })
-}
-
 /// Username and permissions of every user of the tenant, by username.
 pub fn list(conn: &mut DbConnection, tenant_id: i64) -> Result<Vec<(String, String)>, StoreError> {
     Ok(users::table

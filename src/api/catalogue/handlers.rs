@@ -324,7 +324,7 @@ pub async fn import(
     })
     .await?;
     let counts = run_db(&state.pool, move |conn| {
-        Ok::<_, CatalogueError>(store::catalogue::import_within(conn, &scope, document, limit)?)
+        Ok::<_, CatalogueError>(store::catalogue::import(conn, &scope, document, limit)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(counts))
