@@ -226,7 +226,10 @@ async fn sqlite_events_reach_a_consumer() {
     events_reach_a_consumer_with_their_routing_keys_and_properties(TestBackend::Sqlite).await;
 }
 
-#[cfg_attr(all(not(spcm_test_broker), spcm_test_postgres), ignore = "SPCM_TEST_BROKER is not set (RabbitMQ on 127.0.0.1:5672)")]
+#[cfg_attr(
+    all(not(spcm_test_broker), spcm_test_postgres),
+    ignore = "SPCM_TEST_BROKER is not set (RabbitMQ on 127.0.0.1:5672)"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(all(not(spcm_test_postgres), feature = "postgres"), ignore = "SPCM_TEST_POSTGRES_URL is not set")]
 #[cfg_attr(all(not(spcm_test_postgres), not(feature = "postgres")), ignore = "built without the postgres feature")]
@@ -234,7 +237,10 @@ async fn postgres_events_reach_a_consumer() {
     events_reach_a_consumer_with_their_routing_keys_and_properties(TestBackend::Postgres).await;
 }
 
-#[cfg_attr(all(not(spcm_test_broker), spcm_test_mysql), ignore = "SPCM_TEST_BROKER is not set (RabbitMQ on 127.0.0.1:5672)")]
+#[cfg_attr(
+    all(not(spcm_test_broker), spcm_test_mysql),
+    ignore = "SPCM_TEST_BROKER is not set (RabbitMQ on 127.0.0.1:5672)"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(all(not(spcm_test_mysql), feature = "mysql"), ignore = "SPCM_TEST_MYSQL_URL is not set")]
 #[cfg_attr(all(not(spcm_test_mysql), not(feature = "mysql")), ignore = "built without the mysql feature")]
@@ -434,7 +440,10 @@ async fn a_service_killed_while_publishing_sends_the_rest_when_started_again() {
     consumer.finish().await;
 }
 
-#[cfg_attr(all(not(spcm_test_broker), spcm_test_postgres), ignore = "SPCM_TEST_BROKER is not set (RabbitMQ on 127.0.0.1:5672)")]
+#[cfg_attr(
+    all(not(spcm_test_broker), spcm_test_postgres),
+    ignore = "SPCM_TEST_BROKER is not set (RabbitMQ on 127.0.0.1:5672)"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(all(not(spcm_test_postgres), feature = "postgres"), ignore = "SPCM_TEST_POSTGRES_URL is not set")]
 #[cfg_attr(all(not(spcm_test_postgres), not(feature = "postgres")), ignore = "built without the postgres feature")]
