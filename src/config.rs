@@ -85,6 +85,14 @@ pub struct Settings {
     #[arg(long, env = "SPCM_PASSWORD_CHECK_THREADS", default_value_t = 0)]
     pub password_check_threads: usize,
 
+    /// Seconds a console session may stay unused before it ends (contract §8: 30 minutes).
+    #[arg(long, env = "SPCM_CONSOLE_IDLE_SECS", default_value_t = 30 * 60)]
+    pub console_idle_secs: u64,
+
+    /// Seconds a console session lasts in all, however busy (contract §8: 12 hours).
+    #[arg(long, env = "SPCM_CONSOLE_ABSOLUTE_SECS", default_value_t = 12 * 3600)]
+    pub console_absolute_secs: u64,
+
     /// AMQP 0-9-1 URL of the RabbitMQ broker that change events are published to, such as
     /// `amqp://user:password@host:5672/%2f`; unset, no events are published.
     // The URL may carry a password: help shows the variable's name, never its value.
@@ -153,6 +161,11 @@ impl Settings {
         self.amqp_url.clone().map(|url| crate::events::Broker { url, exchange: self.amqp_exchange.clone() })
     }
 
+    /// How long a console session may stay unused, and how long it lasts in all.
+    pub fn console_session_limits(&self) -> (Duration, Duration) {
+        (Duration::from_secs(self.console_idle_secs.max(1)), Duration::from_secs(self.console_absolute_secs.max(1)))
+    }
+
     pub fn sign_in_limits(&self) -> SignInLimits {
         SignInLimits {
             per_account: self.signin_account_limit.max(1),
@@ -180,6 +193,8 @@ impl Default for Settings {
             signin_address_limit: 100,
             signin_window_secs: 300,
             password_check_threads: 0,
+            console_idle_secs: 30 * 60,
+            console_absolute_secs: 12 * 3600,
             amqp_url: None,
             amqp_exchange: "spcm.events".into(),
             changes_retention_days: 90,

@@ -16,6 +16,7 @@ use crate::api::spcm::ReadCache;
 use crate::api::{self, ops, AppState};
 use crate::auth::{self, LoginCache, PasswordChecks, PermissionSet, SignInGuard};
 use crate::config::Settings;
+use crate::console::ConsoleConfig;
 use crate::domain::TenantName;
 use crate::events::{Relay, RelayMetrics};
 use crate::metrics::Metrics;
@@ -114,6 +115,8 @@ impl Application {
             body_timeout: settings.body_timeout(),
             catalogue_limit: settings.catalogue_limit,
         });
+        let (idle, absolute) = settings.console_session_limits();
+        let console = ConsoleConfig { idle, absolute, secure_cookie: false };
         let openapi = api::openapi::document();
         let mut server = HttpServer::new(move || {
             App::new()
@@ -122,6 +125,7 @@ impl Application {
                 .wrap(from_fn(api::negotiation::representation))
                 .wrap(from_fn(request_context))
                 .configure(api::configure)
+                .configure(|cfg| crate::console::configure(cfg, console.clone()))
                 .service(web::redirect("/swagger-ui", "/swagger-ui/").permanent())
                 .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", openapi.clone()))
                 .default_service(web::to(ops::not_found))

@@ -260,6 +260,17 @@ pub fn feed(conn: &mut DbConnection, tenant_id: i64, after: i64, limit: i64) -> 
         .load(conn)?)
 }
 
+/// The tenant's latest changes, newest first, at most `limit`.
+pub fn recent(conn: &mut DbConnection, tenant_id: i64, limit: i64) -> Result<Vec<ChangeRecord>, StoreError> {
+    Ok(c::changes
+        .inner_join(tenants::table)
+        .filter(c::tenant_id.eq(tenant_id))
+        .order(c::id.desc())
+        .limit(limit)
+        .select(SELECTION)
+        .load(conn)?)
+}
+
 /// One entity's changes, newest first, from `offset` on (`limit: None`: all), and how
 /// many there are in all.
 pub fn history(

@@ -4,6 +4,7 @@
 pub mod catalogue;
 pub mod changes;
 mod connection;
+pub mod console_sessions;
 mod error;
 pub mod profiles;
 pub mod schema;

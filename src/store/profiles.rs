@@ -348,3 +348,27 @@ pub fn delete(conn: &mut DbConnection, scope: &WriteScope, id: i64) -> Result<()
         Ok(())
     })
 }
+
+/// Ids and names of the tenant's profiles, of one subscriber type when given, by id:
+/// what the console searches by name.
+pub fn names(
+    conn: &mut DbConnection,
+    tenant_id: i64,
+    subscriber_type: Option<SubscriberType>,
+) -> Result<Vec<(i64, String)>, StoreError> {
+    let mut query = p::provisioning_profiles.filter(p::tenant_id.eq(tenant_id)).select((p::id, p::name)).into_boxed();
+    if let Some(kind) = subscriber_type {
+        query = query.filter(p::subscriber_type.eq(kind.as_str()));
+    }
+    Ok(query.order(p::id.asc()).load(conn)?)
+}
+
+/// The tenant's profiles among `ids`, by id.
+pub fn by_ids(conn: &mut DbConnection, tenant_id: i64, ids: &[i64]) -> Result<Vec<ProvisioningProfile>, StoreError> {
+    let rows: Vec<ProfileRow> = p::provisioning_profiles
+        .filter(p::tenant_id.eq(tenant_id))
+        .filter(p::id.eq_any(ids))
+        .order(p::id.asc())
+        .load(conn)?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}

@@ -104,3 +104,18 @@ diesel::table! {
 }
 
 diesel::joinable!(changes -> tenants (tenant_id));
+
+diesel::table! {
+    console_sessions (secret_hash) {
+        secret_hash -> Text,
+        tenant_id -> BigInt,
+        user_id -> BigInt,
+        fingerprint -> Text,
+        created_at_ms -> BigInt,
+        last_seen_at_ms -> BigInt,
+    }
+}
+
+diesel::joinable!(console_sessions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(console_sessions, users);
+diesel::allow_tables_to_appear_in_same_query!(console_sessions, tenants);

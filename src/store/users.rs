@@ -111,19 +111,91 @@ pub fn set_password(
     })
 }
 
+/// What a change of a user that must leave someone holding a permission came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserChange {
+    Done,
+    NoSuchUser,
+    /// Nobody else holds the permission to keep: refused, nothing changed.
+    LastHolder,
+}
+
+/// True when a user of the tenant other than `username` holds `permission`.
+fn held_by_another(conn: &mut DbConnection, tenant_id: i64, username: &str, permission: &str) -> QueryResult<bool> {
+    let others: Vec<String> = users::table
+        .filter(users::tenant_id.eq(tenant_id))
+        .filter(users::username.ne(username))
+        .select(users::permissions)
+        .load(conn)?;
+    Ok(others.iter().any(|granted| super::holds(granted, permission)))
+}
+
+/// Replaces the user's permissions; with `keep`, refused when the user would no longer
+/// hold that permission and nobody else of the tenant does (checked in the write's
+/// transaction, under the tenant's lock).
+pub fn set_permissions(
+    conn: &mut DbConnection,
+    scope: &WriteScope,
+    username: &str,
+    permissions: &str,
+    keep: Option<&str>,
+) -> Result<UserChange, StoreError> {
+    let tenant_id = scope.tenant_id;
+    write_transaction(conn, scope, |conn| {
+        let Some(before) = permissions_of(conn, tenant_id, username)? else {
+            return Ok(UserChange::NoSuchUser);
+        };
+        if let Some(keep) = keep {
+            let loses = super::holds(&before, keep) && !super::holds(permissions, keep);
+            if loses && !held_by_another(conn, tenant_id, username, keep)? {
+                return Ok(UserChange::LastHolder);
+            }
+        }
+        diesel::update(users::table.filter(users::tenant_id.eq(tenant_id)).filter(users::username.eq(username)))
+            .set(users::permissions.eq(permissions))
+            .execute(conn)?;
+        let change = Change::between(
+            Entity::User,
+            username,
+            Some(snapshot(username, &before)),
+            Some(snapshot(username, permissions)),
+        );
+        if let Some(change) = change {
+            changes::record(conn, scope, change)?;
+        }
+        Ok(UserChange::Done)
+    })
+}
+
 /// Removes the user; false when there is no such user.
 pub fn remove(conn: &mut DbConnection, scope: &WriteScope, username: &str) -> Result<bool, StoreError> {
+    remove_keeping(conn, scope, username, None).map(|outcome| outcome == UserChange::Done)
+}
+
+/// Removes the user; with `keep`, refused when nobody else of the tenant would hold
+/// that permission.
+pub fn remove_keeping(
+    conn: &mut DbConnection,
+    scope: &WriteScope,
+    username: &str,
+    keep: Option<&str>,
+) -> Result<UserChange, StoreError> {
     let tenant_id = scope.tenant_id;
     write_transaction(conn, scope, |conn| {
         let Some(permissions) = permissions_of(conn, tenant_id, username)? else {
-            return Ok(false);
+            return Ok(UserChange::NoSuchUser);
         };
+        if let Some(keep) = keep {
+            if super::holds(&permissions, keep) && !held_by_another(conn, tenant_id, username, keep)? {
+                return Ok(UserChange::LastHolder);
+            }
+        }
         diesel::delete(users::table.filter(users::tenant_id.eq(tenant_id)).filter(users::username.eq(username)))
             .execute(conn)?;
         if let Some(change) = Change::between(Entity::User, username, Some(snapshot(username, &permissions)), None) {
             changes::record(conn, scope, change)?;
         }
-        Ok(true)
+        Ok(UserChange::Done)
     })
 }
 

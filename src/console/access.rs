@@ -1,0 +1,559 @@
+//! Tenant access, for holders of `SPCM_TENANT_ADMIN_PERMISSION` (contract §8): the
+//! tenant's users and catalogue tokens. Nobody grants a permission they do not hold,
+//! and the tenant always keeps a user holding the tenant-admin permission. Every change
+//! goes through `store::users` / `store::tokens` with the signed-in user as actor.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use maud::{html, Markup};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::error::ConsoleError;
+use super::form::{self, Form};
+use super::layout::{notice, page, text_field, time, token_field};
+use super::session::{self, ConsoleConfig, Session};
+use crate::api::AppState;
+use crate::auth::{self, Permission, PermissionSet};
+use crate::domain::Username;
+use crate::store::users::UserChange;
+use crate::store::{self, run_db, StoreError};
+
+/// The permissions a catalogue token can carry: the catalogue face checks no other.
+const TOKEN_PERMISSIONS: [Permission; 2] = [Permission::CatalogueRead, Permission::CatalogueWrite];
+/// The longest a token made here may live, in days.
+const MAX_TOKEN_DAYS: i64 = 3650;
+
+fn html_page(status: StatusCode, markup: Markup) -> HttpResponse {
+    HttpResponse::build(status).content_type("text/html; charset=utf-8").body(markup.into_string())
+}
+
+fn describe(permission: Permission) -> &'static str {
+    match permission {
+        Permission::ProfileRead => "see profiles",
+        Permission::ProfileCreate => "create profiles",
+        Permission::ProfileUpdate => "edit profiles and move the default",
+        Permission::ProfileDelete => "delete profiles",
+        Permission::CatalogueRead => "read the catalogue",
+        Permission::CatalogueWrite => "import the catalogue",
+        Permission::AuditRead => "read the change history",
+        Permission::TenantAdmin => "manage users and tokens",
+    }
+}
+
+async fn admin_session(req: &HttpRequest, state: &AppState, config: &ConsoleConfig) -> Result<Session, ConsoleError> {
+    let session = session::current(req, state, config).await?;
+    session.require(Permission::TenantAdmin)?;
+    Ok(session)
+}
+
+async fn admin_form(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    config: &ConsoleConfig,
+) -> Result<(Session, Form), ConsoleError> {
+    let session = session::current(req, state, config).await?;
+    let form = form::read(req, payload, state).await?;
+    session.check_form_token(form.token())?;
+    session.require(Permission::TenantAdmin)?;
+    Ok((session, form))
+}
+
+/// The permissions ticked in `form`; 403 when one is unknown or one the user does not
+/// hold is ticked (nobody grants a permission they do not hold).
+fn ticked_permissions(form: &Form, session: &Session, allowed: &[Permission]) -> Result<PermissionSet, ConsoleError> {
+    let mut granted = Vec::new();
+    for name in form.all("permission") {
+        let permission = Permission::parse(name).ok().filter(|p| allowed.contains(p)).ok_or_else(|| {
+            ConsoleError::Forbidden("The form named a permission that cannot be granted here.".into())
+        })?;
+        if !session.can(permission) {
+            return Err(ConsoleError::Forbidden(format!(
+                "You cannot grant {permission}: your own account does not hold it. Nothing was changed."
+            )));
+        }
+        granted.push(permission);
+    }
+    Ok(granted.into_iter().collect())
+}
+
+/// Checkboxes for `permissions`; those the user lacks are shown but cannot be changed.
+fn permission_boxes(session: &Session, permissions: &[Permission], checked: PermissionSet, legend: &str) -> Markup {
+    html! {
+        fieldset {
+            legend { (legend) }
+            @for permission in permissions {
+                @let id = format!("permission-{}", permission.as_str());
+                @let held = session.can(*permission);
+                div.check {
+                    input type="checkbox" id=(id) name="permission" value=(permission.as_str())
+                        checked[checked.contains(*permission)] disabled[!held];
+                    label for=(id) {
+                        code { (permission.as_str()) } " — " (describe(*permission))
+                        @if !held { " (you do not hold it, so you cannot grant it)" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn hash(password: SecretString) -> Result<String, ConsoleError> {
+    actix_web::rt::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|_| StoreError::Internal("password hashing failed".into()))?
+        .map_err(|why| ConsoleError::Store(StoreError::Internal(why)))
+}
+
+fn user_path(username: &str) -> String {
+    let encoded: String = form_urlencoded::byte_serialize(username.as_bytes()).collect();
+    format!("/console/users/{encoded}")
+}
+
+// ---- users --------------------------------------------------------------------------
+
+#[derive(Default)]
+struct NewUserErrors {
+    username: Option<String>,
+    password: Option<String>,
+}
+
+fn users_page(
+    session: &Session,
+    users: &[(String, String)],
+    username: &str,
+    errors: &NewUserErrors,
+    done: Option<&str>,
+) -> Markup {
+    let body = html! {
+        @match done {
+            Some("added") => (notice("The user was added.")),
+            Some("removed") => (notice("The user was removed.")),
+            _ => {},
+        }
+        div.table-wrap {
+            table {
+                caption { "The tenant's users" }
+                thead { tr { th scope="col" { "Username" } th scope="col" { "Permissions" } } }
+                tbody {
+                    @for (name, granted) in users {
+                        tr {
+                            td { a href=(user_path(name)) { (name) } }
+                            td { ul.fields { @for p in granted.split(',').map(str::trim).filter(|p| !p.is_empty()) { li { code { (p) } } } } }
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="add-heading" {
+            h2 #add-heading { "Add a user" }
+            form.card method="post" action="/console/users" novalidate {
+                (token_field(session))
+                (text_field("username", "Username", username, errors.username.as_deref(), 64, Some("1 to 64 letters, digits, '_', '.', '-' or '@'.")))
+                div.field.invalid[errors.password.is_some()] {
+                    label for="field-password" { "Password" }
+                    input type="password" id="field-password" name="password" maxlength="1024" autocomplete="new-password"
+                        aria-invalid=[errors.password.as_ref().map(|_| "true")]
+                        aria-describedby=[errors.password.as_ref().map(|_| "field-password-error")];
+                    @if let Some(error) = &errors.password {
+                        p.error id="field-password-error" { (error) }
+                    }
+                }
+                (permission_boxes(session, &Permission::ALL, PermissionSet::default(), "Permissions"))
+                div.actions { button type="submit" { "Add user" } }
+            }
+        }
+    };
+    page("Users", Some(session), body)
+}
+
+async fn list_users(state: &AppState, tenant_id: i64) -> Result<Vec<(String, String)>, ConsoleError> {
+    Ok(run_db(&state.pool, move |conn| store::users::list(conn, tenant_id)).await?)
+}
+
+pub async fn users(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    config: web::Data<ConsoleConfig>,
+) -> Result<HttpResponse, ConsoleError> {
+    let session = admin_session(&req, &state, &config).await?;
+    let users = list_users(&state, session.tenant_id).await?;
+    let done = form::query_value(req.query_string(), "done");
+    Ok(html_page(StatusCode::OK, users_page(&session, &users, "", &NewUserErrors::default(), done.as_deref())))
+}
+
+pub async fn add_user(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    config: web::Data<ConsoleConfig>,
+) -> Result<HttpResponse, ConsoleError> {
+    let (session, form) = admin_form(&req, payload, &state, &config).await?;
+    let granted = ticked_permissions(&form, &session, &Permission::ALL)?;
+    let username = form.get("username").unwrap_or_default().trim().to_owned();
+    let password = SecretString::from(form.get("password").unwrap_or_default().to_owned());
+    let mut errors = NewUserErrors {
+        username: Username::parse(&username).err(),
+        password: auth::check_new_password(&password).err(),
+    };
+    if errors.username.is_none() && errors.password.is_none() {
+        let hash = hash(password).await?;
+        let scope = state.pool.write_scope(session.tenant_id, session.authority(Permission::TenantAdmin));
+        let name = username.clone();
+        let added = run_db(&state.pool, move |conn| {
+            Ok::<_, ConsoleError>(store::users::add(conn, &scope, &name, &hash, &granted.to_stored()))
+        })
+        .await?;
+        match added {
+            Ok(()) => return Ok(super::see_other("/console/users?done=added")),
+            Err(StoreError::UniqueViolation(_)) => {
+                errors.username = Some(format!("the tenant already has a user named '{username}'"))
+            }
+            Err(StoreError::Unauthorized) => return Err(ConsoleError::SignedOut),
+            Err(err) => return Err(err.into()),
+        }
+    }
+    let users = list_users(&state, session.tenant_id).await?;
+    let shown: String = username.chars().take(64).collect();
+    Ok(html_page(StatusCode::PRECONDITION_FAILED, users_page(&session, &users, &shown, &errors, None)))
+}
+
+fn user_page(
+    session: &Session,
+    username: &str,
+    granted: PermissionSet,
+    password_error: Option<&str>,
+    done: Option<&str>,
+) -> Markup {
+    let path = user_path(username);
+    let body = html! {
+        @match done {
+            Some("permissions") => (notice("The permissions were saved.")),
+            Some("password") => (notice("The password was reset; the user's console sessions have ended.")),
+            _ => {},
+        }
+        section aria-labelledby="permissions-heading" {
+            h2 #permissions-heading { "Permissions" }
+            form.card method="post" action=(format!("{path}/permissions")) {
+                (token_field(session))
+                (permission_boxes(session, &Permission::ALL, granted, "Permissions of this user"))
+                div.actions { button type="submit" { "Save permissions" } }
+            }
+        }
+        section aria-labelledby="password-heading" {
+            h2 #password-heading { "Reset the password" }
+            form.card method="post" action=(format!("{path}/password")) novalidate {
+                (token_field(session))
+                div.field.invalid[password_error.is_some()] {
+                    label for="field-password" { "New password" }
+                    input type="password" id="field-password" name="password" maxlength="1024" autocomplete="new-password"
+                        aria-invalid=[password_error.map(|_| "true")]
+                        aria-describedby=[password_error.map(|_| "field-password-error")];
+                    @if let Some(error) = password_error {
+                        p.error id="field-password-error" { (error) }
+                    }
+                }
+                div.actions { button type="submit" { "Reset password" } }
+            }
+        }
+        section aria-labelledby="remove-heading" {
+            h2 #remove-heading { "Remove the user" }
+            form method="post" action=(format!("{path}/remove")) {
+                (token_field(session))
+                p { "The user can no longer sign in, on either face, from the next request on." }
+                div.actions { button.danger type="submit" { "Remove " (username) } }
+            }
+        }
+        p { a href="/console/users" { "All users" } }
+    };
+    page(&format!("User {username}"), Some(session), body)
+}
+
+async fn permissions_of(state: &AppState, tenant_id: i64, username: &str) -> Result<PermissionSet, ConsoleError> {
+    let users = list_users(state, tenant_id).await?;
+    users.iter().find(|(name, _)| name == username).map(|(_, granted)| PermissionSet::parse_stored(granted)).ok_or_else(
+        || {
+            ConsoleError::NotFound(format!(
+                "The tenant has no user '{}'.",
+                username.chars().take(64).collect::<String>()
+            ))
+        },
+    )
+}
+
+pub async fn user(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    config: web::Data<ConsoleConfig>,
+) -> Result<HttpResponse, ConsoleError> {
+    let session = admin_session(&req, &state, &config).await?;
+    let granted = permissions_of(&state, session.tenant_id, &path).await?;
+    let done = form::query_value(req.query_string(), "done");
+    Ok(html_page(StatusCode::OK, user_page(&session, &path, granted, None, done.as_deref())))
+}
+
+fn last_admin(action: &str) -> ConsoleError {
+    ConsoleError::refused(
+        StatusCode::CONFLICT,
+        "The tenant needs an administrator",
+        format!(
+            "This would {action} the tenant's last user holding {}. Give another user that permission first. Nothing was changed.",
+            Permission::TenantAdmin
+        ),
+    )
+}
+
+pub async fn set_permissions(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    config: web::Data<ConsoleConfig>,
+) -> Result<HttpResponse, ConsoleError> {
+    let (session, form) = admin_form(&req, payload, &state, &config).await?;
+    let username = path.into_inner();
+    let ticked = ticked_permissions(&form, &session, &Permission::ALL)?;
+    let before = permissions_of(&state, session.tenant_id, &username).await?;
+    // What the user cannot change (it does not hold them) stays as it was.
+    let granted: PermissionSet = Permission::ALL
+        .into_iter()
+        .filter(|p| if session.can(*p) { ticked.contains(*p) } else { before.contains(*p) })
+        .collect();
+    let scope = state.pool.write_scope(session.tenant_id, session.authority(Permission::TenantAdmin));
+    let name = username.clone();
+    let outcome = run_db(&state.pool, move |conn| {
+        store::users::set_permissions(conn, &scope, &name, &granted.to_stored(), Some(Permission::TenantAdmin.as_str()))
+    })
+    .await
+    .map_err(|err| match err {
+        StoreError::Unauthorized => ConsoleError::SignedOut,
+        err => err.into(),
+    })?;
+    match outcome {
+        UserChange::Done => Ok(super::see_other(&format!("{}?done=permissions", user_path(&username)))),
+        UserChange::NoSuchUser => Err(ConsoleError::NotFound("The tenant has no such user.".into())),
+        UserChange::LastHolder => Err(last_admin("take the permission from")),
+    }
+}
+
+pub async fn reset_password(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    config: web::Data<ConsoleConfig>,
+) -> Result<HttpResponse, ConsoleError> {
+    let (session, form) = admin_form(&req, payload, &state, &config).await?;
+    let username = path.into_inner();
+    let password = SecretString::from(form.get("password").unwrap_or_default().to_owned());
+    if let Err(why) = auth::check_new_password(&password) {
+        let granted = permissions_of(&state, session.tenant_id, &username).await?;
+        return Ok(html_page(
+            StatusCode::PRECONDITION_FAILED,
+            user_page(&session, &username, granted, Some(&why), None),
+        ));
+    }
+    if password.expose_secret().chars().any(char::is_control) {
+        let granted = permissions_of(&state, session.tenant_id, &username).await?;
+        let why = "the password must not contain control characters";
+        return Ok(html_page(
+            StatusCode::PRECONDITION_FAILED,
+            user_page(&session, &username, granted, Some(why), None),
+        ));
+    }
+    let hash = hash(password).await?;
+    let scope = state.pool.write_scope(session.tenant_id, session.authority(Permission::TenantAdmin));
+    let name = username.clone();
+    let found = run_db(&state.pool, move |conn| store::users::set_password(conn, &scope, &name, &hash)).await.map_err(
+        |err| match err {
+            StoreError::Unauthorized => ConsoleError::SignedOut,
+            err => err.into(),
+        },
+    )?;
+    if !found {
+        return Err(ConsoleError::NotFound("The tenant has no such user.".into()));
+    }
+    Ok(super::see_other(&format!("{}?done=password", user_path(&username))))
+}
+
+pub async fn remove_user(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    config: web::Data<ConsoleConfig>,
+) -> Result<HttpResponse, ConsoleError> {
+    let (session, _form) = admin_form(&req, payload, &state, &config).await?;
+    let username = path.into_inner();
+    let scope = state.pool.write_scope(session.tenant_id, session.authority(Permission::TenantAdmin));
+    let name = username.clone();
+    let outcome = run_db(&state.pool, move |conn| {
+        store::users::remove_keeping(conn, &scope, &name, Some(Permission::TenantAdmin.as_str()))
+    })
+    .await
+    .map_err(|err| match err {
+        StoreError::Unauthorized => ConsoleError::SignedOut,
+        err => err.into(),
+    })?;
+    match outcome {
+        UserChange::Done => Ok(super::see_other("/console/users?done=removed")),
+        UserChange::NoSuchUser => Err(ConsoleError::NotFound("The tenant has no such user.".into())),
+        UserChange::LastHolder => Err(last_admin("remove")),
+    }
+}
+
+// ---- tokens -------------------------------------------------------------------------
+
+fn token_status(token: &store::tokens::TokenRecord, now: i64) -> &'static str {
+    if token.revoked {
+        "revoked"
+    } else if token.expires_at.is_some_and(|at| at <= now) {
+        "expired"
+    } else {
+        "active"
+    }
+}
+
+fn unix_now() -> i64 {
+    store::changes::now_ms() / 1000
+}
+
+fn tokens_page(
+    session: &Session,
+    tokens: &[store::tokens::TokenRecord],
+    expiry_error: Option<&str>,
+    done: Option<&str>,
+) -> Markup {
+    let now = unix_now();
+    let body = html! {
+        @if done == Some("revoked") {
+            (notice("The token was revoked; it stopped working at once."))
+        }
+        @if tokens.is_empty() {
+            p { "The tenant has no catalogue tokens." }
+        } @else {
+            div.table-wrap {
+                table {
+                    caption { "The tenant's catalogue tokens (their secrets are never shown again)" }
+                    thead { tr { th scope="col" { "Id" } th scope="col" { "Permissions" } th scope="col" { "Created" } th scope="col" { "Expires" } th scope="col" { "State" } th scope="col" { span.visually-hidden { "Actions" } } } }
+                    tbody {
+                        @for token in tokens {
+                            @let status = token_status(token, now);
+                            tr {
+                                td { (token.id) }
+                                td { ul.fields { @for p in token.permissions.split(',').map(str::trim).filter(|p| !p.is_empty()) { li { code { (p) } } } } }
+                                td { (time(token.created_at * 1000)) }
+                                td { (token.expires_at.map_or_else(|| "never".to_owned(), |at| time(at * 1000))) }
+                                td { (status) }
+                                td {
+                                    @if status == "active" {
+                                        form method="post" action=(format!("/console/tokens/{}/revoke", token.id)) {
+                                            (token_field(session))
+                                            button.danger.small type="submit" { "Revoke token " (token.id) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="create-heading" {
+            h2 #create-heading { "Create a token" }
+            form.card method="post" action="/console/tokens" novalidate {
+                (token_field(session))
+                (permission_boxes(session, &TOKEN_PERMISSIONS, [Permission::CatalogueRead].into_iter().filter(|p| session.can(*p)).collect(), "Permissions of the token"))
+                (text_field("expiresInDays", "Expires in (days)", "", expiry_error, 4, Some("Empty: never expires. At most 3650 days.")))
+                div.actions { button type="submit" { "Create token" } }
+            }
+        }
+    };
+    page("Catalogue tokens", Some(session), body)
+}
+
+async fn list_tokens(state: &AppState, tenant_id: i64) -> Result<Vec<store::tokens::TokenRecord>, ConsoleError> {
+    Ok(run_db(&state.pool, move |conn| store::tokens::list(conn, tenant_id)).await?)
+}
+
+pub async fn tokens(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    config: web::Data<ConsoleConfig>,
+) -> Result<HttpResponse, ConsoleError> {
+    let session = admin_session(&req, &state, &config).await?;
+    let tokens = list_tokens(&state, session.tenant_id).await?;
+    let done = form::query_value(req.query_string(), "done");
+    Ok(html_page(StatusCode::OK, tokens_page(&session, &tokens, None, done.as_deref())))
+}
+
+pub async fn create_token(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    config: web::Data<ConsoleConfig>,
+) -> Result<HttpResponse, ConsoleError> {
+    let (session, form) = admin_form(&req, payload, &state, &config).await?;
+    let granted = ticked_permissions(&form, &session, &TOKEN_PERMISSIONS)?;
+    let days = form.get("expiresInDays").unwrap_or_default().trim();
+    let expires_in = if days.is_empty() {
+        Ok(None)
+    } else {
+        match days.parse::<i64>() {
+            Ok(days) if (1..=MAX_TOKEN_DAYS).contains(&days) => Ok(Some(days)),
+            _ => Err(format!("give a whole number of days from 1 to {MAX_TOKEN_DAYS}, or leave it empty")),
+        }
+    };
+    let expires_in = match expires_in {
+        Ok(days) => days,
+        Err(why) => {
+            let tokens = list_tokens(&state, session.tenant_id).await?;
+            return Ok(html_page(StatusCode::PRECONDITION_FAILED, tokens_page(&session, &tokens, Some(&why), None)));
+        }
+    };
+    let token = auth::generate_token();
+    let digest = auth::token_digest(&token);
+    let now = unix_now();
+    let expires_at = expires_in.map(|days| now + days * 86_400);
+    let scope = state.pool.write_scope(session.tenant_id, session.authority(Permission::TenantAdmin));
+    let id = run_db(&state.pool, move |conn| {
+        store::tokens::create(conn, &scope, &digest, &granted.to_stored(), now, expires_at)
+    })
+    .await
+    .map_err(|err| match err {
+        StoreError::Unauthorized => ConsoleError::SignedOut,
+        err => err.into(),
+    })?;
+    let body = html! {
+        p.notice role="status" { "Token " (id) " was created. Copy its secret now: it is not stored and will not be shown again." }
+        div.field {
+            label for="token-secret" { "Secret of token " (id) }
+            input.secret type="text" id="token-secret" readonly value=(token.expose_secret());
+        }
+        p { "Use it as " code { "Authorization: Bearer <secret>" } " on " code { "/v2/orgs/" (session.tenant) "/…" } "." }
+        p { a href="/console/tokens" { "Back to the tokens" } }
+    };
+    Ok(html_page(StatusCode::OK, page("Token created", Some(&session), body)))
+}
+
+pub async fn revoke_token(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    config: web::Data<ConsoleConfig>,
+) -> Result<HttpResponse, ConsoleError> {
+    let (session, _form) = admin_form(&req, payload, &state, &config).await?;
+    let id: i64 = path.parse().map_err(|_| ConsoleError::NotFound("There is no such token.".into()))?;
+    let scope = state.pool.write_scope(session.tenant_id, session.authority(Permission::TenantAdmin));
+    let found =
+        run_db(&state.pool, move |conn| store::tokens::revoke(conn, &scope, id)).await.map_err(|err| match err {
+            StoreError::Unauthorized => ConsoleError::SignedOut,
+            err => err.into(),
+        })?;
+    if !found {
+        return Err(ConsoleError::NotFound(format!("The tenant has no token {id}.")));
+    }
+    Ok(super::see_other("/console/tokens?done=revoked"))
+}

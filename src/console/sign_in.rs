@@ -1,0 +1,126 @@
+//! Signing in and out. The same users, password checks, login cache and failed sign-in
+//! limits as the SPCM face (contract §1.1): an unknown tenant or user costs the same
+//! argon2 run as a wrong password, and each failure counts.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use maud::{html, Markup};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::error::ConsoleError;
+use super::form::{self, Form};
+use super::layout::{page, text_field};
+use super::session::{self, ConsoleConfig};
+use crate::api::AppState;
+use crate::auth::VerifiedLogin;
+use crate::domain::{has_control_characters, TenantName, Username};
+use crate::store::{self, run_db};
+
+fn sign_in_page(tenant: &str, username: &str, problem: Option<&str>) -> Markup {
+    page(
+        "Sign in",
+        None,
+        html! {
+            @if let Some(problem) = problem {
+                p.notice.error role="alert" { (problem) }
+            }
+            form.card method="post" action="/console/sign-in" {
+                (text_field("tenant", "Tenant", tenant, None, 64, None))
+                (text_field("username", "Username", username, None, 64, None))
+                div.field {
+                    label for="field-password" { "Password" }
+                    input type="password" id="field-password" name="password" maxlength="1024"
+                        autocomplete="current-password" required;
+                }
+                div.actions { button type="submit" { "Sign in" } }
+            }
+        },
+    )
+}
+
+fn html_page(status: StatusCode, markup: Markup) -> HttpResponse {
+    HttpResponse::build(status).content_type("text/html; charset=utf-8").body(markup.into_string())
+}
+
+pub async fn form(req: HttpRequest, state: web::Data<AppState>, config: web::Data<ConsoleConfig>) -> HttpResponse {
+    // Already signed in: straight to the console.
+    if session::current(&req, &state, &config).await.is_ok() {
+        return super::see_other("/console/");
+    }
+    let tenant = form::query_value(req.query_string(), "tenant").unwrap_or_default();
+    let tenant: String = tenant.chars().take(64).collect();
+    html_page(StatusCode::OK, sign_in_page(&tenant, "", None))
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    config: web::Data<ConsoleConfig>,
+) -> Result<HttpResponse, ConsoleError> {
+    let form: Form = form::read(&req, payload, &state).await?;
+    let tenant = form.get("tenant").unwrap_or_default().trim().to_owned();
+    let username = form.get("username").unwrap_or_default().trim().to_owned();
+    let password = SecretString::from(form.get("password").unwrap_or_default().to_owned());
+    let address = req.peer_addr().map(|a| a.ip());
+    state.sign_ins.check(&tenant, &username, address).map_err(ConsoleError::TooManySignIns)?;
+
+    let plausible = TenantName::parse(&tenant).is_ok()
+        && Username::parse(&username).is_ok()
+        && !has_control_characters(password.expose_secret());
+    let login = state.logins.key(&tenant, &username, &password);
+    let (lookup_tenant, lookup_user) = (tenant.clone(), username.clone());
+    let record = if plausible {
+        run_db(&state.pool, move |conn| store::users::find_login(conn, &lookup_tenant, &lookup_user)).await?
+    } else {
+        None
+    };
+    let verified = match &record {
+        Some(record) if state.logins.verifies(&login, record) => true,
+        // Unknown tenant or user: the same argon2 run, against a hash nothing matches.
+        _ => state.passwords.verify(record.as_ref().map(|r| r.password_hash.clone()), password).await?,
+    };
+    let Some(record) = record.filter(|_| verified) else {
+        state.sign_ins.failed(&tenant, &username, address);
+        let problem = "The tenant, username or password is wrong.";
+        let tenant_shown: String = tenant.chars().take(64).collect();
+        let user_shown: String = username.chars().take(64).collect();
+        return Ok(html_page(StatusCode::UNAUTHORIZED, sign_in_page(&tenant_shown, &user_shown, Some(problem))));
+    };
+    state.logins.remember(login, &record);
+    let user = VerifiedLogin::from_record(&record);
+    let secret = session::new_secret();
+    let secret_hash = session::secret_digest(&secret);
+    let fingerprint = session::fingerprint(&record.password_hash, &record.permissions);
+    let (idle, absolute) = (config.idle.as_millis() as i64, config.absolute.as_millis() as i64);
+    run_db(&state.pool, move |conn| {
+        let now = session::now_ms();
+        store::console_sessions::prune(conn, now - idle, now - absolute)?;
+        store::console_sessions::create(conn, &secret_hash, user.tenant_id, user.user_id, &fingerprint, now)
+    })
+    .await?;
+    tracing::info!(tenant = %tenant, username = %username, "console sign-in");
+    let mut response = super::see_other("/console/");
+    response
+        .add_cookie(&session::session_cookie(&secret, &config))
+        .map_err(|e| ConsoleError::Store(store::StoreError::Internal(format!("cannot set the cookie: {e}"))))?;
+    Ok(response)
+}
+
+pub async fn sign_out(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    config: web::Data<ConsoleConfig>,
+) -> Result<HttpResponse, ConsoleError> {
+    let session = session::current(&req, &state, &config).await?;
+    let form = form::read(&req, payload, &state).await?;
+    session.check_form_token(form.token())?;
+    let secret_hash = session.secret_hash().to_owned();
+    run_db(&state.pool, move |conn| store::console_sessions::end(conn, &secret_hash)).await?;
+    let mut response = super::see_other("/console/sign-in");
+    response
+        .add_cookie(&session::removal_cookie())
+        .map_err(|e| ConsoleError::Store(store::StoreError::Internal(format!("cannot clear the cookie: {e}"))))?;
+    Ok(response)
+}
