@@ -9,6 +9,7 @@ mod catalogue;
 mod catalogue_bounds;
 mod changes;
 mod cli;
+mod console;
 mod default_profile;
 mod errors;
 mod events;

@@ -1,0 +1,405 @@
+//! The console (contract §8) over real HTTP: sessions, form tokens, tenancy, and the
+//! tenant-access rules. Every change it makes is checked over the API.
+
+use std::time::Duration;
+
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{Method, Response};
+use spcm::auth::Permission;
+use spcm::config::Settings;
+
+use crate::helpers::{backend_tests, expect_json, wait_until, TestApp, ADMIN_PASSWORD, PROFILES};
+
+/// A browser signed in to the console: its session cookie, no redirects followed.
+struct Console<'a> {
+    app: &'a TestApp,
+    http: reqwest::Client,
+    cookie: String,
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+/// Posts the sign-in form and returns the response as it is.
+async fn post_sign_in(app: &TestApp, tenant: &str, username: &str, password: &str) -> Response {
+    client()
+        .post(app.url("/console/sign-in"))
+        .form(&[("tenant", tenant), ("username", username), ("password", password)])
+        .send()
+        .await
+        .expect("sign-in sent")
+}
+
+async fn sign_in<'a>(app: &'a TestApp, tenant: &str, username: &str, password: &str) -> Console<'a> {
+    let response = post_sign_in(app, tenant, username, password).await;
+    assert_eq!(response.status(), 303, "signing in as {username}: {}", response.text().await.unwrap_or_default());
+    let set_cookie = response.headers().get(SET_COOKIE).expect("a session cookie").to_str().unwrap().to_owned();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
+        assert!(set_cookie.contains(attribute), "{attribute} in {set_cookie}");
+    }
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    assert!(cookie.starts_with("spcm_session=") && cookie.len() > "spcm_session=".len() + 40, "{cookie}");
+    Console { app, http: client(), cookie }
+}
+
+async fn sign_in_admin(app: &TestApp) -> Console<'_> {
+    sign_in(app, "default", "admin", ADMIN_PASSWORD).await
+}
+
+impl Console<'_> {
+    async fn get(&self, path: &str) -> Response {
+        self.http.get(self.app.url(path)).header(COOKIE, &self.cookie).send().await.expect("request sent")
+    }
+
+    async fn page(&self, path: &str) -> String {
+        let response = self.get(path).await;
+        let status = response.status();
+        let body = response.text().await.expect("body");
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// The form token of this session, read off a page as a browser would.
+    async fn token(&self) -> String {
+        let home = self.get("/console/").await;
+        let path = match home.headers().get(LOCATION) {
+            Some(location) => location.to_str().unwrap().to_owned(),
+            None => "/console/".to_owned(),
+        };
+        let page = self.page(&path).await;
+        field_value(&page, "csrf").expect("a form token on the page")
+    }
+
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.http.post(self.app.url(path)).header(COOKIE, &self.cookie).form(fields).send().await.expect("request sent")
+    }
+
+    /// Posts `fields` with the session's form token.
+    async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.token().await;
+        let mut all = vec![("csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post(path, &all).await
+    }
+}
+
+/// The `value` of the input named `name` in `page`.
+fn field_value(page: &str, name: &str) -> Option<String> {
+    let at = page.find(&format!("name=\"{name}\""))?;
+    let tag_start = page[..at].rfind('<')?;
+    let tag = &page[tag_start..tag_start + page[tag_start..].find('>')?];
+    let value = tag.split("value=\"").nth(1)?;
+    Some(value[..value.find('"')?].to_owned())
+}
+
+fn location(response: &Response) -> String {
+    response.headers().get(LOCATION).map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default()
+}
+
+fn signed_out(response: &Response) -> bool {
+    response.status() == 303 && location(response) == "/console/sign-in"
+}
+
+async fn profile_names(app: &TestApp) -> Vec<String> {
+    let body = expect_json(app.list("").await, 200).await;
+    body["provisioningProfileDTOList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+backend_tests! {
+    async fn a_form_without_the_session_token_changes_nothing(app) {
+        let console = sign_in_admin(&app).await;
+        let created = app.create_profile("turkeySauce", true).await;
+        let id = created["id"].as_i64().unwrap();
+        let without = console.post("/console/profiles", &[("name", "chaCha")]).await;
+        assert_eq!(without.status(), 403);
+        let wrong = console.post("/console/profiles", &[("csrf", "0".repeat(64).as_str()), ("name", "chaCha")]).await;
+        assert_eq!(wrong.status(), 403);
+        let delete = console.post(&format!("/console/profiles/{id}/delete"), &[]).await;
+        assert_eq!(delete.status(), 403);
+        let rename = console.post(&format!("/console/profiles/{id}"), &[("name", "renamed")]).await;
+        assert_eq!(rename.status(), 403);
+        let user = console.post("/console/users", &[("username", "intruder"), ("password", "long-enough-pw-1")]).await;
+        assert_eq!(user.status(), 403);
+        assert_eq!(profile_names(&app).await, ["turkeySauce"], "nothing was created, renamed or deleted");
+        let users = expect_json(app.request(Method::GET, "/pcc/spcm/changes").send().await.unwrap(), 200).await;
+        assert!(!users.to_string().contains("intruder"), "no user was added");
+
+        // With the token the same form works, and the change is the API's, by this user.
+        let created = console.submit("/console/profiles", &[("name", "chaCha"), ("locale", "es-ES")]).await;
+        assert_eq!(created.status(), 303);
+        assert!(location(&created).starts_with("/console/profiles/"), "{}", location(&created));
+        assert_eq!(profile_names(&app).await, ["turkeySauce", "chaCha"]);
+        let feed = expect_json(app.request(Method::GET, "/pcc/spcm/changes").send().await.unwrap(), 200).await;
+        let last = feed["changes"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["actor"], serde_json::json!({"kind": "user", "name": "admin"}));
+        assert_eq!(last["eventType"], "PROVISION_PROFILE_CREATED");
+        assert_eq!(last["after"]["locale"], "es-ES");
+    }
+
+    async fn console_pages_send_the_security_headers(app) {
+        let console = sign_in_admin(&app).await;
+        for path in ["/console/sign-in", "/console/profiles", "/console/changes", "/console/users", "/console/tokens"] {
+            let response = if path == "/console/sign-in" { client().get(app.url(path)).send().await.unwrap() } else { console.get(path).await };
+            assert_eq!(response.status(), 200, "{path}");
+            let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+            let policy = header("content-security-policy");
+            assert!(policy.contains("default-src 'self'") && policy.contains("frame-ancestors 'none'"), "{path}: {policy}");
+            assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+            assert_eq!(header("referrer-policy"), "same-origin", "{path}");
+            assert_eq!(header("cache-control"), "no-store", "{path}");
+        }
+        let anonymous = client().get(app.url("/console/profiles")).send().await.unwrap();
+        assert!(signed_out(&anonymous), "without a session the console sends to the sign-in form");
+    }
+
+    async fn a_session_sees_only_its_own_tenant(app) {
+        app.add_tenant("other");
+        app.add_user("other", "boss", "boss-password-1", &Permission::ALL);
+        let theirs = app.request_as(Method::POST, PROFILES, "other", "boss", "boss-password-1")
+            .json(&serde_json::json!({"name": "secret", "defaultProfile": true})).send().await.unwrap();
+        let theirs = expect_json(theirs, 201).await;
+        let id = theirs["id"].as_i64().unwrap();
+        let console = sign_in_admin(&app).await;
+        assert_eq!(console.get(&format!("/console/profiles/{id}")).await.status(), 404);
+        assert_eq!(console.get(&format!("/console/profiles/{id}/edit")).await.status(), 404);
+        let edit = console.submit(&format!("/console/profiles/{id}"), &[("name", "stolen")]).await;
+        assert_eq!(edit.status(), 404);
+        let delete = console.submit(&format!("/console/profiles/{id}/delete"), &[]).await;
+        assert_eq!(delete.status(), 404);
+        assert!(!console.page("/console/profiles").await.contains("secret"));
+        let still = app.request_as(Method::GET, &format!("{PROFILES}/{id}"), "other", "boss", "boss-password-1").send().await.unwrap();
+        assert_eq!(expect_json(still, 200).await["name"], "secret");
+        // Their users are not ours either.
+        assert_eq!(console.get("/console/users/boss").await.status(), 404);
+    }
+
+    async fn a_removed_user_or_changed_password_or_permissions_ends_the_session(app) {
+        app.add_user("default", "ops", "ops-password-1", &[Permission::ProfileRead]);
+        let console = sign_in(&app, "default", "ops", "ops-password-1").await;
+        assert_eq!(console.get("/console/profiles").await.status(), 200);
+        app.set_password("default", "ops", "ops-password-2");
+        assert!(signed_out(&console.get("/console/profiles").await), "a changed password ends the session at once");
+
+        let console = sign_in(&app, "default", "ops", "ops-password-2").await;
+        assert_eq!(console.get("/console/profiles").await.status(), 200);
+        let admin = sign_in_admin(&app).await;
+        let changed = admin.submit("/console/users/ops/permissions", &[("permission", "SPCM_AUDIT_READ_PERMISSION")]).await;
+        assert_eq!(changed.status(), 303);
+        assert!(signed_out(&console.get("/console/changes").await), "changed permissions end the session at once");
+
+        let console = sign_in(&app, "default", "ops", "ops-password-2").await;
+        assert_eq!(console.get("/console/changes").await.status(), 200);
+        assert_eq!(console.get("/console/profiles").await.status(), 403, "the permission was taken away");
+        app.remove_user("default", "ops");
+        assert!(signed_out(&console.get("/console/changes").await), "a removed user's session ends at once");
+    }
+
+    async fn sign_out_ends_the_session(app) {
+        let console = sign_in_admin(&app).await;
+        assert_eq!(console.get("/console/profiles").await.status(), 200);
+        let out = console.submit("/console/sign-out", &[]).await;
+        assert_eq!(out.status(), 303);
+        assert!(out.headers().get(SET_COOKIE).unwrap().to_str().unwrap().contains("spcm_session=;"));
+        assert!(signed_out(&console.get("/console/profiles").await), "the old cookie no longer works");
+    }
+
+    async fn failed_sign_ins_are_limited_and_cost_the_same(app) {
+        let wrong = post_sign_in(&app, "default", "admin", "not-the-password").await;
+        assert_eq!(wrong.status(), 401);
+        assert!(wrong.text().await.unwrap().contains("The tenant, username or password is wrong."));
+        let unknown = post_sign_in(&app, "nowhere", "nobody", "not-the-password").await;
+        assert_eq!(unknown.status(), 401, "an unknown tenant is answered like a wrong password");
+        for _ in 1..10 {
+            assert_eq!(post_sign_in(&app, "default", "admin", "not-the-password").await.status(), 401);
+        }
+        let throttled = post_sign_in(&app, "default", "admin", ADMIN_PASSWORD).await;
+        assert_eq!(throttled.status(), 429, "the account reached its limit; even the right password waits");
+        let retry: u64 = throttled.headers().get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
+        assert!((1..=300).contains(&retry), "{retry}");
+        // The SPCM face shares the limit.
+        let api = app.request(Method::GET, PROFILES).send().await.unwrap();
+        assert_eq!(api.status(), 429);
+    }
+
+    async fn nobody_grants_a_permission_they_do_not_hold(app) {
+        app.add_user("default", "keeper", "keeper-password-1", &[Permission::TenantAdmin, Permission::ProfileRead]);
+        app.add_user("default", "ops", "ops-password-1", &[Permission::ProfileRead]);
+        let console = sign_in(&app, "default", "keeper", "keeper-password-1").await;
+        let added = console
+            .submit("/console/users", &[("username", "new"), ("password", "new-password-12"), ("permission", "CATALOGUE_WRITE_PERMISSION")])
+            .await;
+        assert_eq!(added.status(), 403);
+        let granted = console
+            .submit("/console/users/ops/permissions", &[("permission", "SPCM_PROVISION_PROFILE_READ_PERMISSION"), ("permission", "SPCM_PROVISION_PROFILE_DELETE_PERMISSION")])
+            .await;
+        assert_eq!(granted.status(), 403);
+        let token = console.submit("/console/tokens", &[("permission", "CATALOGUE_READ_PERMISSION")]).await;
+        assert_eq!(token.status(), 403);
+        let users = console.page("/console/users").await;
+        assert!(!users.contains(">new<"), "no user was added");
+        let ops = console.page("/console/users/ops").await;
+        assert!(ops.contains("value=\"SPCM_PROVISION_PROFILE_DELETE_PERMISSION\" disabled>"), "ops gained nothing: {ops}");
+        // What it holds, it may grant; what it does not hold stays as it was.
+        let added = console
+            .submit("/console/users", &[("username", "reader"), ("password", "reader-password-1"), ("permission", "SPCM_PROVISION_PROFILE_READ_PERMISSION")])
+            .await;
+        assert_eq!(added.status(), 303);
+        let reader = sign_in(&app, "default", "reader", "reader-password-1").await;
+        assert_eq!(reader.get("/console/profiles").await.status(), 200);
+        assert_eq!(reader.get("/console/users").await.status(), 403, "no tenant access without the permission");
+        // The read-only user sees no control for what it lacks.
+        app.create_profile("turkeySauce", true).await;
+        let list = reader.page("/console/profiles").await;
+        assert!(!list.contains("New profile"), "{list}");
+        let id = expect_json(app.list("").await, 200).await["provisioningProfileDTOList"][0]["id"].as_i64().unwrap();
+        let page = reader.page(&format!("/console/profiles/{id}")).await;
+        assert!(!page.contains("/edit") && !page.contains("/delete") && !page.contains("Make default"), "{page}");
+        assert_eq!(reader.get(&format!("/console/profiles/{id}/edit")).await.status(), 403);
+        assert_eq!(reader.submit(&format!("/console/profiles/{id}/delete"), &[]).await.status(), 403);
+        assert_eq!(profile_names(&app).await, ["turkeySauce"]);
+    }
+
+    async fn the_last_tenant_admin_cannot_be_removed_or_demoted(app) {
+        let console = sign_in_admin(&app).await;
+        let removed = console.submit("/console/users/admin/remove", &[]).await;
+        assert_eq!(removed.status(), 409);
+        let demoted = console.submit("/console/users/admin/permissions", &[("permission", "SPCM_PROVISION_PROFILE_READ_PERMISSION")]).await;
+        assert_eq!(demoted.status(), 409);
+        assert!(demoted.text().await.unwrap().contains("last user holding SPCM_TENANT_ADMIN_PERMISSION"));
+        assert_eq!(console.get("/console/users").await.status(), 200, "the admin is untouched and still signed in");
+        // With a second admin, the first may go.
+        let added = console
+            .submit("/console/users", &[("username", "second"), ("password", "second-password-1"), ("permission", "SPCM_TENANT_ADMIN_PERMISSION"), ("permission", "SPCM_AUDIT_READ_PERMISSION")])
+            .await;
+        assert_eq!(added.status(), 303);
+        let second = sign_in(&app, "default", "second", "second-password-1").await;
+        assert_eq!(second.submit("/console/users/admin/remove", &[]).await.status(), 303);
+        assert!(signed_out(&console.get("/console/users").await), "the removed admin's session ended");
+        assert_eq!(second.submit("/console/users/second/remove", &[]).await.status(), 409);
+        let feed = expect_json(app.request_as(Method::GET, "/pcc/spcm/changes", "default", "second", "second-password-1").send().await.unwrap(), 200).await;
+        assert!(!feed.to_string().contains("second-password-1"), "no password in the history");
+    }
+
+    async fn a_console_token_works_at_once_and_stops_when_revoked(app) {
+        let console = sign_in_admin(&app).await;
+        let created = console.submit("/console/tokens", &[("permission", "CATALOGUE_READ_PERMISSION"), ("expiresInDays", "30")]).await;
+        assert_eq!(created.status(), 200);
+        let page = created.text().await.unwrap();
+        let secret = {
+            let at = page.find("id=\"token-secret\"").expect("the secret's field");
+            let value = page[at..].split("value=\"").nth(1).expect("its value");
+            value[..value.find('"').unwrap()].to_owned()
+        };
+        assert!(secret.starts_with("spcm_"), "{secret}");
+        let path = "/v2/orgs/default/base_profiles";
+        assert_eq!(app.get_with_token(path, &secret).await.status(), 200, "the token works at once");
+        assert!(!console.page("/console/tokens").await.contains(&secret), "the secret is shown once only");
+        let id = {
+            let tokens = console.page("/console/tokens").await;
+            let at = tokens.find("/console/tokens/").unwrap() + "/console/tokens/".len();
+            tokens[at..].split('/').next().unwrap().to_owned()
+        };
+        let revoked = console.submit(&format!("/console/tokens/{id}/revoke"), &[]).await;
+        assert_eq!(revoked.status(), 303);
+        assert_eq!(app.get_with_token(path, &secret).await.status(), 401, "revoked: refused on the next request");
+        let feed = expect_json(app.request(Method::GET, "/pcc/spcm/changes").send().await.unwrap(), 200).await;
+        let text = feed.to_string();
+        assert!(text.contains("TOKEN_CREATED") && text.contains("TOKEN_UPDATED"), "{text}");
+        assert!(!text.contains(&secret), "the secret is never recorded");
+    }
+
+    async fn validation_errors_show_at_their_field_and_rules_in_words(app) {
+        let console = sign_in_admin(&app).await;
+        let refused = console.submit("/console/profiles", &[("name", "   "), ("locale", "english!")]).await;
+        assert_eq!(refused.status(), 412);
+        let page = refused.text().await.unwrap();
+        assert!(page.contains("id=\"field-name-error\">name must not be blank"), "{page}");
+        assert!(page.contains("id=\"field-locale-error\">locale 'english!' is not a language tag"), "{page}");
+        assert!(profile_names(&app).await.is_empty());
+        let first = app.create_profile("turkeySauce", true).await["id"].as_i64().unwrap();
+        let taken = console.submit("/console/profiles", &[("name", "turkeySauce")]).await;
+        assert_eq!(taken.status(), 409);
+        assert!(taken.text().await.unwrap().contains("already named 'turkeySauce'"));
+        let other = app.create_profile("chaCha", false).await["id"].as_i64().unwrap();
+        let delete_default = console.submit(&format!("/console/profiles/{first}/delete"), &[]).await;
+        assert_eq!(delete_default.status(), 422);
+        assert!(delete_default.text().await.unwrap().contains("make another profile the default before deleting it"));
+        // Make default: the confirmation names the current default, then the default moves.
+        let confirm = console.page(&format!("/console/profiles/{other}/default")).await;
+        assert!(confirm.contains("The default profile now is “"), "{confirm}");
+        assert!(confirm.contains(">turkeySauce</a>"), "{confirm}");
+        let moved = console.submit(&format!("/console/profiles/{other}/default"), &[]).await;
+        assert_eq!(moved.status(), 303);
+        assert_eq!(app.default_names().await, ["chaCha"]);
+        let list = console.page("/console/profiles?name=cha").await;
+        assert!(list.contains(">chaCha</a>") && !list.contains(">turkeySauce</a></td>"), "{list}");
+        let history = console.page(&format!("/console/profiles/{other}")).await;
+        assert!(history.contains("defaultProfile</code>: false → true"), "{history}");
+    }
+}
+
+/// Each test body once per backend, on an app with `settings`.
+macro_rules! backend_tests_with {
+    ($settings:expr; $( async fn $name:ident($app:ident) $body:block )*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn run($app: $crate::helpers::TestApp) $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    run($crate::helpers::spawn_app_with($crate::helpers::TestBackend::Sqlite, $settings).await).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(all(not(spcm_test_postgres), feature = "postgres"), ignore = "SPCM_TEST_POSTGRES_URL is not set")]
+                #[cfg_attr(all(not(spcm_test_postgres), not(feature = "postgres")), ignore = "built without the postgres feature")]
+                async fn postgres() {
+                    run($crate::helpers::spawn_app_with($crate::helpers::TestBackend::Postgres, $settings).await).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(all(not(spcm_test_mysql), feature = "mysql"), ignore = "SPCM_TEST_MYSQL_URL is not set")]
+                #[cfg_attr(all(not(spcm_test_mysql), not(feature = "mysql")), ignore = "built without the mysql feature")]
+                async fn mysql() {
+                    run($crate::helpers::spawn_app_with($crate::helpers::TestBackend::Mysql, $settings).await).await;
+                }
+            }
+        )*
+    };
+}
+
+backend_tests_with! {
+    Settings { console_idle_secs: 1, ..Settings::default() };
+    async fn an_idle_session_ends(app) {
+        let console = sign_in_admin(&app).await;
+        assert_eq!(console.get("/console/profiles").await.status(), 200);
+        // Idleness cannot be polled for (each look is a use); one look after the limit.
+        tokio::time::sleep(Duration::from_millis(1300)).await;
+        assert!(signed_out(&console.get("/console/profiles").await), "idle past the limit: signed out");
+    }
+}
+
+backend_tests_with! {
+    Settings { console_absolute_secs: 2, ..Settings::default() };
+    async fn a_busy_session_still_ends_at_its_absolute_limit(app) {
+        let console = sign_in_admin(&app).await;
+        let signed_in = std::time::Instant::now();
+        assert_eq!(console.get("/console/profiles").await.status(), 200);
+        wait_until("the session's absolute limit", Duration::from_secs(10), async || {
+            signed_out(&console.get("/console/profiles").await)
+        })
+        .await;
+        assert!(signed_in.elapsed() >= Duration::from_millis(1900), "it lasted its 2 s: {:?}", signed_in.elapsed());
+        let again = sign_in_admin(&app).await;
+        assert_eq!(again.get("/console/profiles").await.status(), 200, "a new sign-in starts a new session");
+    }
+}
