@@ -113,6 +113,7 @@ impl Application {
             body_limit: settings.body_limit,
             body_timeout: settings.body_timeout(),
             catalogue_limit: settings.catalogue_limit,
+            link_base: settings.public_url.clone().unwrap_or_default().into(),
         });
         let openapi = api::openapi::document();
         let mut server = HttpServer::new(move || {
