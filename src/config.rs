@@ -106,6 +106,27 @@ pub struct Settings {
     /// Days a change is kept in the history; one not yet published is kept until it is.
     #[arg(long, env = "SPCM_CHANGES_RETENTION_DAYS", default_value_t = 90, global = true)]
     pub changes_retention_days: u32,
+
+    /// The address clients reach the service at, such as `https://api.example.com/spcm`
+    /// behind a gateway that adds a prefix: links in answers are then absolute under it.
+    /// Unset, links are paths.
+    #[arg(long, env = "SPCM_PUBLIC_URL", value_parser = public_url)]
+    pub public_url: Option<String>,
+}
+
+/// An `http` or `https` URL without query or fragment; a trailing `/` is dropped.
+fn public_url(value: &str) -> Result<String, String> {
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .ok_or("the public URL must start with http:// or https://")?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err("the public URL must name a host".into());
+    }
+    if value.contains(['?', '#']) || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("the public URL must have no query, fragment, spaces or control characters".into());
+    }
+    Ok(value.trim_end_matches('/').to_owned())
 }
 
 fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
@@ -198,6 +219,23 @@ impl Default for Settings {
             amqp_url: None,
             amqp_exchange: "spcm.events".into(),
             changes_retention_days: 90,
+            public_url: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::public_url;
+
+    #[test]
+    fn a_public_url_is_an_http_address_without_query() {
+        assert_eq!(public_url("https://api.example.com/spcm/").unwrap(), "https://api.example.com/spcm");
+        assert_eq!(public_url("http://127.0.0.1:8080").unwrap(), "http://127.0.0.1:8080");
+        for bad in
+            ["api.example.com", "ftp://x", "https://", "https:///path", "https://x/?a=1", "https://x/#f", "https://x y"]
+        {
+            assert!(public_url(bad).is_err(), "{bad}");
         }
     }
 }

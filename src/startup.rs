@@ -114,9 +114,11 @@ impl Application {
             body_limit: settings.body_limit,
             body_timeout: settings.body_timeout(),
             catalogue_limit: settings.catalogue_limit,
+            link_base: settings.public_url.clone().unwrap_or_default().into(),
         });
         let (idle, absolute) = settings.console_session_limits();
-        let console = ConsoleConfig { idle, absolute, secure_cookie: false };
+        let secure_cookie = settings.public_url.as_deref().is_some_and(|url| url.starts_with("https://"));
+        let console = ConsoleConfig { idle, absolute, secure_cookie };
         let openapi = api::openapi::document();
         let mut server = HttpServer::new(move || {
             App::new()

@@ -50,6 +50,8 @@ pub struct AppState {
     pub body_limit: usize,
     /// Largest accepted catalogue document, in bytes.
     pub catalogue_limit: usize,
+    /// What links in answers start with: empty, or the public URL (`SPCM_PUBLIC_URL`).
+    pub link_base: Arc<str>,
 }
 
 /// One operation the service serves: method, path pattern and handler.

@@ -24,6 +24,9 @@ pub enum ConsoleError {
     /// A rule refused the change: 409, 422, 408, 413, 415; the message says it in words.
     #[error("{title}: {message}")]
     Refused { status: StatusCode, title: &'static str, message: String },
+    /// The profile changed since the page that sent the form was made (contract §8).
+    #[error("profile {id} changed since")]
+    Stale { id: i64, revision: i64 },
     /// Too many failed sign-ins for the account or the address (contract §1.1).
     #[error("too many failed sign-ins")]
     TooManySignIns(Duration),
@@ -59,6 +62,7 @@ impl From<ProfileWriteError> for ConsoleError {
                 "The default profile must stay",
                 format!("{} (rule {}).", rule.message(id), rule.code()),
             ),
+            ProfileWriteError::Stale(id, revision) => ConsoleError::Stale { id, revision },
             ProfileWriteError::Store(StoreError::Unauthorized) => ConsoleError::SignedOut,
             ProfileWriteError::Store(err) => ConsoleError::Store(err),
         }
@@ -72,6 +76,7 @@ impl ResponseError for ConsoleError {
             ConsoleError::Forbidden(_) => StatusCode::FORBIDDEN,
             ConsoleError::NotFound(_) => StatusCode::NOT_FOUND,
             ConsoleError::Refused { status, .. } => *status,
+            ConsoleError::Stale { .. } => StatusCode::CONFLICT,
             ConsoleError::TooManySignIns(_) => StatusCode::TOO_MANY_REQUESTS,
             ConsoleError::Store(StoreError::Unauthorized) => StatusCode::SEE_OTHER,
             ConsoleError::Store(err) if err.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
@@ -91,6 +96,14 @@ impl ResponseError for ConsoleError {
             ConsoleError::Forbidden(message) => ("Not allowed", message.clone()),
             ConsoleError::NotFound(message) => ("Not found", message.clone()),
             ConsoleError::Refused { title, message, .. } => (*title, message.clone()),
+            ConsoleError::Stale { id, revision } => (
+                "Changed by someone else",
+                format!(
+                    "Provisioning profile {id} was changed after you opened the page (it is now at revision \
+                     {revision}), so your change was not applied over theirs. Open the profile again to see its \
+                     current values and history, then make your change again if it is still needed."
+                ),
+            ),
             ConsoleError::TooManySignIns(wait) => (
                 "Too many failed sign-ins",
                 format!(
@@ -107,11 +120,18 @@ impl ResponseError for ConsoleError {
             }
             ConsoleError::SignedOut => ("Signed out", String::new()),
         };
+        let current = match self {
+            ConsoleError::Stale { id, .. } => Some(format!("/console/profiles/{id}")),
+            _ => None,
+        };
         let body = layout::page(
             title,
             None,
             html! {
                 p.notice role="alert" { (message) }
+                @if let Some(current) = &current {
+                    p { a href=(current) { "Open the profile as it is now" } }
+                }
                 p { a href="/console/" { "Back to the console" } }
             },
         );

@@ -54,6 +54,22 @@ async fn load_profile(state: &AppState, session: &Session, id: i64) -> Result<Pr
         .ok_or_else(|| ConsoleError::NotFound(format!("Provisioning profile {id} does not exist in this tenant.")))
 }
 
+/// The revision the form's page showed: a change applies only while the profile is
+/// still at it, so that nobody's change is overwritten unseen (contract §8).
+fn form_revision(form: &Form) -> Result<i64, ConsoleError> {
+    form.get("revision").and_then(|r| r.parse().ok()).ok_or_else(|| {
+        ConsoleError::refused(
+            StatusCode::BAD_REQUEST,
+            "Incomplete form",
+            "The form lacks the revision of the profile it was made from. Open the profile again.",
+        )
+    })
+}
+
+fn revision_field(revision: i64) -> Markup {
+    html! { input type="hidden" name="revision" value=(revision); }
+}
+
 /// A session whose form carries its token, and the form.
 async fn signed_form(
     req: &HttpRequest,
@@ -218,6 +234,7 @@ fn details(profile: &ProvisioningProfile) -> Markup {
             dt { "DPS notification" } dd { (yes_no(profile.dps_notification)) }
             dt { "EOS notification" } dd { (yes_no(profile.eos_notification)) }
             dt { "PAYG notification" } dd { (yes_no(profile.payg_notification)) }
+            dt { "Revision" } dd { (profile.revision) }
         }
     }
 }
@@ -488,8 +505,9 @@ fn profile_form(
     action: &str,
     fields: &ProfileFields,
     errors: &[FieldError],
-    creating: bool,
+    revision: Option<i64>,
 ) -> Markup {
+    let creating = revision.is_none();
     let known = ["name", "locale", "initialCorePlanName", "subscriberClass", "subscriberType"];
     let others: Vec<&FieldError> = errors.iter().filter(|e| !known.contains(&e.field.as_str())).collect();
     let type_error = error_for(errors, "subscriberType");
@@ -502,6 +520,9 @@ fn profile_form(
         }
         form.card method="post" action=(action) novalidate {
             (token_field(session))
+            @if let Some(revision) = revision {
+                (revision_field(revision))
+            }
             (text_field("name", "Name", &fields.name, error_for(errors, "name"), 400, Some("1 to 100 characters, unique in the tenant.")))
             (text_field("locale", "Locale", &fields.locale, error_for(errors, "locale"), 35, Some("A language tag such as en or es-ES; empty for none.")))
             (text_field("initialCorePlanName", "Initial core plan", &fields.initial_core_plan_name, error_for(errors, "initialCorePlanName"), 400, None))
@@ -543,7 +564,7 @@ pub async fn new_form(
 ) -> Result<HttpResponse, ConsoleError> {
     let session = session::current(&req, &state, &config).await?;
     session.require(Permission::ProfileCreate)?;
-    let form = profile_form(&session, "/console/profiles", &ProfileFields::default(), &[], true);
+    let form = profile_form(&session, "/console/profiles", &ProfileFields::default(), &[], None);
     ok(page("New profile", Some(&session), form))
 }
 
@@ -557,7 +578,7 @@ pub async fn create(
     session.require(Permission::ProfileCreate)?;
     let fields = ProfileFields::from_form(&form);
     let refused = |errors: Vec<FieldError>, status: StatusCode| {
-        let markup = profile_form(&session, "/console/profiles", &fields, &errors, true);
+        let markup = profile_form(&session, "/console/profiles", &fields, &errors, None);
         Ok(html_page(status, page("New profile", Some(&session), markup)))
     };
     let new = match parse_new(&fields.to_json(true)) {
@@ -586,7 +607,7 @@ pub async fn edit_form(
     session.require(Permission::ProfileUpdate)?;
     let id = parse_id(&path)?;
     let profile = load_profile(&state, &session, id).await?;
-    let form = profile_form(&session, &profile_path(id), &ProfileFields::of(&profile), &[], false);
+    let form = profile_form(&session, &profile_path(id), &ProfileFields::of(&profile), &[], Some(profile.revision));
     ok(page(&format!("Edit {}", profile.name), Some(&session), form))
 }
 
@@ -600,10 +621,11 @@ pub async fn update(
     let (session, form) = signed_form(&req, payload, &state, &config).await?;
     session.require(Permission::ProfileUpdate)?;
     let id = parse_id(&path)?;
+    let revision = form_revision(&form)?;
     let fields = ProfileFields::from_form(&form);
     let action = profile_path(id);
     let refused = |errors: Vec<FieldError>, status: StatusCode| {
-        let markup = profile_form(&session, &action, &fields, &errors, false);
+        let markup = profile_form(&session, &action, &fields, &errors, Some(revision));
         Ok(html_page(status, page("Edit profile", Some(&session), markup)))
     };
     let patch = match parse_patch(&fields.to_json(false), Some(id)) {
@@ -611,8 +633,10 @@ pub async fn update(
         Err(errors) => return refused(errors, StatusCode::PRECONDITION_FAILED),
     };
     let scope = state.pool.write_scope(session.tenant_id, session.authority(Permission::ProfileUpdate));
-    let updated =
-        run_db(&state.pool, move |conn| Ok::<_, ConsoleError>(profiles::update(conn, &scope, id, patch))).await?;
+    let updated = run_db(&state.pool, move |conn| {
+        Ok::<_, ConsoleError>(profiles::update(conn, &scope, id, patch, Some(&[revision])))
+    })
+    .await?;
     match updated {
         Ok(_) => Ok(super::see_other(&format!("{action}?done=updated"))),
         Err(profiles::ProfileWriteError::NameTaken(name)) => refused(
@@ -653,6 +677,7 @@ pub async fn confirm_default(
             }
             form method="post" action=(format!("{}/default", profile_path(id))) {
                 (token_field(&session))
+                (revision_field(profile.revision))
                 div.actions {
                     button type="submit" { "Make “" (profile.name) "” the default" }
                     a href=(profile_path(id)) { "Cancel" }
@@ -670,12 +695,16 @@ pub async fn make_default(
     state: web::Data<AppState>,
     config: web::Data<ConsoleConfig>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (session, _form) = signed_form(&req, payload, &state, &config).await?;
+    let (session, form) = signed_form(&req, payload, &state, &config).await?;
     session.require(Permission::ProfileUpdate)?;
     let id = parse_id(&path)?;
+    let revision = form_revision(&form)?;
     let scope = state.pool.write_scope(session.tenant_id, session.authority(Permission::ProfileUpdate));
     let patch = ProfilePatch { default_profile: Some(true), ..Default::default() };
-    run_db(&state.pool, move |conn| Ok::<_, ConsoleError>(profiles::update(conn, &scope, id, patch)?)).await?;
+    run_db(&state.pool, move |conn| {
+        Ok::<_, ConsoleError>(profiles::update(conn, &scope, id, patch, Some(&[revision]))?)
+    })
+    .await?;
     Ok(super::see_other(&format!("{}?done=default", profile_path(id))))
 }
 
@@ -696,6 +725,7 @@ pub async fn confirm_delete(
         }
         form method="post" action=(format!("{}/delete", profile_path(id))) {
             (token_field(&session))
+            (revision_field(profile.revision))
             div.actions {
                 button.danger type="submit" { "Delete “" (profile.name) "”" }
                 a href=(profile_path(id)) { "Cancel" }
@@ -712,11 +742,13 @@ pub async fn delete(
     state: web::Data<AppState>,
     config: web::Data<ConsoleConfig>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (session, _form) = signed_form(&req, payload, &state, &config).await?;
+    let (session, form) = signed_form(&req, payload, &state, &config).await?;
     session.require(Permission::ProfileDelete)?;
     let id = parse_id(&path)?;
+    let revision = form_revision(&form)?;
     let scope = state.pool.write_scope(session.tenant_id, session.authority(Permission::ProfileDelete));
-    run_db(&state.pool, move |conn| Ok::<_, ConsoleError>(profiles::delete(conn, &scope, id)?)).await?;
+    run_db(&state.pool, move |conn| Ok::<_, ConsoleError>(profiles::delete(conn, &scope, id, Some(&[revision]))?))
+        .await?;
     Ok(super::see_other("/console/profiles?done=deleted"))
 }
 

@@ -20,6 +20,9 @@ pub struct ProvisioningProfile {
     pub dps_notification: bool,
     pub eos_notification: bool,
     pub payg_notification: bool,
+    /// Raised by each change of the profile: its ETag. Not part of its state.
+    #[serde(skip)]
+    pub revision: i64,
 }
 
 impl ProvisioningProfile {
@@ -288,6 +291,7 @@ mod tests {
             dps_notification: false,
             eos_notification: false,
             payg_notification: false,
+            revision: 1,
         }
     }
 

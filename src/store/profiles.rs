@@ -18,6 +18,9 @@ pub enum ProfileWriteError {
     NameTaken(String),
     #[error("provisioning profile {0} is used by bundled product '{1}'")]
     Referenced(i64, String),
+    /// `If-Match` named revisions and the profile is at another one (its current one).
+    #[error("provisioning profile {0} is at revision {1}")]
+    Stale(i64, i64),
     #[error("default-profile rule: {0:?}")]
     Rule(DefaultRuleViolation, i64),
     #[error(transparent)]
@@ -50,6 +53,7 @@ struct ProfileRow {
     dps_notification: bool,
     eos_notification: bool,
     payg_notification: bool,
+    revision: i64,
 }
 
 impl From<ProfileRow> for ProvisioningProfile {
@@ -66,6 +70,7 @@ impl From<ProfileRow> for ProvisioningProfile {
             dps_notification: row.dps_notification,
             eos_notification: row.eos_notification,
             payg_notification: row.payg_notification,
+            revision: row.revision,
         }
     }
 }
@@ -117,17 +122,21 @@ impl ProfileChanges {
         }
     }
 
-    fn is_empty(&self) -> bool {
-        self.name.is_none()
-            && self.default_profile.is_none()
-            && self.locale.is_none()
-            && self.initial_core_plan_name.is_none()
-            && self.subscriber_class.is_none()
-            && self.subscriber_type.is_none()
-            && self.dps_enabled.is_none()
-            && self.dps_notification.is_none()
-            && self.eos_notification.is_none()
-            && self.payg_notification.is_none()
+    /// Whether applying these changes to `current` changes anything.
+    fn changes(&self, current: &ProvisioningProfile) -> bool {
+        fn differs<T: PartialEq>(new: &Option<T>, old: &T) -> bool {
+            new.as_ref().is_some_and(|new| new != old)
+        }
+        differs(&self.name, &current.name)
+            || differs(&self.default_profile, &current.default_profile)
+            || differs(&self.locale, &current.locale)
+            || differs(&self.initial_core_plan_name, &current.initial_core_plan_name)
+            || differs(&self.subscriber_class, &current.subscriber_class)
+            || differs(&self.subscriber_type, &current.subscriber_type)
+            || differs(&self.dps_enabled, &current.dps_enabled)
+            || differs(&self.dps_notification, &current.dps_notification)
+            || differs(&self.eos_notification, &current.eos_notification)
+            || differs(&self.payg_notification, &current.payg_notification)
     }
 }
 
@@ -213,7 +222,7 @@ fn take_default(conn: &mut DbConnection, tenant_id: i64) -> QueryResult<Option<P
         .map(Into::into);
     if let Some(current) = &current {
         diesel::update(p::provisioning_profiles.filter(p::id.eq(current.id)))
-            .set(p::default_profile.eq(false))
+            .set((p::default_profile.eq(false), p::revision.eq(p::revision + 1)))
             .execute(conn)?;
     }
     Ok(current)
@@ -294,16 +303,35 @@ pub fn create(
     })
 }
 
+/// The profile, when it exists and is at one of the revisions of `if_match` (`None`:
+/// any revision).
+fn find_matching(
+    conn: &mut DbConnection,
+    tenant_id: i64,
+    id: i64,
+    if_match: Option<&[i64]>,
+) -> Result<ProvisioningProfile, ProfileWriteError> {
+    let current = find(conn, tenant_id, id)?.ok_or(ProfileWriteError::NotFound(id))?;
+    match if_match {
+        Some(revisions) if !revisions.contains(&current.revision) => {
+            Err(ProfileWriteError::Stale(id, current.revision))
+        }
+        _ => Ok(current),
+    }
+}
+
 /// Applies the fields present in `patch`; `defaultProfile: true` moves the default here.
+/// With `if_match`, only while the profile is at one of those revisions.
 pub fn update(
     conn: &mut DbConnection,
     scope: &WriteScope,
     id: i64,
     patch: ProfilePatch,
+    if_match: Option<&[i64]>,
 ) -> Result<ProvisioningProfile, ProfileWriteError> {
     let tenant_id = scope.tenant_id;
     write_transaction(conn, scope, |conn| {
-        let current = find(conn, tenant_id, id)?.ok_or(ProfileWriteError::NotFound(id))?;
+        let current = find_matching(conn, tenant_id, id, if_match)?;
         check_update(&current, &patch).map_err(|rule| ProfileWriteError::Rule(rule, id))?;
         if let Some(name) = &patch.name {
             if name_taken(conn, tenant_id, name.as_str(), Some(id))? {
@@ -316,10 +344,12 @@ pub fn update(
             None
         };
         let changes = ProfileChanges::from_patch(patch.clone());
-        if changes.is_empty() {
+        if !changes.changes(&current) {
             return Ok(current);
         }
-        diesel::update(p::provisioning_profiles.filter(p::id.eq(id))).set(&changes).execute(conn)?;
+        diesel::update(p::provisioning_profiles.filter(p::id.eq(id)))
+            .set((&changes, p::revision.eq(p::revision + 1)))
+            .execute(conn)?;
         let updated = find(conn, tenant_id, id)?.ok_or(ProfileWriteError::NotFound(id))?;
         record(conn, scope, Some(&current), Some(&updated))?;
         record_lost_default(conn, scope, old_default)?;
@@ -327,11 +357,17 @@ pub fn update(
     })
 }
 
-/// Deletes a profile unless the default-profile rule forbids it.
-pub fn delete(conn: &mut DbConnection, scope: &WriteScope, id: i64) -> Result<(), ProfileWriteError> {
+/// Deletes a profile unless the default-profile rule forbids it; with `if_match`, only
+/// while it is at one of those revisions.
+pub fn delete(
+    conn: &mut DbConnection,
+    scope: &WriteScope,
+    id: i64,
+    if_match: Option<&[i64]>,
+) -> Result<(), ProfileWriteError> {
     let tenant_id = scope.tenant_id;
     write_transaction(conn, scope, |conn| {
-        let target = find(conn, tenant_id, id)?.ok_or(ProfileWriteError::NotFound(id))?;
+        let target = find_matching(conn, tenant_id, id, if_match)?;
         if let Some(bundled_product) = super::catalogue::used_by(conn, id)? {
             return Err(ProfileWriteError::Referenced(id, bundled_product));
         }

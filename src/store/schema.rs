@@ -44,6 +44,7 @@ diesel::table! {
         dps_notification -> Bool,
         eos_notification -> Bool,
         payg_notification -> Bool,
+        revision -> BigInt,
     }
 }
 

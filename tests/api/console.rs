@@ -75,6 +75,17 @@ impl Console<'_> {
         self.http.post(self.app.url(path)).header(COOKIE, &self.cookie).form(fields).send().await.expect("request sent")
     }
 
+    /// Opens `page` and posts its form to `action` with `fields`, as a browser would:
+    /// with the page's form token and hidden revision.
+    async fn submit_from(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> Response {
+        let body = self.page(page).await;
+        let token = field_value(&body, "csrf").expect("a form token on the page");
+        let revision = field_value(&body, "revision").expect("the profile's revision on the page");
+        let mut all = vec![("csrf", token.as_str()), ("revision", revision.as_str())];
+        all.extend_from_slice(fields);
+        self.post(action, &all).await
+    }
+
     /// Posts `fields` with the session's form token.
     async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         let token = self.token().await;
@@ -168,9 +179,9 @@ backend_tests! {
         let console = sign_in_admin(&app).await;
         assert_eq!(console.get(&format!("/console/profiles/{id}")).await.status(), 404);
         assert_eq!(console.get(&format!("/console/profiles/{id}/edit")).await.status(), 404);
-        let edit = console.submit(&format!("/console/profiles/{id}"), &[("name", "stolen")]).await;
+        let edit = console.submit(&format!("/console/profiles/{id}"), &[("revision", "1"), ("name", "stolen")]).await;
         assert_eq!(edit.status(), 404);
-        let delete = console.submit(&format!("/console/profiles/{id}/delete"), &[]).await;
+        let delete = console.submit(&format!("/console/profiles/{id}/delete"), &[("revision", "1")]).await;
         assert_eq!(delete.status(), 404);
         assert!(!console.page("/console/profiles").await.contains("secret"));
         let still = app.request_as(Method::GET, &format!("{PROFILES}/{id}"), "other", "boss", "boss-password-1").send().await.unwrap();
@@ -327,20 +338,59 @@ backend_tests! {
         assert_eq!(taken.status(), 409);
         assert!(taken.text().await.unwrap().contains("already named 'turkeySauce'"));
         let other = app.create_profile("chaCha", false).await["id"].as_i64().unwrap();
-        let delete_default = console.submit(&format!("/console/profiles/{first}/delete"), &[]).await;
+        let delete_default = console
+            .submit_from(&format!("/console/profiles/{first}/delete"), &format!("/console/profiles/{first}/delete"), &[])
+            .await;
         assert_eq!(delete_default.status(), 422);
         assert!(delete_default.text().await.unwrap().contains("make another profile the default before deleting it"));
         // Make default: the confirmation names the current default, then the default moves.
         let confirm = console.page(&format!("/console/profiles/{other}/default")).await;
         assert!(confirm.contains("The default profile now is “"), "{confirm}");
         assert!(confirm.contains(">turkeySauce</a>"), "{confirm}");
-        let moved = console.submit(&format!("/console/profiles/{other}/default"), &[]).await;
+        let moved = console
+            .submit_from(&format!("/console/profiles/{other}/default"), &format!("/console/profiles/{other}/default"), &[])
+            .await;
         assert_eq!(moved.status(), 303);
         assert_eq!(app.default_names().await, ["chaCha"]);
         let list = console.page("/console/profiles?name=cha").await;
         assert!(list.contains(">chaCha</a>") && !list.contains(">turkeySauce</a></td>"), "{list}");
         let history = console.page(&format!("/console/profiles/{other}")).await;
         assert!(history.contains("defaultProfile</code>: false → true"), "{history}");
+    }
+}
+
+backend_tests! {
+    async fn an_edit_from_a_page_changed_since_is_refused_not_applied(app) {
+        let id = app.create_profile("turkeySauce", true).await["id"].as_i64().unwrap();
+        app.create_profile("chaCha", false).await;
+        let console = sign_in_admin(&app).await;
+        let edit_page = format!("/console/profiles/{id}/edit");
+        let opened = console.page(&edit_page).await;
+        // Someone else changes the profile over the API meanwhile.
+        let theirs = app.put_profile(id, &serde_json::json!({"locale": "es-ES"})).await;
+        assert_eq!(theirs.status(), 200);
+        let token = field_value(&opened, "csrf").unwrap();
+        let revision = field_value(&opened, "revision").unwrap();
+        let stale = console
+            .post(&format!("/console/profiles/{id}"), &[("csrf", &token), ("revision", &revision), ("name", "turkeySauce"), ("locale", "en")])
+            .await;
+        assert_eq!(stale.status(), 409);
+        let page = stale.text().await.unwrap();
+        assert!(page.contains("Changed by someone else") && page.contains("was not applied"), "{page}");
+        let now = expect_json(app.get_profile(id).await, 200).await;
+        assert_eq!(now["locale"], "es-ES", "their change stands");
+        // A delete or a make-default confirmed on a page changed since is refused too.
+        let other = expect_json(app.list("name=chaCha").await, 200).await["provisioningProfileDTOList"][0]["id"].as_i64().unwrap();
+        let confirm = console.page(&format!("/console/profiles/{other}/default")).await;
+        assert_eq!(app.put_profile(other, &serde_json::json!({"subscriberClass": "gold"})).await.status(), 200);
+        let fields = [("csrf", field_value(&confirm, "csrf").unwrap()), ("revision", field_value(&confirm, "revision").unwrap())];
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(console.post(&format!("/console/profiles/{other}/default"), &fields).await.status(), 409);
+        assert_eq!(app.default_names().await, ["turkeySauce"]);
+        // From a fresh page the edit applies.
+        let saved = console.submit_from(&edit_page, &format!("/console/profiles/{id}"), &[("name", "turkeySauce"), ("locale", "en")]).await;
+        assert_eq!(saved.status(), 303);
+        assert_eq!(expect_json(app.get_profile(id).await, 200).await["locale"], "en");
     }
 }
 

@@ -23,6 +23,7 @@ backend_tests! {
         assert_eq!(location, format!("{PROFILES}/{id}"));
         let mut expected = turkey_sauce();
         expected["id"] = json!(id);
+        expected["_links"] = json!({"self": {"href": location}});
         assert_eq!(created, expected);
 
         let fetched = expect_json(app.get_profile(id).await, 200).await;
@@ -39,7 +40,8 @@ backend_tests! {
         assert_eq!(updated, json!({
             "id": id, "name": "chaCha", "defaultProfile": true, "locale": "en",
             "initialCorePlanName": "prepaidCORE", "subscriberClass": "Standard", "subscriberType": "PREPAID",
-            "dpsEnabled": false, "dpsNotification": false, "eosNotification": false, "paygNotification": true
+            "dpsEnabled": false, "dpsNotification": false, "eosNotification": false, "paygNotification": true,
+            "_links": {"self": {"href": format!("{PROFILES}/{id}")}}
         }));
         assert_eq!(expect_json(app.get_profile(id).await, 200).await, updated, "the change is stored");
     }

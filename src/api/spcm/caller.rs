@@ -159,7 +159,7 @@ where
                 if state.versions.current(login.tenant_id).await == Some(login.tenant_version) {
                     credentials.check_limits(state)?;
                     state.reads.count(true);
-                    return Ok(answer.response());
+                    return Ok(answer.response(req));
                 }
             }
         }
@@ -170,5 +170,5 @@ where
     })
     .await?;
     state.reads.remember(caller.tenant_id, caller.tenant_version, path, answer.clone());
-    Ok(answer.response())
+    Ok(answer.response(req))
 }

@@ -182,8 +182,8 @@ impl PageQuery {
     }
 }
 
-fn this_link(path: &str, query: &str) -> Link {
-    Link { href: if query.is_empty() { path.to_owned() } else { format!("{path}?{query}") } }
+fn this_link(link_base: &str, path: &str, query: &str) -> Link {
+    Link { href: if query.is_empty() { format!("{link_base}{path}") } else { format!("{link_base}{path}?{query}") } }
 }
 
 /// A profile's changes, newest first; still readable once the profile is deleted.
@@ -205,7 +205,8 @@ pub async fn history(
         Ok((id, query)) => (id, query, None),
         Err(err) => (0, PageQuery::default(), Some(err)),
     };
-    let this = this_link(&format!("{BASE_PATH}/{id}/history"), req.query_string());
+    let link_base = state.link_base.clone();
+    let this = this_link(&link_base, &format!("{BASE_PATH}/{id}/history"), req.query_string());
     let body = with_caller(&state, credentials, Permission::AuditRead, malformed, move |conn, caller| {
         let offset = query.offset.unwrap_or(0);
         let (found, total) =
@@ -214,14 +215,13 @@ pub async fn history(
             return Err(SpcmError::NotFound(id));
         }
         let next_offset = offset + found.len() as i64;
-        let next = query
-            .limit
-            .filter(|_| !found.is_empty() && next_offset < total)
-            .map(|limit| Link { href: format!("{BASE_PATH}/{id}/history?offset={next_offset}&limit={limit}") });
+        let next = query.limit.filter(|_| !found.is_empty() && next_offset < total).map(|limit| Link {
+            href: format!("{link_base}{BASE_PATH}/{id}/history?offset={next_offset}&limit={limit}"),
+        });
         Ok(ChangeList {
             length: found.len(),
             changes: found.iter().map(changes::ChangeRecord::to_json).collect(),
-            links: ListLinks { this, next },
+            links: ListLinks::next_only(this, next),
         })
     })
     .await?;
@@ -242,15 +242,17 @@ pub async fn feed(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         Ok(query) => (query, None),
         Err(err) => (PageQuery::default(), Some(err)),
     };
-    let this = this_link(FEED_PATH, req.query_string());
+    let link_base = state.link_base.clone();
+    let this = this_link(&link_base, FEED_PATH, req.query_string());
     let body = with_caller(&state, credentials, Permission::AuditRead, malformed, move |conn, caller| {
         let limit = query.limit.unwrap_or(DEFAULT_FEED_LIMIT);
         let found = changes::feed(conn, caller.tenant_id, query.after.unwrap_or(0), limit)?;
-        let next = found.last().map(|last| Link { href: format!("{FEED_PATH}?after={}&limit={limit}", last.id) });
+        let next =
+            found.last().map(|last| Link { href: format!("{link_base}{FEED_PATH}?after={}&limit={limit}", last.id) });
         Ok(ChangeList {
             length: found.len(),
             changes: found.iter().map(changes::ChangeRecord::to_json).collect(),
-            links: ListLinks { this, next },
+            links: ListLinks::next_only(this, next),
         })
     })
     .await?;

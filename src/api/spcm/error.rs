@@ -268,6 +268,10 @@ impl From<ProfileWriteError> for SpcmError {
             ProfileWriteError::Referenced(id, bundled_product) => SpcmError::Conflict(format!(
                 "provisioning profile {id} is used by bundled product '{bundled_product}' of the catalogue"
             )),
+            ProfileWriteError::Stale(id, revision) => SpcmError::Validation(vec![FieldError::new(
+                "If-Match",
+                format!("provisioning profile {id} has changed since; its current ETag is \"{revision}\""),
+            )]),
             ProfileWriteError::Rule(rule, id) => SpcmError::Rule { code: rule.code(), message: rule.message(id) },
             ProfileWriteError::Store(store) => store.into(),
         }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::caller::{cached_read, with_caller, Credentials};
+use super::conditional::{if_match, listing_etag, profile_etag};
 use super::dto::{
     parse_new, parse_patch, CreateProfiles, DeleteParams, Link, ListLinks, ListParams, MultiStatus, MultiStatusItem,
     ProfileChangeRequest, ProfileDto, ProfileList, ProfileUpdates,
@@ -129,13 +130,34 @@ impl ListQuery {
         Ok(parsed)
     }
 
-    /// The href of the page after one of `returned` profiles, when more remain.
-    fn next_href(&self, returned: usize, total: i64) -> Option<String> {
-        let limit = self.page.limit?;
-        let next_offset = self.page.offset + returned as i64;
-        if returned == 0 || next_offset >= total {
-            return None;
+    /// The listing's links for a page of `returned` of `total` profiles; `this` is the
+    /// path and query as asked for.
+    fn links(&self, link_base: &str, this: &str, returned: usize, total: i64) -> ListLinks {
+        let mut links = ListLinks {
+            this: Link { href: format!("{link_base}{this}") },
+            first: None,
+            prev: None,
+            next: None,
+            last: None,
+        };
+        let Some(limit) = self.page.limit else {
+            return links;
+        };
+        let at = |offset: i64| Some(Link { href: format!("{link_base}{}", self.href(offset, limit)) });
+        let offset = self.page.offset;
+        links.first = at(0);
+        if offset > 0 {
+            links.prev = at((offset - limit).max(0));
         }
+        if returned > 0 && offset + (returned as i64) < total {
+            links.next = at(offset + returned as i64);
+        }
+        links.last = at((total - 1).max(0) / limit * limit);
+        links
+    }
+
+    /// The path and query of the page at `offset`, with this listing's filters.
+    fn href(&self, offset: i64, limit: i64) -> String {
         let mut query = form_urlencoded::Serializer::new(String::new());
         if let Some(name) = &self.filter.name {
             query.append_pair("name", name);
@@ -146,9 +168,9 @@ impl ListQuery {
         if let Some(default_profile) = self.filter.default_profile {
             query.append_pair("defaultProfile", if default_profile { "true" } else { "false" });
         }
-        query.append_pair("offset", &next_offset.to_string());
+        query.append_pair("offset", &offset.to_string());
         query.append_pair("limit", &limit.to_string());
-        Some(format!("{BASE_PATH}?{}", query.finish()))
+        format!("{BASE_PATH}?{}", query.finish())
     }
 }
 
@@ -167,13 +189,13 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         "" => BASE_PATH.to_owned(),
         query => format!("{BASE_PATH}?{query}"),
     };
+    let link_base = state.link_base.clone();
     cached_read(&state, &req, malformed, move |conn, caller| {
         let (found, total) = profiles::list(conn, caller.tenant_id, &query.filter, query.page)?;
-        let next = query.next_href(found.len(), total).map(|href| Link { href });
-        let links = ListLinks { this: Link { href: this }, next };
-        let body =
-            ProfileList { length: found.len(), profiles: found.into_iter().map(ProfileDto::from).collect(), links };
-        Ok(Answer::new(encode(&body)?, Some(total)))
+        let links = query.links(&link_base, &this, found.len(), total);
+        let items: Vec<_> = found.into_iter().map(|p| ProfileDto::new(p, &link_base)).collect();
+        let body = ProfileList { length: items.len(), profiles: items, links };
+        Ok(Answer::new(encode(&body)?, listing_etag(caller.tenant_version), Some(total)))
     })
     .await
 }
@@ -194,9 +216,11 @@ pub async fn get_one(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, SpcmError> {
     let (id, malformed) = defer(parse_id(&path));
+    let link_base = state.link_base.clone();
     cached_read(&state, &req, malformed, move |conn, caller| {
         let profile = profiles::get(conn, caller.tenant_id, id)?.ok_or(SpcmError::NotFound(id))?;
-        Ok(Answer::new(encode(&ProfileDto::from(profile))?, None))
+        let etag = profile_etag(profile.revision);
+        Ok(Answer::new(encode(&ProfileDto::new(profile, &link_base))?, etag, None))
     })
     .await
 }
@@ -226,11 +250,13 @@ pub async fn create(
             let new = parse_new(&single).map_err(SpcmError::Validation)?;
             let created =
                 run_db(&state.pool, move |conn| Ok::<_, SpcmError>(profiles::create(conn, &scope, new)?)).await?;
-            let location = format!("{BASE_PATH}/{}", created.id);
-            let mut response = hal(StatusCode::CREATED, &ProfileDto::from(created));
-            if let Ok(value) = header::HeaderValue::from_str(&location) {
+            let etag = profile_etag(created.revision);
+            let profile = ProfileDto::new(created, &state.link_base);
+            let mut response = hal(StatusCode::CREATED, &profile);
+            if let Ok(value) = header::HeaderValue::from_str(&profile.links.this.href) {
                 response.headers_mut().insert(header::LOCATION, value);
             }
+            response.headers_mut().insert(header::ETAG, etag);
             return Ok(response);
         }
         _ => return Err(SpcmError::BadRequest("the request body must be a JSON object or an array of objects".into())),
@@ -268,9 +294,15 @@ pub async fn update_one(
         ));
     }
     let (id, patch) = parse_patch(&body, Some(id)).map_err(SpcmError::Validation)?;
-    let updated =
-        run_db(&state.pool, move |conn| Ok::<_, SpcmError>(profiles::update(conn, &scope, id, patch)?)).await?;
-    Ok(hal(StatusCode::OK, &ProfileDto::from(updated)))
+    let expected = if_match(&req);
+    let updated = run_db(&state.pool, move |conn| {
+        Ok::<_, SpcmError>(profiles::update(conn, &scope, id, patch, expected.as_deref())?)
+    })
+    .await?;
+    let etag = profile_etag(updated.revision);
+    let mut response = hal(StatusCode::OK, &ProfileDto::new(updated, &state.link_base));
+    response.headers_mut().insert(header::ETAG, etag);
+    Ok(response)
 }
 
 /// Change a batch of profiles, each item naming its `id` (207).
@@ -296,7 +328,7 @@ pub async fn update_many(
     check_batch(items.len())?;
     bulk(&state, items, move |conn, item| {
         let (id, patch) = parse_patch(item, None).map_err(SpcmError::Validation)?;
-        Ok((StatusCode::OK, Some(profiles::update(conn, &scope, id, patch)?)))
+        Ok((StatusCode::OK, Some(profiles::update(conn, &scope, id, patch, None)?)))
     })
     .await
 }
@@ -316,13 +348,14 @@ pub async fn delete_one(
 ) -> Result<HttpResponse, SpcmError> {
     let credentials = Credentials::from_request(&req, &state)?;
     let (id, malformed) = defer(parse_id(&path));
+    let expected = if_match(&req);
     let pool = state.pool.clone();
     // The closure runs on the blocking pool, outside the request's task.
     let request_id = current_request_id();
     with_caller(&state, credentials, Permission::ProfileDelete, malformed, move |conn, caller| {
         let scope =
             pool.write_scope(caller.tenant_id, caller.authority(Permission::ProfileDelete)).with_request_id(request_id);
-        Ok(profiles::delete(conn, &scope, id)?)
+        Ok(profiles::delete(conn, &scope, id, expected.as_deref())?)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -355,6 +388,7 @@ pub async fn delete_many(req: HttpRequest, state: web::Data<AppState>) -> Result
     let (ids, malformed) = defer(parse_ids(req.query_string()));
     let pool = state.pool.clone();
     let request_id = current_request_id();
+    let link_base = state.link_base.clone();
     let results = with_caller(&state, credentials, Permission::ProfileDelete, malformed, move |conn, caller| {
         let scope =
             pool.write_scope(caller.tenant_id, caller.authority(Permission::ProfileDelete)).with_request_id(request_id);
@@ -362,10 +396,10 @@ pub async fn delete_many(req: HttpRequest, state: web::Data<AppState>) -> Result
             .iter()
             .enumerate()
             .map(|(index, id)| {
-                let outcome = profiles::delete(conn, &scope, *id)
+                let outcome = profiles::delete(conn, &scope, *id, None)
                     .map(|()| (StatusCode::NO_CONTENT, None))
                     .map_err(SpcmError::from);
-                item_result(index, outcome)
+                item_result(&link_base, index, outcome)
             })
             .collect::<Vec<_>>())
     })
@@ -382,9 +416,14 @@ async fn bulk<F>(state: &AppState, items: Vec<Value>, apply: F) -> Result<HttpRe
 where
     F: Fn(&mut DbConnection, &Value) -> ItemOutcome + Send + 'static,
 {
+    let link_base = state.link_base.clone();
     let results = run_db(&state.pool, move |conn| {
         Ok::<_, SpcmError>(
-            items.iter().enumerate().map(|(index, item)| item_result(index, apply(conn, item))).collect::<Vec<_>>(),
+            items
+                .iter()
+                .enumerate()
+                .map(|(index, item)| item_result(&link_base, index, apply(conn, item)))
+                .collect::<Vec<_>>(),
         )
     })
     .await?;
@@ -392,13 +431,13 @@ where
 }
 
 /// One entry of a 207: the item's status and either its profile or its error body.
-fn item_result(index: usize, outcome: ItemOutcome) -> MultiStatusItem {
+fn item_result(link_base: &str, index: usize, outcome: ItemOutcome) -> MultiStatusItem {
     let mut item =
         MultiStatusItem { index, status: 0, provisioning_profile: None, message: None, error_code: None, errors: None };
     match outcome {
         Ok((status, profile)) => {
             item.status = status.as_u16();
-            item.provisioning_profile = profile.map(ProfileDto::from);
+            item.provisioning_profile = profile.map(|p| ProfileDto::new(p, link_base));
         }
         Err(SpcmError::Validation(errors)) => {
             item.status = StatusCode::PRECONDITION_FAILED.as_u16();

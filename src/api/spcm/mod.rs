@@ -2,6 +2,7 @@
 
 mod caller;
 pub(crate) mod changes;
+mod conditional;
 pub(crate) mod dto;
 mod error;
 pub(crate) mod handlers;

@@ -9,9 +9,9 @@
 
 use std::sync::Arc;
 
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::web::Bytes;
-use actix_web::HttpResponse;
+use actix_web::{HttpRequest, HttpResponse};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::registry::Registry;
 use quick_cache::sync::Cache;
@@ -24,18 +24,23 @@ const X_TOTAL_COUNT: HeaderName = HeaderName::from_static("x-total-count");
 /// A 200 answer of a GET, as sent.
 pub struct Answer {
     body: Bytes,
+    etag: HeaderValue,
     /// `X-Total-Count` of a listing.
     total: Option<HeaderValue>,
 }
 
 impl Answer {
-    pub fn new(body: Vec<u8>, total: Option<i64>) -> Answer {
-        Answer { body: Bytes::from(body), total: total.map(HeaderValue::from) }
+    pub fn new(body: Vec<u8>, etag: HeaderValue, total: Option<i64>) -> Answer {
+        Answer { body: Bytes::from(body), etag, total: total.map(HeaderValue::from) }
     }
 
-    pub fn response(&self) -> HttpResponse {
+    /// The answer to `req`: 304 without a body when its `If-None-Match` names the ETag.
+    pub fn response(&self, req: &HttpRequest) -> HttpResponse {
+        if super::conditional::not_modified(req, &self.etag) {
+            return HttpResponse::NotModified().insert_header((header::ETAG, self.etag.clone())).finish();
+        }
         let mut response = HttpResponse::Ok();
-        response.content_type(super::handlers::HAL_JSON);
+        response.content_type(super::handlers::HAL_JSON).insert_header((header::ETAG, self.etag.clone()));
         if let Some(total) = &self.total {
             response.insert_header((X_TOTAL_COUNT, total.clone()));
         }
@@ -126,16 +131,20 @@ impl ReadCache {
 mod tests {
     use super::*;
 
+    fn answer(body: &[u8]) -> Arc<Answer> {
+        Arc::new(Answer::new(body.to_vec(), HeaderValue::from_static("\"1\""), None))
+    }
+
     #[test]
     fn an_answer_is_found_only_at_its_version() {
         let cache = ReadCache::default();
         assert!(cache.lookup(1, 3, "/p/1").is_none(), "no answer yet");
-        cache.remember(1, 3, "/p/1", Arc::new(Answer::new(b"{}".to_vec(), None)));
+        cache.remember(1, 3, "/p/1", answer(b"{}"));
         assert!(cache.lookup(1, 3, "/p/1").is_some());
         assert!(cache.lookup(2, 3, "/p/1").is_none(), "another tenant's answer");
         assert!(cache.lookup(1, 4, "/p/1").is_none(), "a newer version misses");
-        cache.remember(1, 4, "/p/1", Arc::new(Answer::new(b"[]".to_vec(), Some(2))));
-        cache.remember(1, 3, "/p/1", Arc::new(Answer::new(b"{}".to_vec(), None)));
+        cache.remember(1, 4, "/p/1", answer(b"[]"));
+        cache.remember(1, 3, "/p/1", answer(b"{}"));
         assert!(cache.lookup(1, 4, "/p/1").is_some(), "an older read does not come back");
         assert!(cache.lookup(1, 3, "/p/1").is_none());
     }
