@@ -303,7 +303,13 @@ fn change_table(records: &[ChangeRecord], caption: &str) -> Markup {
                                     }
                                     " " (record.action)
                                 }
-                                td { (changed_fields(record)) }
+                                td {
+                                    @match record.action.as_str() {
+                                        "created" => "(all fields set)",
+                                        "deleted" => "(removed)",
+                                        _ => (changed_fields(record)),
+                                    }
+                                }
                             }
                         }
                     }
