@@ -14,7 +14,7 @@ use super::layout::{notice, page, text_field, time, token_field};
 use super::session::{self, ConsoleConfig, Session};
 use crate::api::AppState;
 use crate::auth::{self, Permission, PermissionSet};
-use crate::domain::Username;
+use crate::domain::{has_control_characters, Username};
 use crate::store::users::UserChange;
 use crate::store::{self, run_db, StoreError};
 
@@ -194,7 +194,10 @@ pub async fn add_user(
     let password = SecretString::from(form.get("password").unwrap_or_default().to_owned());
     let mut errors = NewUserErrors {
         username: Username::parse(&username).err(),
-        password: auth::check_new_password(&password).err(),
+        password: auth::check_new_password(&password).err().or_else(|| {
+            has_control_characters(password.expose_secret())
+                .then(|| "the password must not contain control characters".to_owned())
+        }),
     };
     if errors.username.is_none() && errors.password.is_none() {
         let hash = hash(password).await?;
@@ -354,7 +357,7 @@ pub async fn reset_password(
             user_page(&session, &username, granted, Some(&why), None),
         ));
     }
-    if password.expose_secret().chars().any(char::is_control) {
+    if has_control_characters(password.expose_secret()) {
         let granted = permissions_of(&state, session.tenant_id, &username).await?;
         let why = "the password must not contain control characters";
         return Ok(html_page(

@@ -18,7 +18,7 @@ use crate::api::spcm::FieldError;
 use crate::api::AppState;
 use crate::auth::Permission;
 use crate::domain::catalogue::ProvisioningProfileLink;
-use crate::domain::{ProfilePatch, ProvisioningProfile, SubscriberType};
+use crate::domain::{has_control_characters, ProfilePatch, ProvisioningProfile, SubscriberType};
 use crate::store::changes::{self, ChangeRecord, Entity};
 use crate::store::profiles::{self, Page, ProfileFilter};
 use crate::store::{self, run_db};
@@ -120,6 +120,13 @@ pub async fn list(
     session.require(Permission::ProfileRead)?;
     let query = req.query_string();
     let search: String = form::query_value(query, "name").unwrap_or_default().nfc().take(100).collect();
+    if has_control_characters(&search) {
+        return Err(ConsoleError::refused(
+            StatusCode::BAD_REQUEST,
+            "Bad search",
+            "A name to search for must not contain control characters.",
+        ));
+    }
     let kind = form::query_value(query, "subscriberType").and_then(|t| SubscriberType::parse(&t).ok());
     let page_number = form::query_value(query, "page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).max(1);
     let tenant_id = session.tenant_id;

@@ -148,7 +148,7 @@ impl Session {
 }
 
 /// The secret in the request's cookie, if it could be one.
-fn cookie_secret(req: &HttpRequest) -> Option<SecretString> {
+pub fn cookie_secret(req: &HttpRequest) -> Option<SecretString> {
     let cookie = req.cookie(COOKIE)?;
     let value = cookie.value();
     (!value.is_empty() && value.len() <= MAX_SECRET_CHARS && value.bytes().all(|b| b.is_ascii_graphic()))

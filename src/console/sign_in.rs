@@ -93,8 +93,13 @@ pub async fn submit(
     let secret_hash = session::secret_digest(&secret);
     let fingerprint = session::fingerprint(&record.password_hash, &record.permissions);
     let (idle, absolute) = (config.idle.as_millis() as i64, config.absolute.as_millis() as i64);
+    // A session this browser had before ends: a sign-in always starts a new one.
+    let previous = session::cookie_secret(&req).map(|secret| session::secret_digest(&secret));
     run_db(&state.pool, move |conn| {
         let now = session::now_ms();
+        if let Some(previous) = previous {
+            store::console_sessions::end(conn, &previous)?;
+        }
         store::console_sessions::prune(conn, now - idle, now - absolute)?;
         store::console_sessions::create(conn, &secret_hash, user.tenant_id, user.user_id, &fingerprint, now)
     })

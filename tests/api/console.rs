@@ -218,6 +218,18 @@ backend_tests! {
         assert_eq!(out.status(), 303);
         assert!(out.headers().get(SET_COOKIE).unwrap().to_str().unwrap().contains("spcm_session=;"));
         assert!(signed_out(&console.get("/console/profiles").await), "the old cookie no longer works");
+
+        // Signing in again from a browser that has a session ends that session.
+        let first = sign_in_admin(&app).await;
+        let again = client()
+            .post(app.url("/console/sign-in"))
+            .header(COOKIE, &first.cookie)
+            .form(&[("tenant", "default"), ("username", "admin"), ("password", ADMIN_PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 303);
+        assert!(signed_out(&first.get("/console/profiles").await), "the earlier session ended");
     }
 
     async fn failed_sign_ins_are_limited_and_cost_the_same(app) {
@@ -246,6 +258,11 @@ backend_tests! {
             .submit("/console/users", &[("username", "new"), ("password", "new-password-12"), ("permission", "CATALOGUE_WRITE_PERMISSION")])
             .await;
         assert_eq!(added.status(), 403);
+        let control = console
+            .submit("/console/users", &[("username", "new"), ("password", "control\u{7}-password")])
+            .await;
+        assert_eq!(control.status(), 412, "control characters in a password are refused at the field");
+        assert!(control.text().await.unwrap().contains("id=\"field-password-error\""));
         let granted = console
             .submit("/console/users/ops/permissions", &[("permission", "SPCM_PROVISION_PROFILE_READ_PERMISSION"), ("permission", "SPCM_PROVISION_PROFILE_DELETE_PERMISSION")])
             .await;
@@ -435,6 +452,18 @@ backend_tests_with! {
         // Idleness cannot be polled for (each look is a use); one look after the limit.
         tokio::time::sleep(Duration::from_millis(1300)).await;
         assert!(signed_out(&console.get("/console/profiles").await), "idle past the limit: signed out");
+    }
+}
+
+backend_tests_with! {
+    Settings { public_url: Some("https://spcm.example.com".into()), ..Settings::default() };
+    async fn the_cookie_is_secure_behind_https(app) {
+        let response = post_sign_in(&app, "default", "admin", ADMIN_PASSWORD).await;
+        assert_eq!(response.status(), 303);
+        let cookie = response.headers().get(SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+        assert!(cookie.contains("Secure") && cookie.contains("HttpOnly"), "{cookie}");
+        let plain = sign_in_admin(&app).await;
+        assert_eq!(plain.get("/console/profiles").await.status(), 200);
     }
 }
 
