@@ -80,6 +80,12 @@ pub struct Settings {
     #[arg(long, env = "SPCM_SIGNIN_WINDOW_SECS", default_value_t = 300)]
     pub signin_window_secs: u64,
 
+    /// Password checks per second shared by suspect sign-ins: those whose account or
+    /// address failed within the window. One that cannot have a turn within the pool
+    /// timeout gets 429.
+    #[arg(long, env = "SPCM_SIGNIN_SUSPECT_CHECKS_PER_SEC", default_value_t = 4)]
+    pub signin_suspect_checks_per_sec: u32,
+
     /// Password checks (argon2) run at once (0: half the cores, at least one); more
     /// wait up to the pool timeout, then 503.
     #[arg(long, env = "SPCM_PASSWORD_CHECK_THREADS", default_value_t = 0)]
@@ -192,6 +198,8 @@ impl Settings {
             per_account: self.signin_account_limit.max(1),
             per_address: self.signin_address_limit.max(1),
             window: Duration::from_secs(self.signin_window_secs.max(1)),
+            suspect_checks_per_sec: self.signin_suspect_checks_per_sec.max(1),
+            suspect_wait: self.pool_timeout(),
         }
     }
 }
@@ -213,6 +221,7 @@ impl Default for Settings {
             signin_account_limit: 10,
             signin_address_limit: 100,
             signin_window_secs: 300,
+            signin_suspect_checks_per_sec: 4,
             password_check_threads: 0,
             console_idle_secs: 30 * 60,
             console_absolute_secs: 12 * 3600,

@@ -15,17 +15,32 @@ use std::hash::BuildHasher;
 /// Accounts and addresses tracked at once; beyond, the least recently failed go.
 const TRACKED: u64 = 100_000;
 
-/// How many failures each key may have within the window.
+/// Suspect sign-ins held back at once (see `SignInGuard::pace`); beyond, the refusal
+/// is immediate.
+const HELD_BACK: usize = 64;
+
+/// How many failures each key may have within the window, and how many password
+/// checks per second suspect sign-ins get in all.
 #[derive(Debug, Clone, Copy)]
 pub struct SignInLimits {
     pub per_account: u32,
     pub per_address: u32,
     pub window: Duration,
+    pub suspect_checks_per_sec: u32,
+    /// The longest a suspect sign-in waits for its turn, and how long a refused one is
+    /// held before its 429.
+    pub suspect_wait: Duration,
 }
 
 impl Default for SignInLimits {
     fn default() -> Self {
-        SignInLimits { per_account: 10, per_address: 100, window: Duration::from_secs(300) }
+        SignInLimits {
+            per_account: 10,
+            per_address: 100,
+            window: Duration::from_secs(300),
+            suspect_checks_per_sec: 4,
+            suspect_wait: Duration::from_secs(1),
+        }
     }
 }
 
@@ -46,6 +61,10 @@ pub struct SignInGuard {
     /// one atomic load.
     latest_failure: std::sync::atomic::AtomicU64,
     started: Instant,
+    /// The next free turn of a suspect sign-in's password check.
+    next_suspect_turn: Mutex<Instant>,
+    held_back: Arc<tokio::sync::Semaphore>,
+    paced: Counter,
 }
 
 impl std::fmt::Debug for SignInGuard {
@@ -83,6 +102,65 @@ impl SignInGuard {
             started: Instant::now(),
             failures: Counter::default(),
             throttled: Counter::default(),
+            next_suspect_turn: Mutex::new(Instant::now()),
+            held_back: Arc::new(tokio::sync::Semaphore::new(HELD_BACK)),
+            paced: Counter::default(),
+        }
+    }
+
+    /// Whether no failure at all lies within the window (one atomic load).
+    fn quiet(&self, now: Instant) -> bool {
+        let latest = self.latest_failure.load(std::sync::atomic::Ordering::Relaxed);
+        let since = now.duration_since(self.started).as_millis() as u64;
+        latest == 0 || since.saturating_sub(latest) > self.limits.window.as_millis() as u64
+    }
+
+    /// Whether the account or the address has failed within the window.
+    fn suspect(&self, tenant: &str, username: &str, address: Option<IpAddr>, now: Instant) -> bool {
+        let failed_lately = |failures: Failures| {
+            failures.lock().back().is_some_and(|latest| now.duration_since(*latest) < self.limits.window)
+        };
+        !self.quiet(now)
+            && (self.accounts.get(&self.account_key(tenant, username)).is_some_and(failed_lately)
+                || address.and_then(|a| self.addresses.get(&a)).is_some_and(failed_lately))
+    }
+
+    /// Waits for a password check's turn. A sign-in whose account or address failed
+    /// within the window is suspect: all suspects share `suspect_checks_per_sec` checks
+    /// per second, so that a flood of wrong passwords, even below the limits, costs
+    /// little CPU. A suspect whose turn is further away than `suspect_wait` is refused
+    /// (`Err(retry after)`), after being held that long itself (at most `HELD_BACK` at
+    /// once), so that a flooding client cannot turn refusals into a flood of requests.
+    /// Any other sign-in goes at once.
+    pub async fn pace(&self, tenant: &str, username: &str, address: Option<IpAddr>) -> Result<(), Duration> {
+        let now = Instant::now();
+        if !self.suspect(tenant, username, address, now) {
+            return Ok(());
+        }
+        let interval = Duration::from_secs(1) / self.limits.suspect_checks_per_sec.max(1);
+        let turn = {
+            let mut next = self.next_suspect_turn.lock();
+            let turn = (*next).max(now);
+            if turn - now <= self.limits.suspect_wait {
+                *next = turn + interval;
+                Ok(turn)
+            } else {
+                Err(turn - now)
+            }
+        };
+        self.paced.inc();
+        match turn {
+            Ok(turn) => {
+                tokio::time::sleep_until(turn.into()).await;
+                Ok(())
+            }
+            Err(retry_after) => {
+                self.throttled.inc();
+                if let Ok(_held) = self.held_back.try_acquire() {
+                    tokio::time::sleep(self.limits.suspect_wait).await;
+                }
+                Err(retry_after)
+            }
         }
     }
 
@@ -94,9 +172,7 @@ impl SignInGuard {
     /// refused without checking the password, and `wait` is when one is allowed again.
     pub fn check(&self, tenant: &str, username: &str, address: Option<IpAddr>) -> Result<(), Duration> {
         let now = Instant::now();
-        let latest = self.latest_failure.load(std::sync::atomic::Ordering::Relaxed);
-        let since = now.duration_since(self.started).as_millis() as u64;
-        if latest == 0 || since.saturating_sub(latest) > self.limits.window.as_millis() as u64 {
+        if self.quiet(now) {
             return Ok(());
         }
         let account = self
@@ -142,8 +218,13 @@ impl SignInGuard {
         registry.register("spcm_sign_in_failures", "Sign-ins refused for bad credentials", self.failures.clone());
         registry.register(
             "spcm_sign_in_throttled",
-            "Sign-ins refused with 429 because the account or address had too many failures",
+            "Sign-ins refused with 429: the account or address had too many failures, or suspect sign-ins had no turn",
             self.throttled.clone(),
+        );
+        registry.register(
+            "spcm_sign_in_paced",
+            "Suspect sign-ins (their account or address failed lately) that waited for a password check's turn",
+            self.paced.clone(),
         );
     }
 }
@@ -154,7 +235,8 @@ mod tests {
 
     #[test]
     fn the_limit_holds_within_the_window_and_lifts_after_it() {
-        let limits = SignInLimits { per_account: 2, per_address: 3, window: Duration::from_millis(200) };
+        let limits =
+            SignInLimits { per_account: 2, per_address: 3, window: Duration::from_millis(200), ..Default::default() };
         let guard = SignInGuard::new(limits);
         let here: Option<IpAddr> = Some([10, 0, 0, 1].into());
         guard.failed("t", "u", here);
@@ -171,5 +253,39 @@ mod tests {
             assert!(Instant::now() < deadline, "the window passed but the account is still blocked");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    #[tokio::test]
+    async fn suspect_sign_ins_share_a_few_turns_per_second_and_others_go_at_once() {
+        let limits = SignInLimits {
+            per_account: 1000,
+            per_address: 1000,
+            window: Duration::from_secs(60),
+            suspect_checks_per_sec: 10,
+            suspect_wait: Duration::from_millis(300),
+        };
+        let guard = SignInGuard::new(limits);
+        let flooder: Option<IpAddr> = Some([10, 0, 0, 9].into());
+        let stranger: Option<IpAddr> = Some([10, 0, 0, 7].into());
+        guard.failed("t", "victim", flooder);
+        let started = Instant::now();
+        // Turns 100 ms apart: four fit in the 300 ms wait (0, 100, 200, 300), the fifth is refused.
+        let attempts = (0..5).map(|_| guard.pace("t", "victim", flooder));
+        let outcomes = futures_util::future::join_all(attempts).await;
+        assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 4, "{outcomes:?}");
+        let retry = outcomes.iter().find_map(|o| o.err()).expect("one refusal");
+        assert!(!retry.is_zero());
+        assert!(
+            started.elapsed() >= Duration::from_millis(290),
+            "paced, and the refusal held back: {:?}",
+            started.elapsed()
+        );
+        assert!(
+            guard.pace("t", "other", flooder).await.is_ok(),
+            "the address is suspect, its turn within the wait again"
+        );
+        let free = Instant::now();
+        guard.pace("t", "someone", stranger).await.expect("no failure of this account or address");
+        assert!(free.elapsed() < Duration::from_millis(50), "not suspect, not paced");
     }
 }

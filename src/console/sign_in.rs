@@ -78,7 +78,10 @@ pub async fn submit(
     let verified = match &record {
         Some(record) if state.logins.verifies(&login, record) => true,
         // Unknown tenant or user: the same argon2 run, against a hash nothing matches.
-        _ => state.passwords.verify(record.as_ref().map(|r| r.password_hash.clone()), password).await?,
+        _ => {
+            state.sign_ins.pace(&tenant, &username, address).await.map_err(ConsoleError::TooManySignIns)?;
+            state.passwords.verify(record.as_ref().map(|r| r.password_hash.clone()), password).await?
+        }
     };
     let Some(record) = record.filter(|_| verified) else {
         state.sign_ins.failed(&tenant, &username, address);

@@ -251,6 +251,53 @@ async fn failed_sign_ins_are_limited_per_client_address() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_wrong_passwords_below_the_limits_gets_few_password_checks() {
+    // Limits out of the way: only the pacing of suspect sign-ins bounds the flood.
+    let settings = Settings {
+        signin_account_limit: 1_000_000,
+        signin_address_limit: 1_000_000,
+        signin_suspect_checks_per_sec: 4,
+        ..Settings::default()
+    };
+    let app = spawn_with(settings).await;
+    app.add_tenant("other");
+    app.add_user("other", "target", "the-right-one-1", &[Permission::ProfileRead]);
+    // A login verified before the flood stays fast: it needs no password check.
+    assert_eq!(status_as(&app, "default", "admin", ADMIN_PASSWORD).await, 200);
+    assert_eq!(status_as(&app, "other", "target", "wrong").await, 401, "the first failure makes the address suspect");
+
+    let checks_before = metric(&app, "spcm_password_checks_total").await;
+    let started = Instant::now();
+    let flood = (0..32).map(|_| async {
+        let mut statuses = Vec::new();
+        while started.elapsed() < Duration::from_secs(3) {
+            statuses.push(status_as(&app, "other", "target", "wrong").await);
+        }
+        statuses
+    });
+    let victim = async {
+        let mut slowest = Duration::ZERO;
+        while started.elapsed() < Duration::from_secs(3) {
+            let at = Instant::now();
+            assert_eq!(status_as(&app, "default", "admin", ADMIN_PASSWORD).await, 200);
+            slowest = slowest.max(at.elapsed());
+        }
+        slowest
+    };
+    let (statuses, slowest) = tokio::join!(futures_util::future::join_all(flood), victim);
+    let statuses: Vec<u16> = statuses.into_iter().flatten().collect();
+    let elapsed = started.elapsed().as_secs_f64();
+    let checks = metric(&app, "spcm_password_checks_total").await - checks_before;
+    assert!(checks <= 4.0 * elapsed + 6.0, "{checks} password checks in {elapsed:.1} s at 4 per second");
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count() as f64, checks, "every check that ran was a 401");
+    // Refusals are held back: 32 connections for 3 s send a few requests each, not thousands.
+    assert!(statuses.len() <= 32 * 6, "{} flood requests", statuses.len());
+    assert!(slowest < Duration::from_millis(500), "the victim's slowest GET took {slowest:?}");
+    assert!(metric(&app, "spcm_sign_in_paced_total").await >= statuses.len() as f64);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_that_does_not_arrive_in_time_is_408_and_frees_its_slot() {
     let app = spawn_with(Settings { body_timeout_secs: 1, max_in_flight: 1, ..Settings::default() }).await;
     app.create_profile("warm", false).await;

@@ -2,7 +2,9 @@
 
 use std::cell::Cell;
 
-use spcm::store::{write_transaction, Authority, StoreError};
+use diesel::RunQueryDsl;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use spcm::store::{write_transaction, Authority, DbConnection, StoreError};
 
 use crate::helpers::backend_tests;
 
@@ -33,5 +35,66 @@ backend_tests! {
         });
         assert!(matches!(result, Err(StoreError::UniqueViolation(_))), "{result:?}");
         assert_eq!(tries.get(), 1, "other errors are not retried");
+    }
+}
+
+/// Reverts the newest migrations of `source`, down to and including `first_reverted`.
+fn revert_through<DB: diesel::backend::Backend>(
+    conn: &mut impl MigrationHarness<DB>,
+    source: impl Fn() -> EmbeddedMigrations,
+    first_reverted: &str,
+) {
+    loop {
+        let reverted = conn.revert_last_migration(source()).expect("a migration reverts").to_string();
+        if reverted == first_reverted {
+            return;
+        }
+    }
+}
+
+const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+#[cfg(feature = "postgres")]
+const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+#[cfg(feature = "mysql")]
+const MYSQL: EmbeddedMigrations = embed_migrations!("migrations/mysql");
+
+fn revert_schema_through(conn: &mut DbConnection, first_reverted: &str) {
+    match conn {
+        DbConnection::Sqlite(c) => revert_through(c, || SQLITE, first_reverted),
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => revert_through(c, || POSTGRES, first_reverted),
+        #[cfg(feature = "mysql")]
+        DbConnection::Mysql(c) => revert_through(c, || MYSQL, first_reverted),
+    }
+}
+
+const EARLIER_PERMISSIONS: &str = "SPCM_PROVISION_PROFILE_READ_PERMISSION,SPCM_PROVISION_PROFILE_CREATE_PERMISSION,\
+SPCM_PROVISION_PROFILE_UPDATE_PERMISSION,SPCM_PROVISION_PROFILE_DELETE_PERMISSION,CATALOGUE_READ_PERMISSION,\
+CATALOGUE_WRITE_PERMISSION";
+
+backend_tests! {
+    async fn users_who_held_every_earlier_permission_receive_the_two_newer_ones_by_migration(app) {
+        let mut conn = app.pool.get().unwrap();
+        // The schema as it was before the change history, with the users it had then.
+        revert_schema_through(&mut conn, "20261130000001");
+        diesel::sql_query("DELETE FROM users").execute(&mut *conn).unwrap();
+        for (username, permissions) in [("everything", EARLIER_PERMISSIONS), ("reader", "SPCM_PROVISION_PROFILE_READ_PERMISSION")] {
+            diesel::sql_query(format!(
+                "INSERT INTO users (tenant_id, username, password_hash, permissions) VALUES (1, '{username}', 'x', '{permissions}')"
+            ))
+            .execute(&mut *conn)
+            .unwrap();
+        }
+        drop(conn);
+        let applied = app.pool.migrate().unwrap();
+        assert_eq!(applied.first().map(String::as_str), Some("2026-11-30-000001_changes"), "{applied:?}");
+
+        let mut conn = app.pool.get().unwrap();
+        let users = spcm::store::users::list(&mut conn, 1).unwrap();
+        assert_eq!(users, [
+            ("everything".to_owned(), format!("{EARLIER_PERMISSIONS},SPCM_AUDIT_READ_PERMISSION,SPCM_TENANT_ADMIN_PERMISSION")),
+            ("reader".to_owned(), "SPCM_PROVISION_PROFILE_READ_PERMISSION".to_owned()),
+        ]);
+        assert!(app.pool.migrate().unwrap().is_empty(), "up to date");
     }
 }

@@ -121,6 +121,11 @@ where
         Trip::CheckPassword(record, op, malformed) => (record, op, malformed),
     };
     let hash = record.as_ref().map(|r| r.password_hash.clone());
+    state
+        .sign_ins
+        .pace(&credentials.tenant, &credentials.username, credentials.address)
+        .await
+        .map_err(SpcmError::TooManySignIns)?;
     let matched = state.passwords.verify(hash, credentials.password.clone()).await?;
     let Some(record) = record.filter(|_| matched) else {
         state.sign_ins.failed(&credentials.tenant, &credentials.username, credentials.address);
