@@ -202,6 +202,12 @@ backend_tests! {
         let admin = sign_in_admin(&app).await;
         let changed = admin.submit("/console/users/ops/permissions", &[("permission", "SPCM_AUDIT_READ_PERMISSION")]).await;
         assert_eq!(changed.status(), 303);
+        let feed = expect_json(app.request(Method::GET, "/pcc/spcm/changes").send().await.unwrap(), 200).await;
+        let last = feed["changes"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["eventType"], "USER_UPDATED");
+        assert_eq!(last["changedFields"], serde_json::json!(["permissions"]));
+        assert_eq!(last["actor"], serde_json::json!({"kind": "user", "name": "admin"}));
+        assert_eq!(last["after"]["permissions"], serde_json::json!(["SPCM_AUDIT_READ_PERMISSION"]));
         assert!(signed_out(&console.get("/console/changes").await), "changed permissions end the session at once");
 
         let console = sign_in(&app, "default", "ops", "ops-password-2").await;
@@ -408,6 +414,41 @@ backend_tests! {
         let saved = console.submit_from(&edit_page, &format!("/console/profiles/{id}"), &[("name", "turkeySauce"), ("locale", "en")]).await;
         assert_eq!(saved.status(), 303);
         assert_eq!(expect_json(app.get_profile(id).await, 200).await["locale"], "en");
+    }
+}
+
+backend_tests! {
+    async fn a_profile_page_shows_its_catalogue_uses_and_the_list_pages(app) {
+        let id = app.create_profile("turkeySauce", true).await["id"].as_i64().unwrap();
+        let token = app.create_token("default", &[Permission::CatalogueWrite], None);
+        let document = serde_json::json!({"bundled_products": [{"id": "BP1", "name": "Fibra + Movil", "provisioning_profiles": [
+            {"profile_name": "turkeySauce", "territory_owners": ["FIBMM02", "MASMOVIL"],
+             "activation_work_order_type_id": "WO_ACT", "cancellation_work_order_type_id": "WO_CANCEL"}]}]});
+        let imported = app.import_catalogue("default", &token, &document).await;
+        assert_eq!(imported.status(), 200, "{}", imported.text().await.unwrap());
+        let console = sign_in_admin(&app).await;
+        let page = console.page(&format!("/console/profiles/{id}")).await;
+        for shown in ["BP1 · Fibra + Movil", "FIBMM02, MASMOVIL", "<td>WO_ACT</td>", "<td>WO_CANCEL</td>"] {
+            assert!(page.contains(shown), "{shown} on the profile page: {page}");
+        }
+        let refused = console.submit_from(&format!("/console/profiles/{id}/delete"), &format!("/console/profiles/{id}/delete"), &[]).await;
+        assert_eq!(refused.status(), 409);
+        assert!(refused.text().await.unwrap().contains("bundled product 'BP1' provisions with it"));
+
+        // 25 more profiles: pages of 20, a filter by subscriber type, the default marked.
+        for n in 0..25 {
+            let kind = if n % 5 == 0 { "POSTPAID" } else { "PREPAID" };
+            let body = serde_json::json!({"name": format!("p{n:02}"), "defaultProfile": false, "subscriberType": kind});
+            assert_eq!(app.post_profile(&body).await.status(), 201);
+        }
+        let first = console.page("/console/profiles").await;
+        assert!(first.contains("26 matching profiles") && first.contains("Page 1 of 2") && first.contains("rel=\"next\""), "{first}");
+        assert_eq!(first.matches("<span class=\"badge\">Default</span>").count(), 1);
+        let second = console.page("/console/profiles?page=2").await;
+        assert!(second.contains(">p24</a>") && !second.contains(">p00</a>") && second.contains("rel=\"prev\""), "{second}");
+        let postpaid = console.page("/console/profiles?subscriberType=POSTPAID&name=P").await;
+        assert!(postpaid.contains("5 matching profiles") && postpaid.contains(">p05</a>") && !postpaid.contains(">p01</a>"), "{postpaid}");
+        assert_eq!(console.get("/console/profiles?name=a%07b").await.status(), 400);
     }
 }
 
