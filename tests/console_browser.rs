@@ -308,6 +308,13 @@ async fn an_administrator_edits_a_profile_and_moves_the_default() {
     }
     browser.check_accessibility("the read-only profile page", &axe).await;
     browser.screenshot_to(&shots.join("read-only.png")).await;
+    // The refusal and not-found pages are pages like the others.
+    browser.go(&format!("{base}/console/users")).await;
+    browser.wait_for_text("the refusal page", "//h1", &["Not allowed"]).await;
+    browser.check_accessibility("the refusal page", &axe).await;
+    browser.go(&format!("{base}/console/profiles/999")).await;
+    browser.wait_for_text("the not-found page", "//h1", &["Not found"]).await;
+    browser.check_accessibility("the not-found page", &axe).await;
     browser.quit().await;
 }
 
