@@ -169,7 +169,11 @@ pub async fn current(req: &HttpRequest, state: &AppState, config: &ConsoleConfig
             store::console_sessions::end(conn, &secret_hash)?;
             return Err(ConsoleError::SignedOut);
         }
-        store::console_sessions::touch(conn, &secret_hash, now)?;
+        // One write per session per minute at most (a thirtieth of the idle time when
+        // that is shorter): a session then ends at most that much before its idle time.
+        if now - record.last_seen_at_ms >= (idle / 30).clamp(1, 60_000) {
+            store::console_sessions::touch(conn, &secret_hash, now)?;
+        }
         Ok(Session {
             tenant_id: record.tenant_id,
             tenant: record.tenant_name,

@@ -511,8 +511,9 @@ backend_tests_with! {
 backend_tests_with! {
     Settings { console_absolute_secs: 2, ..Settings::default() };
     async fn a_busy_session_still_ends_at_its_absolute_limit(app) {
-        let console = sign_in_admin(&app).await;
+        // Taken before the sign-in: the session cannot have started earlier.
         let signed_in = std::time::Instant::now();
+        let console = sign_in_admin(&app).await;
         assert_eq!(console.get("/console/profiles").await.status(), 200);
         wait_until("the session's absolute limit", Duration::from_secs(10), async || {
             signed_out(&console.get("/console/profiles").await)
