@@ -127,7 +127,11 @@ pub async fn method_not_allowed(allow: String) -> HttpResponse {
         .json(json!({"message": "method not allowed", "errorCode": 405}))
 }
 
-/// Any path that no face serves.
-pub async fn not_found() -> HttpResponse {
+/// Any path that no operation serves: the catalogue face's 404 under `/v2/`, the
+/// SPCM-style one elsewhere.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    if super::catalogue::owns(req.path()) {
+        return super::catalogue::unknown_path();
+    }
     HttpResponse::NotFound().json(json!({"message": "no such resource", "errorCode": 404}))
 }

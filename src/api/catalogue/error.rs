@@ -21,6 +21,8 @@ pub mod codes {
     pub const BASE_PROFILE: &str = "020004";
     pub const BUNDLED_COMMERCIAL_PRODUCT: &str = "020005";
     pub const SUBSCRIPTION_TYPE: &str = "020006";
+    /// A path under `/v2/` that names no operation.
+    pub const PATH: &str = "020000";
 }
 
 /// The catalogue's 404 body (`KOGenericResponse`): which item was not found.
