@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 
 use reqwest::Method;
 use serde_json::Value;
+use spcm::auth::Permission;
 
-use crate::helpers::{backend_tests, expect_json};
+use crate::helpers::{backend_tests, expect_json, ADMIN_PASSWORD};
 
 /// (METHOD, path) of every operation in a document.
 fn operations(document: &Value) -> BTreeSet<(String, String)> {
@@ -259,7 +260,62 @@ fn spcm_openapi_prints_the_document() {
     assert_eq!(printed, serde_json::to_value(spcm::api::openapi::document()).unwrap());
 }
 
+/// `GET path` of the document made concrete with ids the sample catalogue holds and
+/// `profile`, with the credentials its face takes.
+fn concrete(path: &str, profile: i64) -> String {
+    let id = if path.starts_with("/pcc/") {
+        profile.to_string()
+    } else if path.contains("/bundled_products/{id}") {
+        "BP1".to_owned()
+    } else if path.contains("/base_profiles/{id}") {
+        "71_COMPRODUCT".to_owned()
+    } else if path.contains("/bundled_commercial_products/{id}") {
+        "BCP1".to_owned()
+    } else {
+        "2311".to_owned()
+    };
+    path.replace("{id}", &id)
+        .replace("{org_id}", "default")
+        .replace("{bp_id}", "BP1")
+        .replace("{bpst_id}", "ST1")
+        .replace("{bcp_id}", "BCP1")
+}
+
 backend_tests! {
+    async fn head_answers_every_get_operation_with_the_get_status_and_headers_and_no_body(app) {
+        let profile = app.create_profile("turkeySauce", false).await["id"].as_i64().unwrap();
+        app.create_profile("chaCha", true).await;
+        let writer = app.create_token("default", &[Permission::CatalogueWrite], None);
+        let sample: Value = serde_json::from_str(include_str!("../../docs/examples/catalogue.json")).unwrap();
+        expect_json(app.import_catalogue("default", &writer, &sample).await, 200).await;
+        let token = app.create_token("default", &[Permission::CatalogueRead], None);
+        let document = serde_json::to_value(spcm::api::openapi::document()).unwrap();
+        let gets: Vec<String> =
+            operations(&document).into_iter().filter(|(method, _)| method == "GET").map(|(_, path)| path).collect();
+        assert!(gets.len() >= 15, "{gets:?}");
+        for path in gets {
+            let url = app.url(&concrete(&path, profile));
+            let request = |method: Method| {
+                let request = app.client.request(method, &url);
+                if path.starts_with("/pcc/") {
+                    request.basic_auth("admin", Some(ADMIN_PASSWORD)).header("tenant", "default")
+                } else if path.starts_with("/v2/") {
+                    request.bearer_auth(&token)
+                } else {
+                    request
+                }
+            };
+            let get = request(Method::GET).send().await.unwrap();
+            let head = request(Method::HEAD).send().await.unwrap();
+            assert_eq!(get.status(), 200, "GET {path}");
+            assert_eq!(head.status(), get.status(), "HEAD {path}");
+            for name in ["content-type", "x-total-count", "vary", "etag", "cache-control"] {
+                assert_eq!(head.headers().get(name), get.headers().get(name), "{name} of HEAD {path}");
+            }
+            assert!(head.bytes().await.unwrap().is_empty(), "HEAD {path} has no body");
+        }
+    }
+
     async fn the_document_and_the_swagger_ui_are_served_and_every_route_answers(app) {
         let document = expect_json(app.client.get(app.url("/api-docs/openapi.json")).send().await.unwrap(), 200).await;
         assert_eq!(document, serde_json::to_value(spcm::api::openapi::document()).unwrap());
