@@ -94,6 +94,7 @@ pub struct Health {
     /// `up` or `down`.
     status: String,
     /// `up` or `down` (readiness only).
+    #[schema(value_type = String, required = false)]
     database: Option<String>,
 }
 

@@ -86,7 +86,9 @@ pub struct BaseProfileView {
     pub internet_speed: Option<String>,
     #[schema(required = true)]
     pub upload_speed: Option<String>,
+    /// The base profile's services, in the views of a commercial product's base profiles.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Vec<ServiceView>, required = false)]
     pub services: Option<Vec<ServiceView>>,
 }
 
