@@ -44,9 +44,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 PASSWORD="python-client-$RANDOM$RANDOM"
-export SPCM_DATABASE_URL="sqlite://$TMP/spcm.db" SPCM_BOOTSTRAP_PASSWORD="$PASSWORD" RUST_LOG=${RUST_LOG:-info}
-# Port 0: nothing else can take the port between choosing and binding; the log names it.
-SPCM_BIND=127.0.0.1:0 "$SPCM" serve >"$TMP/server.log" 2>&1 &
+export SPCM_DATABASE_URL="sqlite://$TMP/spcm.db" SPCM_BOOTSTRAP_TENANT=default SPCM_BOOTSTRAP_PASSWORD="$PASSWORD"
+# Port 0: nothing else can take the port between choosing and binding; the log names it
+# (at level info).
+SPCM_BIND=127.0.0.1:0 RUST_LOG=info "$SPCM" serve >"$TMP/server.log" 2>&1 &
 SERVER_PID=$!
 PORT=""
 for _ in $(seq 300); do
