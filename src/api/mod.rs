@@ -109,9 +109,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }
 }
 
-/// The 500 and 503 body of both APIs: `{"message", "status": "error"}`.
+/// The 500 and 503 body of both APIs: what went wrong, and `status` `error`.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"message": "request rejected due to overload", "status": "error"}))]
+#[schema(xml(name = "error"), example = json!({"message": "request rejected due to overload", "status": "error"}))]
 pub struct ServerError {
     pub message: String,
     pub status: String,

@@ -85,13 +85,16 @@ pub fn is_xml(content_type: &str) -> bool {
     essence.eq_ignore_ascii_case("application/xml") || essence.eq_ignore_ascii_case("text/xml")
 }
 
+/// The paths whose answers are negotiated: the SPCM face.
+pub const NEGOTIATED_PREFIX: &str = "/pcc/spcm";
+
 /// On the SPCM face: every answer varies by `Accept`, and a body is sent as XML when the
 /// client asked for XML (the handlers write JSON; the 406 itself stays JSON).
 pub async fn representation<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    if !req.path().starts_with("/pcc/spcm") {
+    if !req.path().starts_with(NEGOTIATED_PREFIX) {
         return next.call(req).await.map(ServiceResponse::map_into_left_body);
     }
     let wanted = of_request(req.request());

@@ -2,17 +2,21 @@
 //! Swagger UI served from the binary.
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{Content, RefOr};
 use utoipa::{Modify, OpenApi};
 
-use super::{catalogue, ops, spcm};
+use super::{catalogue, negotiation, ops, spcm};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "spcm",
         description = "Provisioning-profile admin service: the SPCM API (`/pcc/spcm/provisionProfile`, HTTP Basic \
-                       plus the `tenant` header) and the product-catalogue API v2 (`/v2/orgs/{org_id}/…`, bearer tokens)."
+                       plus the `tenant` header) and the product-catalogue API v2 (`/v2/orgs/{org_id}/…`, bearer tokens).\n\n\
+                       The SPCM API answers in JSON (`application/hal+json`) or, when `Accept` asks for it, in XML \
+                       (`application/xml` or `text/xml`), errors included; it reads request bodies in either."
     ),
+    servers((url = "/", description = "The service that serves this document, at the address you reached it on")),
     paths(
         spcm::handlers::list,
         spcm::handlers::create,
@@ -43,9 +47,9 @@ use super::{catalogue, ops, spcm};
         spcm::ServerError,
         catalogue::ItemNotFound,
         catalogue::JsonString,
-        catalogue::handlers::SaleTypeName,
+        crate::domain::catalogue::SaleTypeName,
     )),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &XmlRepresentation),
     tags(
         (name = "provisioning profiles", description = "The SPCM API: a tenant's provisioning profiles \
             (HTTP Basic and the `tenant` header)"),
@@ -69,6 +73,46 @@ impl Modify for SecuritySchemes {
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description("tenant", "The tenant's name"))),
         );
         components.add_security_scheme("bearerAuth", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+/// The SPCM face answers in XML whatever it answers in JSON, but for the 406 (the client
+/// accepts neither; see `negotiation::representation`): each such answer gets its
+/// `application/xml` twin, with the same schema. Examples stay with the JSON.
+///
+/// Request bodies may be XML too, but are documented as JSON, with the XML form in their
+/// description: XML text carries no JSON types, and the service reads an empty element
+/// as null and a repeated one as an error, which a JSON schema read as XML does not say.
+/// Clients generated from the document, and schemathesis, would otherwise send XML that
+/// the schema allows and the service refuses.
+struct XmlRepresentation;
+
+const XML: &str = "application/xml";
+
+fn add_xml<'a>(content: impl IntoIterator<Item = (&'a String, &'a Content)>) -> Option<Content> {
+    let (_, json) = content.into_iter().find(|(media_type, _)| media_type.contains("json"))?;
+    Some(Content::new(json.schema.clone()))
+}
+
+impl Modify for XmlRepresentation {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with(negotiation::NEGOTIATED_PREFIX) {
+                continue;
+            }
+            let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for operation in operations.into_iter().flatten() {
+                for (status, response) in operation.responses.responses.iter_mut() {
+                    let RefOr::T(response) = response else { continue };
+                    if status == "406" {
+                        continue;
+                    }
+                    if let Some(xml) = add_xml(&response.content) {
+                        response.content.entry(XML.to_owned()).or_insert(xml);
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -47,12 +47,21 @@ const LINKS: [(&str, &str, &str); 5] = [
     ("metrics", "/metrics", "Prometheus metrics"),
 ];
 
-/// Where to find the API documents and the health checks (HTML for a browser).
+/// Find the API documents and the health checks.
+///
+/// Returns the paths of Swagger UI, the OpenAPI document, the health checks and the
+/// metrics, with the running version. A browser (a client that accepts `text/html`)
+/// gets a small HTML page with the same links. No credentials needed.
 #[utoipa::path(get, path = "/", tag = "operations",
-    responses((status = 200, description = "Links to Swagger UI, the OpenAPI document, health and metrics; \
-        a small HTML page instead when the client accepts `text/html`", body = Index, example = json!({
-        "service": "spcm", "version": "0.1.0", "swaggerUi": "/swagger-ui/", "openapi": "/api-docs/openapi.json",
-        "healthLive": "/health/live", "healthReady": "/health/ready", "metrics": "/metrics"}))))]
+    responses((status = 200, description = "Links to Swagger UI, the OpenAPI document, health and metrics",
+        content((Index = "application/json", example = json!({
+            "service": "spcm", "version": "0.1.0", "swaggerUi": "/swagger-ui/", "openapi": "/api-docs/openapi.json",
+            "healthLive": "/health/live", "healthReady": "/health/ready", "metrics": "/metrics"})),
+            (String = "text/html"))),
+        (status = 503, description = "Overload: too many requests are being handled; retry later",
+            body = super::ServerError, headers(("Retry-After" = String, description = "Seconds to wait before retrying")),
+            example = json!({"message": "request rejected due to overload", "status": "error"}))),
+    security())]
 async fn index(req: HttpRequest) -> HttpResponse {
     let wants_html = req
         .headers()
@@ -85,20 +94,33 @@ pub struct Health {
     /// `up` or `down`.
     status: String,
     /// `up` or `down` (readiness only).
+    #[schema(value_type = String, required = false)]
     database: Option<String>,
 }
 
-/// The process answers.
+/// Check that the service is alive.
+///
+/// Answers 200 as long as the process serves requests, whatever the state of its
+/// database: a liveness probe. Never refused for overload; no credentials needed.
 #[utoipa::path(get, path = "/health/live", tag = "operations",
-    responses((status = 200, description = "The process answers", body = Health)))]
+    responses((status = 200, description = "The process answers", body = Health,
+        example = json!({"status": "up"}))),
+    security())]
 async fn live() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "up"}))
 }
 
-/// The database answers.
+/// Check that the service is ready to serve.
+///
+/// Answers 200 when the database answers, 503 when it does not: a readiness probe, for a
+/// load balancer to send requests only to instances that can serve them. Never refused
+/// for overload; no credentials needed.
 #[utoipa::path(get, path = "/health/ready", tag = "operations",
-    responses((status = 200, description = "The database answers", body = Health),
-        (status = 503, description = "The database does not answer", body = Health)))]
+    responses((status = 200, description = "The database answers", body = Health,
+            example = json!({"status": "up", "database": "up"})),
+        (status = 503, description = "The database does not answer", body = Health,
+            example = json!({"status": "down", "database": "down"}))),
+    security())]
 async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let checked = run_db(&state.pool, |conn| conn.batch_execute("SELECT 1").map_err(StoreError::from)).await;
     match checked {
@@ -110,9 +132,15 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus metrics in the text exposition format.
+/// Read the service's metrics.
+///
+/// Returns the metrics in the Prometheus text format: requests by route, method and
+/// status, their latency, the database pool's use, caches and sign-in failures. Never
+/// refused for overload; no credentials needed.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
+    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"),
+        (status = 500, description = "The metrics could not be rendered")),
+    security())]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     match state.metrics.render() {
         Ok(text) => HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text),
@@ -127,7 +155,11 @@ pub async fn method_not_allowed(allow: String) -> HttpResponse {
         .json(json!({"message": "method not allowed", "errorCode": 405}))
 }
 
-/// Any path that no face serves.
-pub async fn not_found() -> HttpResponse {
+/// Any path that no operation serves: the catalogue face's 404 under `/v2/`, the
+/// SPCM-style one elsewhere.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    if super::catalogue::owns(req.path()) {
+        return super::catalogue::unknown_path();
+    }
     HttpResponse::NotFound().json(json!({"message": "no such resource", "errorCode": 404}))
 }

@@ -196,6 +196,25 @@ backend_tests! {
         assert_eq!(expect_json(app.get_with_token(&path, &token).await, 401).await, unauthorized, "revoked at once");
     }
 
+    async fn a_path_under_v2_that_names_no_operation_is_the_catalogue_404(app) {
+        let (token, _, _) = with_catalogue(&app).await;
+        let unknown = json!({"error": "Item not found", "message": "Item not found", "code": "020000"});
+        let paths = ["/v2", "/v2/", "/v2/orgs", "/v2/orgs/default", "/v2/orgs/default/bundled_products",
+            "/v2/orgs/default/base_profiles/71_COMPRODUCT", "/v2/orgs/nowhere/promotions", "/v2/anything/at/all"];
+        for path in paths {
+            let anonymous = app.client.get(app.url(path)).send().await.unwrap();
+            assert_eq!(anonymous.headers()["content-type"], "application/json", "{path}");
+            assert_eq!(expect_json(anonymous, 404).await, unknown, "{path}");
+            assert_eq!(expect_json(app.get_with_token(path, &token).await, 404).await, unknown, "{path} with a token");
+            let head = app.client.head(app.url(path)).send().await.unwrap();
+            assert_eq!(head.status(), 404, "HEAD {path}");
+        }
+        let elsewhere = json!({"message": "no such resource", "errorCode": 404});
+        for path in ["/nowhere", "/v2x/orgs", "/pcc/spcm/nowhere", "/api/v2/orgs"] {
+            assert_eq!(expect_json(app.client.get(app.url(path)).send().await.unwrap(), 404).await, elsewhere, "{path}");
+        }
+    }
+
     async fn orgs_are_isolated(app) {
         let (token, _, _) = with_catalogue(&app).await;
         app.add_tenant("rival");

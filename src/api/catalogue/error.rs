@@ -21,14 +21,21 @@ pub mod codes {
     pub const BASE_PROFILE: &str = "020004";
     pub const BUNDLED_COMMERCIAL_PRODUCT: &str = "020005";
     pub const SUBSCRIPTION_TYPE: &str = "020006";
+    /// A path under `/v2/` that names no operation.
+    pub const PATH: &str = "020000";
 }
 
-/// The catalogue's 404 body (`KOGenericResponse`): which item was not found.
+/// The catalogue's 404 body: which kind of item was not found.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"error": "Item not found", "message": "Item not found", "code": "020002"}))]
+#[schema(as = KOGenericResponse, example = json!({"error": "Item not found", "message": "Item not found", "code": "020002"}))]
 pub struct ItemNotFound {
+    /// `Item not found`.
     pub error: String,
+    /// `Item not found`.
     pub message: String,
+    /// What was not found: `020001` the org, `020002` a bundled product, `020003` a
+    /// commercial product, `020004` a base profile, `020005` a bundled commercial
+    /// product, `020006` a subscription type, `020000` no such operation.
     pub code: String,
 }
 
@@ -37,39 +44,57 @@ pub struct ItemNotFound {
 #[schema(example = json!("Origin authentication failed."))]
 pub struct JsonString(pub String);
 
-/// The error answers of the catalogue views.
+/// The error answers every catalogue operation can give.
 #[derive(IntoResponses)]
 #[allow(dead_code)]
 pub enum CatalogueErrors {
-    /// A bad query value.
-    #[response(status = 400, example = json!("Bad Request"))]
-    BadRequest(JsonString),
-    /// Missing, unknown, expired or revoked token, a token of another org or without the permission.
-    #[response(status = 401, example = json!("Origin authentication failed."))]
+    /// Missing, unknown, expired or revoked token, a token of another org or one without
+    /// the operation's permission.
+    #[response(
+        status = 401,
+        headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"spcm\"`")),
+        example = json!("Origin authentication failed.")
+    )]
     Unauthorized(JsonString),
-    /// Unknown org or item.
-    #[response(status = 404)]
+    /// Unknown org or item; `code` says which.
+    #[response(status = 404, example = json!({"error": "Item not found", "message": "Item not found", "code": "020001"}))]
     NotFound(ItemNotFound),
-    /// Unexpected failure.
-    #[response(status = 500)]
-    Internal(crate::api::spcm::ServerError),
-    /// Overload.
-    #[response(status = 503, headers(("Retry-After" = String, description = "seconds")))]
-    Overloaded(crate::api::spcm::ServerError),
+    /// Unexpected failure; the reason names no internals.
+    #[response(status = 500, example = json!({"message": "Internal server error - [database error]", "status": "error"}))]
+    Internal(ServerError),
+    /// Overload: the request could not get a database connection or a slot in time.
+    #[response(
+        status = 503,
+        headers(("Retry-After" = String, description = "Seconds to wait before retrying")),
+        example = json!({"message": "request rejected due to overload", "status": "error"})
+    )]
+    Overloaded(ServerError),
 }
 
-/// The error answers of the catalogue import, besides those of the views.
+/// The answer of a view with filters to a bad filter value.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum FilterErrors {
+    /// An unknown `sale_type_name` or an empty `mysim_service_id`.
+    #[response(status = 400, example = json!("Bad Request"))]
+    BadRequest(JsonString),
+}
+
+/// The error answers of the catalogue import, besides those of every operation.
 #[derive(IntoResponses)]
 #[allow(dead_code)]
 pub enum ImportErrors {
+    /// The body is empty or not JSON.
+    #[response(status = 400, example = json!("Bad Request"))]
+    BadRequest(JsonString),
+    /// The document did not arrive within the body timeout; the connection is closed.
+    #[response(status = 408, example = json!("Request Timeout"))]
+    RequestTimeout(JsonString),
     /// The document, whole: every problem with its JSON path.
     #[response(status = 412, example = json!({"errors": [{"field": "$.bundled_products[0].provisioning_profiles[1].profile_name",
         "description": "no provisioning profile named 'ghost' in this tenant"}]}))]
     Invalid(ValidationFailed),
-    /// The document did not arrive within the body timeout.
-    #[response(status = 408, example = json!("Request Timeout"))]
-    RequestTimeout(JsonString),
-    /// The document is over the catalogue limit.
+    /// The document is larger than the catalogue limit (64 MiB unless configured otherwise).
     #[response(status = 413, example = json!("Payload Too Large"))]
     PayloadTooLarge(JsonString),
     /// The body's content type is not JSON.

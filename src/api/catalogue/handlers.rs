@@ -7,15 +7,15 @@ use std::sync::Arc;
 use actix_web::http::header::ContentType;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use super::caller::{authorize, authorize_grant, bearer};
-use super::error::{codes, CatalogueError, CatalogueErrors, ImportErrors};
+use super::error::{codes, CatalogueError, CatalogueErrors, FilterErrors, ImportErrors};
 use super::views::{self, BaseProfileView, ProvisioningProfileView, ServiceView, ValueAddedServiceView, VasFilter};
 use crate::api::body::{parse_json, read_body};
 use crate::api::AppState;
 use crate::auth::Permission;
-use crate::domain::catalogue::{CatalogueCounts, CatalogueDocument, CatalogueIndex, SALE_TYPES};
+use crate::domain::catalogue::{CatalogueCounts, CatalogueDocument, CatalogueIndex, SaleTypeName, SALE_TYPES};
 use crate::store::{self, run_db, DbConnection};
 
 /// Authorizes, loads the catalogue and runs `build` on one pooled connection.
@@ -70,20 +70,6 @@ fn found<T>(value: Option<T>, code: &'static str) -> Result<T, CatalogueError> {
     value.ok_or(CatalogueError::NotFound(code))
 }
 
-/// The sale types a value-added service can be linked for.
-#[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub enum SaleTypeName {
-    Venta,
-    #[serde(rename = "Migración")]
-    Migracion,
-    #[serde(rename = "Añadir Línea")]
-    AnadirLinea,
-    #[serde(rename = "Cross Sell")]
-    CrossSell,
-    Cartera,
-}
-
 /// Filters of the value-added-services views.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -120,7 +106,13 @@ fn defer(filter: Result<VasFilter, CatalogueError>) -> (VasFilter, Option<Catalo
     }
 }
 
-/// The provisioning profiles a bundled product uses, with the work-order type per lifecycle action.
+/// List the provisioning profiles of a bundled product.
+///
+/// Returns the provisioning profiles the bundled product provisions with, each with its
+/// SPCM id and current name, the work-order type of each lifecycle action (activation,
+/// deactivation, suspension, resume, cancellation, partial cancellation) and the
+/// territory owners it serves, joined by commas (null: every other owner). Needs a
+/// bearer token of the org with `CATALOGUE_READ_PERMISSION`.
 #[utoipa::path(get, path = "/v2/orgs/{org_id}/bundled_products/{id}/provisioning_profiles", tag = "catalogue",
     params(("org_id" = String, Path, description = "The organization (tenant) name"), ("id" = String, Path, description = "Bundled product id")),
     responses((status = 200, description = "The provisioning profiles", body = Vec<ProvisioningProfileView>), CatalogueErrors),
@@ -145,7 +137,11 @@ pub async fn provisioning_profiles(
     .await
 }
 
-/// Every base profile of the catalogue.
+/// List the org's base profiles.
+///
+/// Returns every base profile of the org's catalogue, without their services; an org
+/// that has not imported a catalogue has none. Needs a bearer token of the org with
+/// `CATALOGUE_READ_PERMISSION`.
 #[utoipa::path(get, path = "/v2/orgs/{org_id}/base_profiles", tag = "catalogue", params(("org_id" = String, Path, description = "The organization (tenant) name")),
     responses((status = 200, description = "The base profiles", body = Vec<BaseProfileView>), CatalogueErrors),
     security(("bearerAuth" = [])))]
@@ -164,7 +160,11 @@ pub async fn base_profiles(
     .await
 }
 
-/// The services of a base profile.
+/// List the services of a base profile.
+///
+/// Returns the services the base profile holds, each with the `from` and `to` of its
+/// place in the profile. Needs a bearer token of the org with
+/// `CATALOGUE_READ_PERMISSION`.
 #[utoipa::path(get, path = "/v2/orgs/{org_id}/base_profiles/{id}/services", tag = "catalogue",
     params(("org_id" = String, Path, description = "The organization (tenant) name"), ("id" = String, Path, description = "Base profile id")),
     responses((status = 200, description = "The services", body = Vec<ServiceView>), CatalogueErrors),
@@ -183,7 +183,10 @@ pub async fn base_profile_services(
     .await
 }
 
-/// The base profiles of a commercial product, with their services.
+/// List the base profiles of a commercial product.
+///
+/// Returns the base profiles of the commercial product, each with its services. Needs a
+/// bearer token of the org with `CATALOGUE_READ_PERMISSION`.
 #[utoipa::path(get, path = "/v2/orgs/{org_id}/commercial_products/{id}/base_profiles", tag = "catalogue",
     params(("org_id" = String, Path, description = "The organization (tenant) name"), ("id" = String, Path, description = "Commercial product id")),
     responses((status = 200, description = "The base profiles", body = Vec<BaseProfileView>), CatalogueErrors),
@@ -202,10 +205,16 @@ pub async fn commercial_product_base_profiles(
     .await
 }
 
-/// The value-added services that can be hired with a commercial product.
+/// List the value-added services of a commercial product.
+///
+/// Returns the value-added services that can be hired with the commercial product, each
+/// with the services it requires nested under it. `sale_type_name` keeps the services
+/// offered for that sale type, `mysim_service_id` the service with that mySim id.
+/// `related_bundled_product_id` is null here. Needs a bearer token of the org with
+/// `CATALOGUE_READ_PERMISSION`.
 #[utoipa::path(get, path = "/v2/orgs/{org_id}/commercial_products/{id}/value_added_services", tag = "catalogue",
     params(("org_id" = String, Path, description = "The organization (tenant) name"), ("id" = String, Path, description = "Commercial product id"), VasParams),
-    responses((status = 200, description = "The value-added services", body = Vec<ValueAddedServiceView>), CatalogueErrors),
+    responses((status = 200, description = "The value-added services", body = Vec<ValueAddedServiceView>), CatalogueErrors, FilterErrors),
     security(("bearerAuth" = [])))]
 pub async fn commercial_product_value_added_services(
     req: HttpRequest,
@@ -223,10 +232,16 @@ pub async fn commercial_product_value_added_services(
     .await
 }
 
-/// The value-added services that can be hired with a bundled commercial product.
+/// List the value-added services of a bundled commercial product.
+///
+/// Returns the value-added services that can be hired with the bundled commercial
+/// product, each with the services it requires nested under it and with its bundled
+/// product's id as `related_bundled_product_id`. `sale_type_name` keeps the services
+/// offered for that sale type, `mysim_service_id` the service with that mySim id. Needs a
+/// bearer token of the org with `CATALOGUE_READ_PERMISSION`.
 #[utoipa::path(get, path = "/v2/orgs/{org_id}/bundled_commercial_products/{id}/value_added_services", tag = "catalogue",
     params(("org_id" = String, Path, description = "The organization (tenant) name"), ("id" = String, Path, description = "Bundled commercial product id"), VasParams),
-    responses((status = 200, description = "The value-added services", body = Vec<ValueAddedServiceView>), CatalogueErrors),
+    responses((status = 200, description = "The value-added services", body = Vec<ValueAddedServiceView>), CatalogueErrors, FilterErrors),
     security(("bearerAuth" = [])))]
 pub async fn bundled_commercial_product_value_added_services(
     req: HttpRequest,
@@ -245,14 +260,18 @@ pub async fn bundled_commercial_product_value_added_services(
     .await
 }
 
-/// The value-added services of a bundled commercial product, by its full path.
+/// List the value-added services of a bundled commercial product, by its full path.
+///
+/// The same as the list of a bundled commercial product's value-added services, with the
+/// product named by its bundled product and subscription type too; each must contain the
+/// next. Needs a bearer token of the org with `CATALOGUE_READ_PERMISSION`.
 #[utoipa::path(get,
     path = "/v2/orgs/{org_id}/bundled_products/{bp_id}/bundled_product_subs_types/{bpst_id}/bundled_commercial_products/{bcp_id}/value_added_services",
     tag = "catalogue",
     params(("org_id" = String, Path, description = "The organization (tenant) name"), ("bp_id" = String, Path, description = "Bundled product id"),
         ("bpst_id" = String, Path, description = "Bundled product subscription type id"),
         ("bcp_id" = String, Path, description = "Bundled commercial product id"), VasParams),
-    responses((status = 200, description = "The value-added services", body = Vec<ValueAddedServiceView>), CatalogueErrors),
+    responses((status = 200, description = "The value-added services", body = Vec<ValueAddedServiceView>), CatalogueErrors, FilterErrors),
     security(("bearerAuth" = [])))]
 pub async fn nested_value_added_services(
     req: HttpRequest,
@@ -278,7 +297,12 @@ pub async fn nested_value_added_services(
     .await
 }
 
-/// Export the org's catalogue document: importing it again changes nothing.
+/// Export the org's catalogue document.
+///
+/// Returns the whole catalogue as one document, in the form the import takes: bundled
+/// products name their provisioning profiles by their current names. Importing the
+/// export again changes nothing. An org that has not imported a catalogue exports an
+/// empty one. Needs a bearer token of the org with `CATALOGUE_READ_PERMISSION`.
 #[utoipa::path(get, path = "/v2/orgs/{org_id}/catalogue", tag = "catalogue", params(("org_id" = String, Path, description = "The organization (tenant) name")),
     responses((status = 200, description = "The catalogue document", body = CatalogueDocument), CatalogueErrors),
     security(("bearerAuth" = [])))]
@@ -299,7 +323,15 @@ pub async fn export(
     Ok(json_response(body))
 }
 
-/// Replace the org's whole catalogue: the document is validated whole, then applied in one transaction.
+/// Replace the org's catalogue.
+///
+/// The document replaces the org's whole catalogue. It is checked whole before anything
+/// is written: every problem (an unknown reference, a duplicate id, a cycle in
+/// `requires`, an unknown sale type, a bad date) is reported at once with its JSON path,
+/// and nothing changes. A valid document is applied at once, in one transaction;
+/// importing the same document again changes nothing. The answer counts what the
+/// catalogue now holds. Needs a bearer token of the org with
+/// `CATALOGUE_WRITE_PERMISSION`.
 #[utoipa::path(put, path = "/v2/orgs/{org_id}/catalogue", tag = "catalogue", params(("org_id" = String, Path, description = "The organization (tenant) name")),
     request_body(content = CatalogueDocument, content_type = "application/json"),
     responses((status = 200, description = "What the catalogue now holds", body = CatalogueCounts), CatalogueErrors, ImportErrors),

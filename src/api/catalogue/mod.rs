@@ -11,9 +11,20 @@ pub use cache::{CatalogueCache, CatalogueCacheStats};
 pub use error::{CatalogueError, ItemNotFound, JsonString};
 
 use actix_web::http::Method;
-use actix_web::web;
+use actix_web::{web, HttpResponse, ResponseError};
 
 use super::Endpoint;
+
+/// True for a path of the catalogue face, served or not.
+pub fn owns(path: &str) -> bool {
+    path == "/v2" || path.starts_with("/v2/")
+}
+
+/// The answer to a path of the face that no operation serves: the face's own 404
+/// (`KOGenericResponse`), so that its clients read every 404 the same way.
+pub fn unknown_path() -> HttpResponse {
+    CatalogueError::NotFound(error::codes::PATH).error_response()
+}
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![

@@ -21,17 +21,34 @@ use crate::domain::catalogue::{
     "territory_owners": "FIBMM02,MASMOVIL"
 }))]
 pub struct ProvisioningProfileView {
+    /// The SPCM provisioning profile's id, as a string.
     pub id: String,
+    /// The SPCM provisioning profile's current name.
     pub name: String,
+    #[schema(format = DateTime, required = true)]
     pub in_catalogue_since: Option<String>,
+    #[schema(format = DateTime, required = true)]
     pub in_catalogue_until: Option<String>,
+    /// The work-order type of an activation order of the bundled product; null: none.
+    #[schema(required = true)]
     pub activation_work_order_type_id: Option<String>,
+    /// The work-order type of a deactivation order of the bundled product; null: none.
+    #[schema(required = true)]
     pub deactivation_work_order_type_id: Option<String>,
+    /// The work-order type of a suspension order of the bundled product; null: none.
+    #[schema(required = true)]
     pub suspension_work_order_type_id: Option<String>,
+    /// The work-order type of a resume order of the bundled product; null: none.
+    #[schema(required = true)]
     pub resume_work_order_type_id: Option<String>,
+    /// The work-order type of a cancellation order of the bundled product; null: none.
+    #[schema(required = true)]
     pub cancellation_work_order_type_id: Option<String>,
+    /// The work-order type of a partial cancellation order of the bundled product; null: none.
+    #[schema(required = true)]
     pub partial_cancellation_work_order_type_id: Option<String>,
     /// The owners joined by commas; null for the profile serving every other owner.
+    #[schema(required = true)]
     pub territory_owners: Option<String>,
 }
 
@@ -45,19 +62,33 @@ pub struct ProvisioningProfileView {
 }))]
 pub struct BaseProfileView {
     pub id: String,
+    #[schema(required = true)]
     pub name: Option<String>,
+    #[schema(format = DateTime, required = true)]
     pub in_catalogue_since: Option<String>,
+    #[schema(format = DateTime, required = true)]
     pub in_catalogue_until: Option<String>,
+    #[schema(required = true)]
     pub network_id: Option<String>,
+    #[schema(required = true)]
     pub network_provisioning_id: Option<String>,
+    #[schema(required = true)]
     pub service_class: Option<String>,
+    #[schema(required = true)]
     pub offer_id: Option<String>,
+    #[schema(required = true)]
     pub charging_id: Option<String>,
+    #[schema(required = true)]
     pub manual_renewal: Option<bool>,
+    #[schema(required = true)]
     pub download_speed: Option<String>,
+    #[schema(required = true)]
     pub internet_speed: Option<String>,
+    #[schema(required = true)]
     pub upload_speed: Option<String>,
+    /// The base profile's services, in the views of a commercial product's base profiles.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Vec<ServiceView>, required = false)]
     pub services: Option<Vec<ServiceView>>,
 }
 
@@ -72,17 +103,31 @@ pub struct BaseProfileView {
 }))]
 pub struct ServiceView {
     pub id: String,
+    #[schema(required = true)]
     pub name: Option<String>,
+    #[schema(required = true)]
     pub description: Option<String>,
+    #[schema(format = DateTime, required = true)]
     pub in_catalogue_since: Option<String>,
+    #[schema(format = DateTime, required = true)]
     pub in_catalogue_until: Option<String>,
+    /// Since when the base profile holds the service; null: no start.
+    #[schema(format = DateTime, required = true)]
     pub from: Option<String>,
+    /// Until when the base profile holds the service; null: no end.
+    #[schema(format = DateTime, required = true)]
     pub to: Option<String>,
+    #[schema(required = true)]
     pub network_code: Option<String>,
+    #[schema(required = true)]
     pub is_changeable: Option<bool>,
+    #[schema(required = true)]
     pub activate_on_network_provisioning: Option<bool>,
+    #[schema(required = true)]
     pub language: Option<String>,
+    #[schema(required = true)]
     pub speed: Option<String>,
+    #[schema(required = true)]
     pub available_networks: Option<String>,
 }
 
@@ -96,16 +141,26 @@ pub struct ServiceView {
 #[schema(no_recursion)]
 pub struct ValueAddedServiceView {
     pub id: String,
+    #[schema(required = true)]
     pub name: Option<String>,
+    #[schema(required = true)]
     pub description: Option<String>,
+    #[schema(format = DateTime, required = true)]
     pub in_catalogue_since: Option<String>,
+    #[schema(format = DateTime, required = true)]
     pub in_catalogue_until: Option<String>,
+    #[schema(required = true)]
     pub mysim_service_id: Option<String>,
     pub is_mandatory: bool,
-    /// `max_quantity` as a string (deprecated, still served).
+    /// `max_quantity` as a string; use `max_quantity` instead.
+    #[schema(deprecated)]
     pub max_cardinality: String,
+    /// How many of this service can be hired with the product at most.
     pub max_quantity: u32,
+    /// The bundled product the service is hired with; null for a commercial product.
+    #[schema(required = true)]
     pub related_bundled_product_id: Option<String>,
+    /// The services required with this one, each with those it requires in turn.
     pub value_added_services: Vec<ValueAddedServiceView>,
 }
 

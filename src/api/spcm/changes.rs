@@ -5,13 +5,13 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use serde_json::Value;
-use utoipa::{IntoParams, IntoResponses, ToSchema};
+use utoipa::{IntoParams, ToSchema};
 
 use super::caller::{with_caller, Credentials};
 use super::dto::{Link, ListLinks};
-use super::error::ErrorBody;
+use super::error::{ErrorBody, ProfileNotFound};
 use super::handlers::{hal, parse_id};
-use super::{ServerError, SpcmError, BASE_PATH};
+use super::{SpcmError, SpcmErrors, BASE_PATH};
 use crate::api::AppState;
 use crate::auth::Permission;
 use crate::store::changes::{self, Entity};
@@ -33,7 +33,7 @@ pub struct Actor {
 /// One change of one entity, as recorded in the transaction that made it.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(as = Change, example = json!({
+#[schema(as = Change, xml(name = "change"), example = json!({
     "id": 1234, "at": "2026-11-30T10:15:22.120Z", "tenant": "acme",
     "actor": {"kind": "user", "name": "boss"}, "requestId": "5f0c6d2e-8c1a-4f0e-9a51-3c2f7b7e1d10",
     "eventType": "PROVISION_PROFILE_UPDATED", "entity": "provisionProfile", "entityId": "39",
@@ -46,6 +46,7 @@ pub struct ChangeDto {
     /// Increases in commit order within a tenant.
     pub id: i64,
     /// When the change was made, RFC 3339 UTC with milliseconds.
+    #[schema(format = DateTime)]
     pub at: String,
     pub tenant: String,
     pub actor: Actor,
@@ -60,6 +61,7 @@ pub struct ChangeDto {
     /// `created`, `updated`, `deleted` or `imported`.
     pub action: String,
     /// The fields whose value changed.
+    #[schema(xml(name = "field", wrapped))]
     pub changed_fields: Vec<String>,
     /// The entity before the change; null where it did not exist.
     pub before: Option<Value>,
@@ -69,10 +71,11 @@ pub struct ChangeDto {
 
 /// A page of changes.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(xml(name = "changes"))]
 pub struct ChangeList {
     /// Changes in this response.
     pub length: usize,
-    #[schema(value_type = Vec<ChangeDto>)]
+    #[schema(value_type = Vec<ChangeDto>, xml(wrapped))]
     pub changes: Vec<Value>,
     #[serde(rename = "_links")]
     pub links: ListLinks,
@@ -102,44 +105,6 @@ pub struct FeedParams {
     /// Most changes to return (1–1000, default 100).
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
-}
-
-/// Error answers of the history and the feed.
-#[derive(IntoResponses)]
-#[allow(dead_code)]
-pub enum AuditErrors {
-    /// Credentials but no `tenant` header; id not an integer; bad query parameter.
-    #[response(status = 400, example = json!({"message": "query parameter limit: must be an integer from 1 to 1000", "errorCode": 400}))]
-    BadRequest(ErrorBody),
-    /// No or malformed `Authorization`; unknown tenant, user or wrong password.
-    #[response(
-        status = 401,
-        headers(("WWW-Authenticate" = String, description = "`Basic realm=\"spcm\"`")),
-        example = json!({"message": "unauthorised; bad username or password", "errorCode": 401})
-    )]
-    Unauthorized(ErrorBody),
-    /// The user lacks `SPCM_AUDIT_READ_PERMISSION`.
-    #[response(status = 403, example = json!({"message": "forbidden; missing SPCM_AUDIT_READ_PERMISSION", "errorCode": 403}))]
-    Forbidden(ErrorBody),
-    /// No such profile in this tenant, and no history of one.
-    #[response(status = 404, example = json!({"message": "provisioning profile 42 not found", "errorCode": 404}))]
-    NotFound(ErrorBody),
-    /// `Accept` names no representation the service has.
-    #[response(status = 406, example = json!({"message": "no acceptable representation; accept application/hal+json, application/json, application/xml or text/xml", "errorCode": 406}))]
-    NotAcceptable(ErrorBody),
-    /// Too many failed sign-ins for this tenant and username, or from this address.
-    #[response(
-        status = 429,
-        headers(("Retry-After" = String, description = "seconds until a sign-in is allowed again")),
-        example = json!({"message": "too many failed sign-ins; retry later", "errorCode": 429})
-    )]
-    TooManySignIns(ErrorBody),
-    /// Unexpected failure.
-    #[response(status = 500, example = json!({"message": "Internal server error - [database error]", "status": "error"}))]
-    Internal(ServerError),
-    /// Overload: no database connection or slot in time.
-    #[response(status = 503, headers(("Retry-After" = String, description = "seconds")))]
-    Overloaded(ServerError),
 }
 
 /// `offset`, `limit` and `after`, each at most once; other parameters are ignored.
@@ -186,13 +151,20 @@ fn this_link(link_base: &str, path: &str, query: &str) -> Link {
     Link { href: if query.is_empty() { format!("{link_base}{path}") } else { format!("{link_base}{path}?{query}") } }
 }
 
-/// A profile's changes, newest first; still readable once the profile is deleted.
+/// Read a provisioning profile's change history.
+///
+/// Lists who changed the profile, when, and what it was before and after each change,
+/// newest first. The history stays readable once the profile is deleted. With `limit`
+/// (and `offset`) one page, and `_links.next` names the next page while more remain.
+/// Needs `SPCM_AUDIT_READ_PERMISSION`, which suffices alone.
 #[utoipa::path(get, path = "/pcc/spcm/provisionProfile/{id}/history", tag = "change history",
     params(("id" = i64, Path, description = "The profile's id"), HistoryParams),
     responses(
         (status = 200, description = "The profile's changes, newest first", body = ChangeList,
             content_type = "application/hal+json"),
-        AuditErrors),
+        (status = 403, description = "The user lacks SPCM_AUDIT_READ_PERMISSION", body = ErrorBody,
+            example = json!({"message": "forbidden; missing SPCM_AUDIT_READ_PERMISSION", "errorCode": 403})),
+        SpcmErrors, ProfileNotFound),
     security(("basicAuth" = [], "tenant" = [])))]
 pub async fn history(
     req: HttpRequest,
@@ -228,13 +200,20 @@ pub async fn history(
     Ok(hal(StatusCode::OK, &body))
 }
 
-/// The tenant's changes after `after`, oldest first. Every page that holds changes,
-/// the last included, links to the next one to poll.
+/// Follow the tenant's change feed.
+///
+/// Lists the tenant's changes (to profiles, the catalogue, users and tokens) with an id
+/// greater than `after`, oldest first, at most `limit` of them. Every page that holds
+/// changes, the last one included, links in `_links.next` to the next page to poll, so
+/// a client that keeps the last id it has seen never misses a change. Needs
+/// `SPCM_AUDIT_READ_PERMISSION`, which suffices alone.
 #[utoipa::path(get, path = "/pcc/spcm/changes", tag = "change history", params(FeedParams),
     responses(
         (status = 200, description = "The tenant's changes after `after`, oldest first", body = ChangeList,
             content_type = "application/hal+json"),
-        AuditErrors),
+        (status = 403, description = "The user lacks SPCM_AUDIT_READ_PERMISSION", body = ErrorBody,
+            example = json!({"message": "forbidden; missing SPCM_AUDIT_READ_PERMISSION", "errorCode": 403})),
+        SpcmErrors),
     security(("basicAuth" = [], "tenant" = [])))]
 pub async fn feed(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, SpcmError> {
     let credentials = Credentials::from_request(&req, &state)?;

@@ -12,7 +12,7 @@ use crate::store::StoreError;
 
 /// One failing field of a 412.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[schema(example = json!({"field": "name", "description": "name is mandatory"}))]
+#[schema(xml(name = "error"), example = json!({"field": "name", "description": "name is mandatory"}))]
 pub struct FieldError {
     pub field: String,
     pub description: String,
@@ -24,76 +24,87 @@ impl FieldError {
     }
 }
 
-/// The SPCM face's error body: `{"message", "errorCode"}`.
+/// The SPCM API's error body: what is wrong, and a code (the HTTP status, or a business
+/// rule's own code on a 422).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(as = SpcmErrorBody, example = json!({"message": "provisioning profile 42 not found", "errorCode": 404}))]
+#[schema(as = SpcmErrorBody, xml(name = "error"), example = json!({"message": "provisioning profile 42 not found", "errorCode": 404}))]
 pub struct ErrorBody {
     pub message: String,
     pub error_code: u32,
 }
 
-/// 412: every failing field.
+/// The 412 body: every failing field, with what is wrong with it.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"errors": [{"field": "name", "description": "name is mandatory"}]}))]
+#[schema(xml(name = "errors"), example = json!({"errors": [{"field": "name", "description": "name is mandatory"}]}))]
 pub struct ValidationFailed {
     pub errors: Vec<FieldError>,
 }
 
 pub use crate::api::ServerError;
 
-/// The error answers every SPCM operation shares; each operation documents its own 403,
-/// which names the permission it needs.
+/// The error answers every SPCM operation can give. Each operation adds its own 403,
+/// which names the permission it needs, and those of [`ProfileNotFound`] and
+/// [`BodyErrors`] where they apply.
 #[derive(IntoResponses)]
 #[allow(dead_code)]
 pub enum SpcmErrors {
-    /// Credentials but no `tenant` header; id not an integer; body not JSON; bad query parameter.
-    #[response(status = 400, example = json!({"message": "id 'abc' is not an integer", "errorCode": 400}))]
+    /// The request is malformed: credentials without a `tenant` header, an id that is not
+    /// an integer, a bad query parameter or a body that cannot be read. The message says
+    /// which.
+    #[response(status = 400, example = json!({"message": "the tenant header is required", "errorCode": 400}))]
     BadRequest(ErrorBody),
-    /// No or malformed `Authorization`; unknown tenant, user or wrong password.
+    /// No or malformed `Authorization`; an unknown tenant, a user not in it or a wrong password.
     #[response(
         status = 401,
         headers(("WWW-Authenticate" = String, description = "`Basic realm=\"spcm\"`")),
         example = json!({"message": "unauthorised; bad username or password", "errorCode": 401})
     )]
     Unauthorized(ErrorBody),
-    /// No such profile in this tenant.
-    #[response(status = 404, example = json!({"message": "provisioning profile 42 not found", "errorCode": 404}))]
-    NotFound(ErrorBody),
-    /// Name already used in the tenant; profile used by the catalogue.
-    #[response(status = 409, example = json!({"message": "name 'chaCha' already exists", "errorCode": 409}))]
-    Conflict(ErrorBody),
-    /// Validation failed: every failing field is listed.
-    #[response(status = 412)]
-    ValidationFailed(ValidationFailed),
-    /// `Accept` names no representation the service has.
+    /// `Accept` names no representation the service has (this answer is always JSON).
     #[response(status = 406, example = json!({"message": "no acceptable representation; accept application/hal+json, application/json, application/xml or text/xml", "errorCode": 406}))]
     NotAcceptable(ErrorBody),
-    /// The body did not arrive within the body timeout.
-    #[response(status = 408, example = json!({"message": "the request body did not arrive within 10 seconds", "errorCode": 408}))]
-    RequestTimeout(ErrorBody),
-    /// Body over the limit.
-    #[response(status = 413, example = json!({"message": "request body is larger than the limit of 1048576 bytes", "errorCode": 413}))]
-    PayloadTooLarge(ErrorBody),
-    /// Body's content type is not JSON.
-    #[response(status = 415, example = json!({"message": "content type 'text/plain' is not supported; send application/json or application/hal+json", "errorCode": 415}))]
-    UnsupportedMediaType(ErrorBody),
-    /// Default-profile rule: 1001 (delete the default), 1002 (unset the default).
-    #[response(status = 422, example = json!({"message": "provisioning profile 55 is the default profile; make another profile the default instead of unsetting it", "errorCode": 1002}))]
-    Rule(ErrorBody),
-    /// Unexpected failure.
-    #[response(status = 500, example = json!({"message": "Internal server error - [database error]", "status": "error"}))]
-    Internal(ServerError),
     /// Too many failed sign-ins for this tenant and username, or from this address.
     #[response(
         status = 429,
-        headers(("Retry-After" = String, description = "seconds until a sign-in is allowed again")),
+        headers(("Retry-After" = String, description = "Seconds until a sign-in is allowed again")),
         example = json!({"message": "too many failed sign-ins; retry later", "errorCode": 429})
     )]
     TooManySignIns(ErrorBody),
-    /// Overload: no database connection or slot in time.
-    #[response(status = 503, headers(("Retry-After" = String, description = "seconds")))]
+    /// Unexpected failure; the reason names no internals.
+    #[response(status = 500, example = json!({"message": "Internal server error - [database error]", "status": "error"}))]
+    Internal(ServerError),
+    /// Overload: the request could not get a database connection or a slot in time.
+    #[response(
+        status = 503,
+        headers(("Retry-After" = String, description = "Seconds to wait before retrying")),
+        example = json!({"message": "request rejected due to overload", "status": "error"})
+    )]
     Overloaded(ServerError),
+}
+
+/// The answer of an operation on one profile that the tenant does not have.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum ProfileNotFound {
+    /// No such profile in this tenant.
+    #[response(status = 404, example = json!({"message": "provisioning profile 42 not found", "errorCode": 404}))]
+    NotFound(ErrorBody),
+}
+
+/// The answers of an operation that reads a request body, about the body itself.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum BodyErrors {
+    /// The body did not arrive within the body timeout; the connection is closed.
+    #[response(status = 408, example = json!({"message": "the request body did not arrive within 10 seconds", "errorCode": 408}))]
+    RequestTimeout(ErrorBody),
+    /// The body is larger than the limit (1 MiB unless configured otherwise).
+    #[response(status = 413, example = json!({"message": "request body is larger than the limit of 1048576 bytes", "errorCode": 413}))]
+    PayloadTooLarge(ErrorBody),
+    /// The body's content type is neither JSON nor XML.
+    #[response(status = 415, example = json!({"message": "content type 'text/plain' is not supported; send application/json, application/hal+json or application/xml", "errorCode": 415}))]
+    UnsupportedMediaType(ErrorBody),
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -174,11 +174,21 @@ impl ListQuery {
     }
 }
 
-/// List the tenant's profiles, ordered by id, filtered and paged.
-#[utoipa::path(get, path = "/pcc/spcm/provisionProfile", tag = "provisioning profiles", params(ListParams),
+/// List the tenant's provisioning profiles.
+///
+/// Returns the profiles of the tenant named by the `tenant` header, ordered by id. The
+/// optional filters narrow the list: an exact `name`, a `subscriberType`, or only the
+/// default profile (`defaultProfile=true`) or only the others. Without `limit` every
+/// matching profile is returned; with `limit` (and `offset`) one page, and `_links.next`
+/// names the next page while more remain. `X-Total-Count` always gives the number of
+/// matching profiles. Needs `SPCM_PROVISION_PROFILE_READ_PERMISSION`.
+#[utoipa::path(get, path = "/pcc/spcm/provisionProfile", tag = "provisioning profiles", params(ListParams, ("If-None-Match" = Option<String>, Header, description = "ETags the client holds; when one is current the answer is 304 without a body")),
     responses(
         (status = 200, description = "The matching profiles", body = ProfileList, content_type = "application/hal+json",
-            headers(("X-Total-Count" = i64, description = "Profiles matching the filters, whatever the page"))),
+            headers(("X-Total-Count" = i64, description = "Profiles matching the filters, whatever the page"),
+                ("ETag" = String, description = "Changes whenever the tenant's profiles do"))),
+        (status = 304, description = "Not modified: `If-None-Match` names the current ETag",
+            headers(("ETag" = String, description = "The current ETag"))),
         (status = 403, description = "The user lacks SPCM_PROVISION_PROFILE_READ_PERMISSION", body = super::ErrorBody,
             example = json!({"message": "forbidden; missing SPCM_PROVISION_PROFILE_READ_PERMISSION", "errorCode": 403})),
         SpcmErrors),
@@ -202,13 +212,20 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 
 // ---- single profile -----------------------------------------------------------------
 
-/// One profile, alone.
+/// Read one provisioning profile.
+///
+/// Returns the profile with this id, alone (without the listing's `length` and list).
+/// A profile of another tenant is not found. Needs
+/// `SPCM_PROVISION_PROFILE_READ_PERMISSION`.
 #[utoipa::path(get, path = "/pcc/spcm/provisionProfile/{id}", tag = "provisioning profiles",
-    params(("id" = i64, Path, description = "The profile's id")),
-    responses((status = 200, description = "The profile", body = ProfileDto, content_type = "application/hal+json"),
+    params(("id" = i64, Path, description = "The profile's id"), ("If-None-Match" = Option<String>, Header, description = "ETags the client holds; when one is current the answer is 304 without a body")),
+    responses((status = 200, description = "The profile", body = ProfileDto, content_type = "application/hal+json",
+            headers(("ETag" = String, description = "The profile's revision, `\"<revision>\"`"))),
+        (status = 304, description = "Not modified: `If-None-Match` names the current ETag",
+            headers(("ETag" = String, description = "The current ETag"))),
         (status = 403, description = "The user lacks SPCM_PROVISION_PROFILE_READ_PERMISSION", body = super::ErrorBody,
             example = json!({"message": "forbidden; missing SPCM_PROVISION_PROFILE_READ_PERMISSION", "errorCode": 403})),
-        SpcmErrors),
+        SpcmErrors, super::error::ProfileNotFound),
     security(("basicAuth" = [], "tenant" = [])))]
 pub async fn get_one(
     req: HttpRequest,
@@ -225,16 +242,33 @@ pub async fn get_one(
     .await
 }
 
-/// Create a profile (201), or a batch of 1–1000 from a JSON array (207).
+/// Create a provisioning profile, or a batch of them.
+///
+/// A JSON object creates one profile: the answer is 201 with the profile and its new
+/// `id`, and `Location` names it. `name` and `defaultProfile` are mandatory; an `id` in
+/// the body is ignored. `defaultProfile: true` makes the new profile the tenant's
+/// default, and the former default stops being it.
+///
+/// An array of 1 to 1000 objects (in XML, `<provisioningProfiles>`) creates each in
+/// turn, on its own: the answer is 207 with one result per item, in order, and one
+/// item's failure does not undo another. Needs `SPCM_PROVISION_PROFILE_CREATE_PERMISSION`.
 #[utoipa::path(post, path = "/pcc/spcm/provisionProfile", tag = "provisioning profiles",
-    request_body(content = CreateProfiles, content_type = "application/json"),
+    request_body(description = "One profile, or an array of 1 to 1000. The body may be XML instead (`application/xml` \
+        or `text/xml`): `<provisioningProfile>` with one element per field is one profile, `<provisioningProfiles>` \
+        holding `<provisioningProfile>` elements a batch; an empty element is null.",
+        content = CreateProfiles, content_type = "application/json"),
     responses(
         (status = 201, description = "Created", body = ProfileDto, content_type = "application/hal+json",
-            headers(("Location" = String, description = "The new profile's path"))),
+            headers(("Location" = String, description = "The new profile's address"),
+                ("ETag" = String, description = "The profile's revision, `\"1\"`"))),
         (status = 207, description = "Each item of the batch", body = MultiStatus, content_type = "application/hal+json"),
         (status = 403, description = "The user lacks SPCM_PROVISION_PROFILE_CREATE_PERMISSION", body = super::ErrorBody,
             example = json!({"message": "forbidden; missing SPCM_PROVISION_PROFILE_CREATE_PERMISSION", "errorCode": 403})),
-        SpcmErrors),
+        (status = 409, description = "The name is already used in the tenant", body = super::ErrorBody,
+            example = json!({"message": "name 'chaCha' already exists", "errorCode": 409})),
+        (status = 412, description = "Validation failed: every failing field is listed", body = super::ValidationFailed,
+            example = json!({"errors": [{"field": "name", "description": "name is mandatory"}]})),
+        SpcmErrors, super::error::BodyErrors),
     security(("basicAuth" = [], "tenant" = [])))]
 pub async fn create(
     req: HttpRequest,
@@ -269,14 +303,31 @@ pub async fn create(
     .await
 }
 
-/// Change a profile: the fields sent replace, the others keep their value.
+/// Change a provisioning profile.
+///
+/// Send only the fields to change: the fields present replace the profile's values, the
+/// absent ones keep theirs, and `null` clears an optional text field. An `id` in the body
+/// must equal the one in the path. `defaultProfile: true` moves the tenant's default to
+/// this profile; `false` on the current default is refused (make another profile the
+/// default instead). Needs `SPCM_PROVISION_PROFILE_UPDATE_PERMISSION`.
 #[utoipa::path(put, path = "/pcc/spcm/provisionProfile/{id}", tag = "provisioning profiles",
-    params(("id" = i64, Path, description = "The profile's id")),
-    request_body(content = ProfileChangeRequest, content_type = "application/json"),
-    responses((status = 200, description = "The updated profile", body = ProfileDto, content_type = "application/hal+json"),
+    params(("id" = i64, Path, description = "The profile's id"), ("If-Match" = Option<String>, Header, description = "Only if the profile is still at this ETag (`\"<revision>\"`, from a GET); `*` for any existing profile. Otherwise 412, nothing changed")),
+    request_body(description = "Only the fields to change. The body may be XML instead (`application/xml` or \
+        `text/xml`): `<provisioningProfile>` with one element per field to change; an empty element is null.",
+        content = ProfileChangeRequest, content_type = "application/json"),
+    responses((status = 200, description = "The updated profile", body = ProfileDto, content_type = "application/hal+json",
+            headers(("ETag" = String, description = "The profile's new revision"))),
         (status = 403, description = "The user lacks SPCM_PROVISION_PROFILE_UPDATE_PERMISSION", body = super::ErrorBody,
             example = json!({"message": "forbidden; missing SPCM_PROVISION_PROFILE_UPDATE_PERMISSION", "errorCode": 403})),
-        SpcmErrors),
+        (status = 409, description = "The new name is already used in the tenant", body = super::ErrorBody,
+            example = json!({"message": "name 'chaCha' already exists", "errorCode": 409})),
+        (status = 412, description = "Validation failed: every failing field is listed; or `If-Match` names another \
+            revision than the profile's (field `If-Match`)", body = super::ValidationFailed,
+            example = json!({"errors": [{"field": "defaultProfile", "description": "defaultProfile must not be null"}]})),
+        (status = 422, description = "`defaultProfile: false` on the tenant's default profile (errorCode 1002)",
+            body = super::ErrorBody,
+            example = json!({"message": "provisioning profile 55 is the default profile; make another profile the default instead of unsetting it", "errorCode": 1002})),
+        SpcmErrors, super::error::ProfileNotFound, super::error::BodyErrors),
     security(("basicAuth" = [], "tenant" = [])))]
 pub async fn update_one(
     req: HttpRequest,
@@ -305,13 +356,22 @@ pub async fn update_one(
     Ok(response)
 }
 
-/// Change a batch of profiles, each item naming its `id` (207).
+/// Change a batch of provisioning profiles.
+///
+/// Takes an array of 1 to 1000 changes, each naming the profile's `id` and carrying only
+/// the fields to change, as a change of one profile does. Each item is applied in turn,
+/// on its own: the answer is 207 with one result per item, in order (200 with the
+/// updated profile, or the error that a change of that one profile would get), and one
+/// item's failure does not undo another. Needs `SPCM_PROVISION_PROFILE_UPDATE_PERMISSION`.
 #[utoipa::path(put, path = "/pcc/spcm/provisionProfile", tag = "provisioning profiles",
-    request_body(content = ProfileUpdates, content_type = "application/json"),
+    request_body(description = "1 to 1000 changes, each with the profile's `id`. The body may be XML instead \
+        (`application/xml` or `text/xml`): `<provisioningProfiles>` holding one `<provisioningProfile>` per change, \
+        with its `<id>`; an empty element is null.",
+        content = ProfileUpdates, content_type = "application/json"),
     responses((status = 207, description = "Each item of the batch", body = MultiStatus, content_type = "application/hal+json"),
         (status = 403, description = "The user lacks SPCM_PROVISION_PROFILE_UPDATE_PERMISSION", body = super::ErrorBody,
             example = json!({"message": "forbidden; missing SPCM_PROVISION_PROFILE_UPDATE_PERMISSION", "errorCode": 403})),
-        SpcmErrors),
+        SpcmErrors, super::error::BodyErrors),
     security(("basicAuth" = [], "tenant" = [])))]
 pub async fn update_many(
     req: HttpRequest,
@@ -333,13 +393,26 @@ pub async fn update_many(
     .await
 }
 
-/// Delete a profile.
+/// Delete a provisioning profile.
+///
+/// The tenant's default profile cannot be deleted while the tenant has other profiles
+/// (make another one the default first); the tenant's last profile can. A profile that a
+/// bundled product of the catalogue provisions with cannot be deleted either. Needs
+/// `SPCM_PROVISION_PROFILE_DELETE_PERMISSION`.
 #[utoipa::path(delete, path = "/pcc/spcm/provisionProfile/{id}", tag = "provisioning profiles",
-    params(("id" = i64, Path, description = "The profile's id")),
+    params(("id" = i64, Path, description = "The profile's id"), ("If-Match" = Option<String>, Header, description = "Only if the profile is still at this ETag (`\"<revision>\"`, from a GET); `*` for any existing profile. Otherwise 412, nothing changed")),
     responses((status = 204, description = "Deleted"),
+        (status = 412, description = "`If-Match` names another revision than the profile's", body = super::ValidationFailed,
+            example = json!({"errors": [{"field": "If-Match", "description": "provisioning profile 39 has changed since; its current ETag is \"4\""}]})),
         (status = 403, description = "The user lacks SPCM_PROVISION_PROFILE_DELETE_PERMISSION", body = super::ErrorBody,
             example = json!({"message": "forbidden; missing SPCM_PROVISION_PROFILE_DELETE_PERMISSION", "errorCode": 403})),
-        SpcmErrors),
+        (status = 409, description = "A bundled product of the catalogue provisions with this profile",
+            body = super::ErrorBody,
+            example = json!({"message": "provisioning profile 39 is used by bundled product 'BP1' of the catalogue", "errorCode": 409})),
+        (status = 422, description = "The profile is the tenant's default and the tenant has other profiles (errorCode 1001)",
+            body = super::ErrorBody,
+            example = json!({"message": "provisioning profile 55 is the default profile; make another profile the default before deleting it", "errorCode": 1001})),
+        SpcmErrors, super::error::ProfileNotFound),
     security(("basicAuth" = [], "tenant" = [])))]
 pub async fn delete_one(
     req: HttpRequest,
@@ -376,7 +449,12 @@ pub(crate) fn parse_ids(query: &str) -> Result<Vec<i64>, SpcmError> {
     Ok(ids)
 }
 
-/// Delete the profiles named by `id` query parameters, in order (207).
+/// Delete a batch of provisioning profiles.
+///
+/// Deletes the profiles named by the `id` query parameters (`?id=1&id=2`, 1 to 1000 of
+/// them), in that order, each on its own: the answer is 207 with one result per id, in
+/// order (204, or the error that deleting that one profile would get). Needs
+/// `SPCM_PROVISION_PROFILE_DELETE_PERMISSION`.
 #[utoipa::path(delete, path = "/pcc/spcm/provisionProfile", tag = "provisioning profiles", params(DeleteParams),
     responses((status = 207, description = "Each id", body = MultiStatus, content_type = "application/hal+json"),
         (status = 403, description = "The user lacks SPCM_PROVISION_PROFILE_DELETE_PERMISSION", body = super::ErrorBody,

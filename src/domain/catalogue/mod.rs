@@ -16,9 +16,23 @@ use utoipa::ToSchema;
 /// The sale types a value-added service can be linked for.
 pub const SALE_TYPES: [&str; 5] = ["Venta", "Migración", "Añadir Línea", "Cross Sell", "Cartera"];
 
-/// The whole catalogue of a tenant, as imported and exported. An entity's absent or
-/// null fields and empty lists are left out of the export, so that an export is
-/// seldom longer than the document imported.
+/// The sale types a value-added service can be offered for.
+// The names of `SALE_TYPES`, for the OpenAPI document.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)] // documents the names; they are checked as text
+pub enum SaleTypeName {
+    Venta,
+    #[serde(rename = "Migración")]
+    Migracion,
+    #[serde(rename = "Añadir Línea")]
+    AnadirLinea,
+    #[serde(rename = "Cross Sell")]
+    CrossSell,
+    Cartera,
+}
+
+/// The whole catalogue of an org, as imported and exported. The export leaves out an
+/// entity's absent or null fields and empty lists.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogueDocument {
@@ -34,11 +48,13 @@ pub struct CatalogueDocument {
     pub bundled_products: Vec<BundledProduct>,
 }
 
-/// A network service that base profiles hold (`BaseProfile_services`).
+/// A network service that base profiles hold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
-    #[schema(min_length = 1)]
+    /// Unique among the catalogue's entities of its kind; no control characters, no space
+    /// at either end.
+    #[schema(min_length = 1, max_length = 100)]
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -68,7 +84,9 @@ pub struct Service {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BaseProfile {
-    #[schema(min_length = 1)]
+    /// Unique among the catalogue's entities of its kind; no control characters, no space
+    /// at either end.
+    #[schema(min_length = 1, max_length = 100)]
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -116,7 +134,9 @@ pub struct BaseProfileService {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ValueAddedService {
-    #[schema(min_length = 1)]
+    /// Unique among the catalogue's entities of its kind; no control characters, no space
+    /// at either end.
+    #[schema(min_length = 1, max_length = 100)]
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -149,8 +169,9 @@ pub struct ValueAddedServiceLink {
     pub value_added_service_id: String,
     pub is_mandatory: bool,
     pub max_quantity: u32,
-    /// `None`: the link applies to every sale type.
+    /// The sale types the link applies to; absent or null: every sale type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<SaleTypeName>>)]
     pub sale_type_names: Option<Vec<String>>,
 }
 
@@ -166,7 +187,9 @@ impl ValueAddedServiceLink {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommercialProduct {
-    #[schema(min_length = 1)]
+    /// Unique among the catalogue's entities of its kind; no control characters, no space
+    /// at either end.
+    #[schema(min_length = 1, max_length = 100)]
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -185,7 +208,9 @@ pub struct CommercialProduct {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BundledProduct {
-    #[schema(min_length = 1)]
+    /// Unique among the catalogue's entities of its kind; no control characters, no space
+    /// at either end.
+    #[schema(min_length = 1, max_length = 100)]
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -206,13 +231,19 @@ pub struct BundledProduct {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProvisioningProfileLink {
-    /// The SPCM profile's name in the document; resolved to its id when stored.
+    /// The name of one of the tenant's provisioning profiles. The link follows the
+    /// profile when it is renamed: the export names it by its current name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub profile_name: Option<String>,
-    /// Set when stored, so that the link follows a renamed profile; never in a document.
+    /// Set when stored, so that the link follows a renamed profile; an import that
+    /// sends it is refused, so the document's schema leaves it out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
     pub profile_id: Option<i64>,
-    /// `None` serves every territory owner without a profile of its own.
+    /// The territory owners this profile serves (non-empty names without commas; each
+    /// owner at most once per bundled product); absent or null: every owner without a
+    /// profile of its own, for at most one profile of the bundled product.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub territory_owners: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -238,7 +269,9 @@ pub struct ProvisioningProfileLink {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionType {
-    #[schema(min_length = 1)]
+    /// Unique among the catalogue's entities of its kind; no control characters, no space
+    /// at either end.
+    #[schema(min_length = 1, max_length = 100)]
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -255,7 +288,9 @@ pub struct SubscriptionType {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BundledCommercialProduct {
-    #[schema(min_length = 1)]
+    /// Unique among the catalogue's entities of its kind; no control characters, no space
+    /// at either end.
+    #[schema(min_length = 1, max_length = 100)]
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
