@@ -8,7 +8,7 @@
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian packages `chromium`
 //! and `chromium-driver`), ignored when the build did not find them unless
 //! `SPCM_TEST_BROWSER=1`; and axe-core in `target/axe-core/axe.min.js`
-//! (`scripts/fetch-axe.sh`). Screenshots of the main pages go to `docs/console/`.
+//! (`scripts/fetch-axe.sh`). Screenshots of the main pages go to `docs/console/` with `SPCM_CONSOLE_SCREENSHOTS=1`.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -116,9 +116,16 @@ fn out_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// Where the screenshots go: `docs/console/` with `SPCM_CONSOLE_SCREENSHOTS=1` (to renew
+/// the documentation's pictures), else the test's own directory, so that a test run
+/// leaves the tree as it was.
 fn screenshots_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/console");
-    std::fs::create_dir_all(&dir).expect("docs/console");
+    let dir = if std::env::var_os("SPCM_CONSOLE_SCREENSHOTS").is_some_and(|v| v == "1") {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/console")
+    } else {
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots")
+    };
+    std::fs::create_dir_all(&dir).expect("screenshot directory");
     dir
 }
 

@@ -51,8 +51,24 @@ fn too_large() -> ConsoleError {
     )
 }
 
-/// Reads the form, refusing one that is too large (413), late (408) or not a form (415).
+/// Whether the browser says the form was posted from another site (`Sec-Fetch-Site`):
+/// such a form is refused whatever it carries, the sign-in form included, so that no
+/// other site can sign a browser in to an account of its choosing.
+fn from_another_site(req: &HttpRequest) -> bool {
+    let site = req.headers().get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    site.is_some_and(|site| site.eq_ignore_ascii_case("cross-site") || site.eq_ignore_ascii_case("same-site"))
+}
+
+/// Reads the form, refusing one posted from another site (403), too large (413), late
+/// (408) or not a form (415).
 pub async fn read(req: &HttpRequest, mut payload: web::Payload, state: &AppState) -> Result<Form, ConsoleError> {
+    if from_another_site(req) {
+        return Err(ConsoleError::refused(
+            StatusCode::FORBIDDEN,
+            "Form from another site",
+            "This form was sent from another site. Use the console's own pages.",
+        ));
+    }
     let essence = req
         .headers()
         .get(header::CONTENT_TYPE)

@@ -524,3 +524,28 @@ backend_tests_with! {
         assert_eq!(again.get("/console/profiles").await.status(), 200, "a new sign-in starts a new session");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_the_browser_says_came_from_another_site_changes_nothing() {
+    let app = crate::helpers::spawn_with(Settings::default()).await;
+    for site in ["cross-site", "same-site"] {
+        let response = client()
+            .post(app.url("/console/sign-in"))
+            .header("sec-fetch-site", site)
+            .form(&[("tenant", "default"), ("username", "admin"), ("password", ADMIN_PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403, "{site}");
+        assert!(response.headers().get(SET_COOKIE).is_none(), "{site}: no session");
+    }
+    let own = client()
+        .post(app.url("/console/sign-in"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("tenant", "default"), ("username", "admin"), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 303, "the console's own form");
+    assert!(own.headers().get(SET_COOKIE).is_some());
+}
