@@ -52,9 +52,7 @@ async fn admin_form(
     state: &AppState,
     config: &ConsoleConfig,
 ) -> Result<(Session, Form), ConsoleError> {
-    let session = session::current(req, state, config).await?;
-    let form = form::read(req, payload, state).await?;
-    session.check_form_token(form.token())?;
+    let (session, form) = session::signed_form(req, payload, state, config).await?;
     session.require(Permission::TenantAdmin)?;
     Ok((session, form))
 }

@@ -70,19 +70,6 @@ fn revision_field(revision: i64) -> Markup {
     html! { input type="hidden" name="revision" value=(revision); }
 }
 
-/// A session whose form carries its token, and the form.
-async fn signed_form(
-    req: &HttpRequest,
-    payload: web::Payload,
-    state: &AppState,
-    config: &ConsoleConfig,
-) -> Result<(Session, Form), ConsoleError> {
-    let session = session::current(req, state, config).await?;
-    let form = form::read(req, payload, state).await?;
-    session.check_form_token(form.token())?;
-    Ok((session, form))
-}
-
 // ---- home ---------------------------------------------------------------------------
 
 /// `/console/`: the first page the user's permissions allow.
@@ -587,7 +574,7 @@ pub async fn create(
     state: web::Data<AppState>,
     config: web::Data<ConsoleConfig>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (session, form) = signed_form(&req, payload, &state, &config).await?;
+    let (session, form) = session::signed_form(&req, payload, &state, &config).await?;
     session.require(Permission::ProfileCreate)?;
     let fields = ProfileFields::from_form(&form);
     let refused = |errors: Vec<FieldError>, status: StatusCode| {
@@ -631,7 +618,7 @@ pub async fn update(
     state: web::Data<AppState>,
     config: web::Data<ConsoleConfig>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (session, form) = signed_form(&req, payload, &state, &config).await?;
+    let (session, form) = session::signed_form(&req, payload, &state, &config).await?;
     session.require(Permission::ProfileUpdate)?;
     let id = parse_id(&path)?;
     let revision = form_revision(&form)?;
@@ -708,7 +695,7 @@ pub async fn make_default(
     state: web::Data<AppState>,
     config: web::Data<ConsoleConfig>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (session, form) = signed_form(&req, payload, &state, &config).await?;
+    let (session, form) = session::signed_form(&req, payload, &state, &config).await?;
     session.require(Permission::ProfileUpdate)?;
     let id = parse_id(&path)?;
     let revision = form_revision(&form)?;
@@ -755,7 +742,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     config: web::Data<ConsoleConfig>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (session, form) = signed_form(&req, payload, &state, &config).await?;
+    let (session, form) = session::signed_form(&req, payload, &state, &config).await?;
     session.require(Permission::ProfileDelete)?;
     let id = parse_id(&path)?;
     let revision = form_revision(&form)?;

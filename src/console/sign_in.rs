@@ -121,9 +121,7 @@ pub async fn sign_out(
     state: web::Data<AppState>,
     config: web::Data<ConsoleConfig>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let session = session::current(&req, &state, &config).await?;
-    let form = form::read(&req, payload, &state).await?;
-    session.check_form_token(form.token())?;
+    let (session, _form) = session::signed_form(&req, payload, &state, &config).await?;
     let secret_hash = session.secret_hash().to_owned();
     run_db(&state.pool, move |conn| store::console_sessions::end(conn, &secret_hash)).await?;
     let mut response = super::see_other("/console/sign-in");
