@@ -15,7 +15,9 @@ fn main() {
 /// without having run. `SPCM_TEST_ALL_BACKENDS` and `SPCM_TEST_BROWSER=1` turn every
 /// variant on, so that one that cannot run fails.
 fn test_matrix() {
-    println!("cargo::rustc-check-cfg=cfg(spcm_test_postgres, spcm_test_mysql, spcm_test_browser, spcm_test_broker)");
+    println!(
+        "cargo::rustc-check-cfg=cfg(spcm_test_postgres, spcm_test_mysql, spcm_test_browser, spcm_test_axe, spcm_test_broker)"
+    );
     for var in [
         "SPCM_TEST_POSTGRES_URL",
         "SPCM_TEST_MYSQL_URL",
@@ -48,7 +50,16 @@ fn test_matrix() {
             println!("cargo::rerun-if-changed={program}");
         }
     }
-    if installed || env::var("SPCM_TEST_BROWSER").is_ok_and(|value| value == "1") {
+    let required = env::var("SPCM_TEST_BROWSER").is_ok_and(|value| value == "1");
+    if installed || required {
         println!("cargo::rustc-cfg=spcm_test_browser");
+    }
+    // The console's accessibility check also needs axe-core (`scripts/fetch-axe.sh`).
+    // Its directory is watched (made empty if missing: a missing path would rebuild every time).
+    let axe_dir = Path::new("target/axe-core");
+    let _ = std::fs::create_dir_all(axe_dir);
+    println!("cargo::rerun-if-changed={}", axe_dir.display());
+    if (installed && axe_dir.join("axe.min.js").exists()) || required {
+        println!("cargo::rustc-cfg=spcm_test_axe");
     }
 }

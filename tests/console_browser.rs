@@ -193,8 +193,9 @@ impl Browser {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
-    not(spcm_test_browser),
-    ignore = "chromium or chromedriver was missing when the tests were built; SPCM_TEST_BROWSER=1 requires them"
+    not(spcm_test_axe),
+    ignore = "chromium, chromedriver or axe-core (scripts/fetch-axe.sh) was missing when the tests were built; \
+              SPCM_TEST_BROWSER=1 requires them"
 )]
 async fn an_administrator_edits_a_profile_and_moves_the_default() {
     let service = Service::start().await;

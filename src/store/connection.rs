@@ -22,6 +22,25 @@ pub enum DbConnection {
     Mysql(diesel::MysqlConnection),
 }
 
+/// Runs `$body` with `$c` bound to the connection of `$conn`'s own backend.
+///
+/// Diesel's connection over several backends writes the SQL text of every statement
+/// anew on each run and converts every row; on a backend's own connection a statement of
+/// fixed shape is prepared once and found again by its type. The statements that run on
+/// every request go this way.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::store::DbConnection::Sqlite($c) => $body,
+            #[cfg(feature = "postgres")]
+            $crate::store::DbConnection::Postgres($c) => $body,
+            #[cfg(feature = "mysql")]
+            $crate::store::DbConnection::Mysql($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 #[cfg(feature = "postgres")]
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -224,15 +243,20 @@ fn with_tcp_timeouts(url: &str, statement_timeout: Duration) -> String {
 /// `-wal` and `-shm` files the same mode. An existing file is left as it is.
 fn create_private_file(target: &str) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
-    let path = target.split('?').next().unwrap_or(target);
-    if path.is_empty() || path == ":memory:" || path.starts_with("file:") {
+    let Some(path) = sqlite_file(target) else {
         return Ok(());
-    }
+    };
     match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
         Ok(_) => Ok(()),
         Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(err) => Err(err),
     }
+}
+
+/// The file of a SQLite target, when it is a plain path (not in memory, not a URI).
+fn sqlite_file(target: &str) -> Option<&str> {
+    let path = target.split('?').next().unwrap_or(target);
+    (!path.is_empty() && path != ":memory:" && !path.starts_with("file:")).then_some(path)
 }
 
 /// The pool of connections, shared by every worker.
@@ -355,6 +379,11 @@ impl DbPool {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The database file, on SQLite with a plain path.
+    pub fn sqlite_file(&self) -> Option<&std::path::Path> {
+        (self.backend == Backend::Sqlite).then(|| sqlite_file(&self.manager.target)).flatten().map(std::path::Path::new)
     }
 
     /// The scope of a write to `tenant_id` by `authority`, through this pool's writer

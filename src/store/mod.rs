@@ -12,7 +12,9 @@ pub mod tenants;
 pub mod tokens;
 pub mod users;
 pub mod versions;
+mod wal_index;
 
+pub(crate) use connection::on_backend;
 pub use connection::{run_db, Backend, CommitSignal, DbConnection, DbPool, WriteScope};
 pub use error::StoreError;
 pub use versions::VersionChecker;
@@ -60,12 +62,11 @@ fn check_authority(conn: &mut DbConnection, tenant_id: i64, authority: &Authorit
         Authority::Cli => true,
         Authority::User { user_id, password_hash, permission, .. } => {
             use schema::users::dsl as u;
-            let row: Option<(String, String)> = u::users
+            let query = u::users
                 .filter(u::id.eq(user_id))
                 .filter(u::tenant_id.eq(tenant_id))
-                .select((u::password_hash, u::permissions))
-                .first(conn)
-                .optional()?;
+                .select((u::password_hash, u::permissions));
+            let row: Option<(String, String)> = on_backend!(conn, |c| query.first(c).optional())?;
             row.is_some_and(|(hash, permissions)| hash == *password_hash && holds(&permissions, permission))
         }
         Authority::Token { token_id, permission } => {
@@ -137,5 +138,6 @@ where
 /// nothing of the tenant changed (`versions`).
 pub fn lock_tenant(conn: &mut DbConnection, tenant_id: i64) -> QueryResult<()> {
     use schema::tenants::dsl as t;
-    diesel::update(t::tenants.filter(t::id.eq(tenant_id))).set(t::version.eq(t::version + 1)).execute(conn).map(|_| ())
+    let raise = diesel::update(t::tenants.filter(t::id.eq(tenant_id))).set(t::version.eq(t::version + 1));
+    on_backend!(conn, |c| raise.execute(c)).map(|_| ())
 }

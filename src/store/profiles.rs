@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::changes::{self, Change, Entity};
 use super::schema::provisioning_profiles::dsl as p;
-use super::{write_transaction, DbConnection, StoreError, Transient, WriteScope};
+use super::{on_backend, write_transaction, DbConnection, StoreError, Transient, WriteScope};
 use crate::domain::profile::{check_delete, check_update};
 use crate::domain::{DefaultRuleViolation, NewProfile, ProfilePatch, ProvisioningProfile, SubscriberType};
 
@@ -194,12 +194,8 @@ pub fn get(conn: &mut DbConnection, tenant_id: i64, id: i64) -> Result<Option<Pr
 }
 
 fn find(conn: &mut DbConnection, tenant_id: i64, id: i64) -> QueryResult<Option<ProvisioningProfile>> {
-    p::provisioning_profiles
-        .filter(p::tenant_id.eq(tenant_id))
-        .filter(p::id.eq(id))
-        .first::<ProfileRow>(conn)
-        .optional()
-        .map(|row| row.map(Into::into))
+    let query = p::provisioning_profiles.filter(p::tenant_id.eq(tenant_id)).filter(p::id.eq(id));
+    on_backend!(conn, |c| query.first::<ProfileRow>(c).optional()).map(|row| row.map(Into::into))
 }
 
 fn name_taken(conn: &mut DbConnection, tenant_id: i64, name: &str, except: Option<i64>) -> QueryResult<bool> {

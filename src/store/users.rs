@@ -37,7 +37,7 @@ pub struct LoginRecord {
 
 /// The user `username` of tenant `tenant`, in one query.
 pub fn find_login(conn: &mut DbConnection, tenant: &str, username: &str) -> Result<Option<LoginRecord>, StoreError> {
-    Ok(users::table
+    let query = users::table
         .inner_join(tenants::table)
         .filter(tenants::name.eq(tenant))
         .filter(users::username.eq(username))
@@ -48,9 +48,8 @@ pub fn find_login(conn: &mut DbConnection, tenant: &str, username: &str) -> Resu
             users::permissions,
             tenants::version,
             users::username,
-        ))
-        .first(conn)
-        .optional()?)
+        ));
+    Ok(super::on_backend!(conn, |c| query.first(c).optional())?)
 }
 
 pub fn add(

@@ -7,6 +7,12 @@
 //! arrived, and therefore sees every write committed before) while costing the
 //! database one statement per batch instead of one per request, and the request no
 //! trip to the blocking pool.
+//!
+//! On SQLite most checks need no query at all: the thread notes the WAL-index header
+//! (`wal_index`) before each of its queries, and while the header has not changed since,
+//! nothing was committed by any connection of any process, so the versions it read are
+//! still the current ones. A request compares the header itself and gets its answer
+//! without waiting for the thread.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex};
@@ -16,6 +22,7 @@ use diesel::prelude::*;
 use tokio::sync::oneshot;
 
 use super::schema::tenants::dsl as t;
+use super::wal_index::{CommitStamp, WalIndex};
 use super::{DbConnection, DbPool};
 
 /// After a failed connect, how long checks answer "unknown" before the next try.
@@ -38,6 +45,39 @@ struct Queue {
 struct Shared {
     queue: Mutex<Queue>,
     arrived: Condvar,
+    /// SQLite: the versions read while the WAL-index header was `stamp`.
+    known: parking_lot::Mutex<Option<Known>>,
+}
+
+/// Versions that are current for as long as the database's WAL-index header reads `stamp`.
+struct Known {
+    /// Mapped while the thread's connection is open; dropped with it.
+    index: Arc<WalIndex>,
+    stamp: CommitStamp,
+    versions: HashMap<i64, i64>,
+}
+
+impl Shared {
+    /// The tenant's version when nothing was committed since it was read.
+    fn known_version(&self, tenant_id: i64) -> Option<i64> {
+        let known = self.known.lock();
+        let known = known.as_ref()?;
+        let version = *known.versions.get(&tenant_id)?;
+        (known.index.stamp()? == known.stamp).then_some(version)
+    }
+
+    /// Keeps `versions`, read by a query that started while the header read `stamp`.
+    fn remember(&self, index: &Arc<WalIndex>, stamp: CommitStamp, versions: &HashMap<i64, i64>) {
+        let mut known = self.known.lock();
+        match known.as_mut() {
+            Some(known) if known.stamp == stamp => known.versions.extend(versions),
+            _ => *known = Some(Known { index: index.clone(), stamp, versions: versions.clone() }),
+        }
+    }
+
+    fn forget(&self) {
+        *self.known.lock() = None;
+    }
 }
 
 /// Asks the database for tenants' versions on behalf of many requests at once.
@@ -53,7 +93,8 @@ impl VersionChecker {
     pub fn start(pool: &DbPool) -> std::io::Result<VersionChecker> {
         let shared = Arc::new(Shared::default());
         let window = (pool.backend() != super::Backend::Sqlite).then_some(SERVER_BATCH_WINDOW);
-        let worker = Worker { shared: shared.clone(), pool: pool.clone(), conn: None, retry_at: None, window };
+        let worker =
+            Worker { shared: shared.clone(), pool: pool.clone(), conn: None, index: None, retry_at: None, window };
         std::thread::Builder::new().name("spcm-versions".into()).spawn(move || worker.run())?;
         Ok(VersionChecker { shared, wait: pool.wait() })
     }
@@ -62,6 +103,9 @@ impl VersionChecker {
     /// the database could not say within the pool's wait (the caller then reads the
     /// database itself).
     pub async fn current(&self, tenant_id: i64) -> Option<i64> {
+        if let Some(version) = self.shared.known_version(tenant_id) {
+            return Some(version);
+        }
         let (reply, answer) = oneshot::channel();
         let was_empty = {
             let mut queue = self.shared.queue.lock().ok()?;
@@ -92,6 +136,8 @@ struct Worker {
     shared: Arc<Shared>,
     pool: DbPool,
     conn: Option<DbConnection>,
+    /// SQLite: the WAL index, mapped once `conn` has opened it; lives no longer than `conn`.
+    index: Option<Arc<WalIndex>>,
     retry_at: Option<Instant>,
     /// How long a batch gathers before its statement (`SERVER_BATCH_WINDOW`); none on SQLite.
     window: Option<Duration>,
@@ -122,6 +168,7 @@ impl Worker {
                 let _ = reply.send(versions.as_ref().and_then(|v| v.get(&id).copied()));
             }
         }
+        self.disconnect();
     }
 
     /// The requests waiting now, after waiting for at least one; `None` once closed.
@@ -141,22 +188,42 @@ impl Worker {
     /// One statement per tenant of the batch (most batches hold one tenant): a fixed
     /// statement stays prepared, where an `IN` list of varying length would not.
     fn versions(&mut self, ids: &[i64]) -> Option<HashMap<i64, i64>> {
+        // Read before the queries start: whatever they read is at least this recent.
+        let stamp = self.index.as_ref().and_then(|index| index.stamp());
         let conn = self.connection()?;
         let mut versions = HashMap::with_capacity(ids.len());
         for &id in ids {
-            match t::tenants.select(t::version).filter(t::id.eq(id)).first::<i64>(conn).optional() {
+            match super::on_backend!(conn, |c| t::tenants
+                .select(t::version)
+                .filter(t::id.eq(id))
+                .first::<i64>(c)
+                .optional())
+            {
                 Ok(Some(version)) => {
                     versions.insert(id, version);
                 }
                 Ok(None) => {}
                 Err(err) => {
                     tracing::debug!(error = %err, "version check failed; reconnecting");
-                    self.conn = None;
+                    self.disconnect();
                     return None;
                 }
             }
         }
+        match (&self.index, stamp) {
+            (Some(index), Some(stamp)) => self.shared.remember(index, stamp, &versions),
+            // The connection has now read the database, so its WAL index exists.
+            (None, _) => self.index = self.pool.sqlite_file().and_then(WalIndex::open).map(Arc::new),
+            (Some(_), None) => {}
+        }
         Some(versions)
+    }
+
+    /// Drops the connection, and first the WAL index and every version read through it.
+    fn disconnect(&mut self) {
+        self.shared.forget();
+        self.index = None;
+        self.conn = None;
     }
 
     fn connection(&mut self) -> Option<&mut DbConnection> {

@@ -9,10 +9,14 @@ use spcm::auth::Permission;
 use crate::helpers::{backend_tests, expect_json, ADMIN_PASSWORD, PROFILES};
 
 backend_tests! {
-    async fn a_repeated_read_costs_one_statement(app) {
+    async fn a_repeated_read_costs_one_statement_and_none_on_sqlite(app) {
         let id = app.create_profile("counted", false).await["id"].as_i64().unwrap();
         let first = expect_json(app.get_profile(id).await, 200).await;
         let listed = expect_json(app.list("limit=5").await, 200).await;
+        // The first checks connect the version checker and, on SQLite, map the WAL index.
+        for _ in 0..2 {
+            expect_json(app.get_profile(id).await, 200).await;
+        }
         let before = app.server_pool.queries();
         for _ in 0..5 {
             assert_eq!(expect_json(app.get_profile(id).await, 200).await, first);
@@ -21,7 +25,9 @@ backend_tests! {
             assert_eq!(again.headers()["content-type"], "application/hal+json");
             assert_eq!(expect_json(again, 200).await, listed);
         }
-        assert_eq!(app.server_pool.queries() - before, 10, "one version check per read, nothing else");
+        // On SQLite, nothing was committed since the last check: no statement at all.
+        let expected = if app.server_pool.backend() == spcm::store::Backend::Sqlite { 0 } else { 10 };
+        assert_eq!(app.server_pool.queries() - before, expected, "one version check per read, nothing else");
     }
 
     async fn writes_on_one_instance_count_on_the_next_read_of_another(app) {
