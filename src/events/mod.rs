@@ -172,6 +172,9 @@ impl Relay {
     fn signal_stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
         self.commits.ring();
+        if let Some(thread) = &self.thread {
+            thread.thread().unpark();
+        }
     }
 }
 
@@ -226,8 +229,14 @@ impl Worker {
                     STANDBY_POLL
                 }
             };
-            if !pause.is_zero() {
+            if pause.is_zero() {
+                continue;
+            }
+            if self.broker.is_some() {
                 self.commits.wait_past(seen, pause);
+            } else {
+                // Nothing to publish: commits need not wake this thread, only `stop` does.
+                std::thread::park_timeout(pause);
             }
         }
         if let Some(amqp) = self.amqp.take() {

@@ -150,23 +150,21 @@ pub fn record_for(
     change: Change,
 ) -> QueryResult<()> {
     let (kind, name) = actor(authority);
-    diesel::insert_into(c::changes)
-        .values((
-            c::tenant_id.eq(tenant_id),
-            c::at_ms.eq(now_ms()),
-            c::actor_kind.eq(kind),
-            c::actor_name.eq(name),
-            c::request_id.eq(request_id),
-            c::entity.eq(change.entity.as_str()),
-            c::entity_id.eq(&change.entity_id),
-            c::action.eq(change.action.as_str()),
-            c::changed_fields.eq(Value::from(change.changed_fields).to_string()),
-            c::before_state.eq(encode(&change.before)),
-            c::after_state.eq(encode(&change.after)),
-            c::published.eq(false),
-        ))
-        .execute(conn)
-        .map(|_| ())
+    let insert = diesel::insert_into(c::changes).values((
+        c::tenant_id.eq(tenant_id),
+        c::at_ms.eq(now_ms()),
+        c::actor_kind.eq(kind),
+        c::actor_name.eq(name),
+        c::request_id.eq(request_id),
+        c::entity.eq(change.entity.as_str()),
+        c::entity_id.eq(&change.entity_id),
+        c::action.eq(change.action.as_str()),
+        c::changed_fields.eq(Value::from(change.changed_fields).to_string()),
+        c::before_state.eq(encode(&change.before)),
+        c::after_state.eq(encode(&change.after)),
+        c::published.eq(false),
+    ));
+    super::on_backend!(conn, |c| insert.execute(c)).map(|_| ())
 }
 
 /// A change as read back, with its tenant's name.

@@ -269,9 +269,6 @@ pub fn create(
     let tenant_id = scope.tenant_id;
     let name = new.name.into_inner();
     write_transaction(conn, scope, |conn| {
-        if name_taken(conn, tenant_id, &name, None)? {
-            return Err(ProfileWriteError::NameTaken(name.clone()));
-        }
         let old_default = if new.default_profile { take_default(conn, tenant_id)? } else { None };
         let row = NewProfileRow {
             tenant_id,
@@ -286,17 +283,34 @@ pub fn create(
             eos_notification: new.eos_notification,
             payg_notification: new.payg_notification,
         };
-        diesel::insert_into(p::provisioning_profiles).values(&row).execute(conn)?;
-        // No RETURNING on MySQL: the (tenant, name) pair is unique, so read it back.
-        let created: ProvisioningProfile = p::provisioning_profiles
-            .filter(p::tenant_id.eq(tenant_id))
-            .filter(p::name.eq(&name))
-            .first::<ProfileRow>(conn)?
-            .into();
+        let created = insert(conn, &row)?;
         record(conn, scope, None, Some(&created))?;
         record_lost_default(conn, scope, old_default)?;
         Ok(created)
     })
+}
+
+/// Inserts `row` and returns the profile as stored; a name already used in the tenant
+/// (the unique pair of tenant and name) is `NameTaken`, and the transaction is undone.
+fn insert(conn: &mut DbConnection, row: &NewProfileRow) -> Result<ProvisioningProfile, ProfileWriteError> {
+    let insert = diesel::insert_into(p::provisioning_profiles).values(row);
+    let inserted: QueryResult<ProfileRow> = match conn {
+        DbConnection::Sqlite(c) => insert.get_result(c),
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => insert.get_result(c),
+        // No RETURNING on MySQL: the (tenant, name) pair is unique, so read it back.
+        #[cfg(feature = "mysql")]
+        DbConnection::Mysql(c) => insert.execute(c).and_then(|_| {
+            p::provisioning_profiles.filter(p::tenant_id.eq(row.tenant_id)).filter(p::name.eq(&row.name)).first(c)
+        }),
+    };
+    match inserted {
+        Ok(row) => Ok(row.into()),
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+            Err(ProfileWriteError::NameTaken(row.name.clone()))
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// The profile, when it exists and is at one of the revisions of `if_match` (`None`:

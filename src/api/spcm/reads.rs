@@ -60,14 +60,35 @@ struct Versioned {
 #[derive(Clone)]
 struct AnswerWeight;
 
-impl quick_cache::Weighter<String, Arc<Versioned>> for AnswerWeight {
-    fn weight(&self, key: &String, value: &Arc<Versioned>) -> u64 {
-        (key.len() + value.answer.body.len() + 64) as u64
+impl quick_cache::Weighter<Key, Arc<Versioned>> for AnswerWeight {
+    fn weight(&self, key: &Key, value: &Arc<Versioned>) -> u64 {
+        (key.path.len() + value.answer.body.len() + 64) as u64
+    }
+}
+
+/// A tenant and a path with its query.
+#[derive(Hash, PartialEq, Eq)]
+struct Key {
+    tenant_id: i64,
+    path: Box<str>,
+}
+
+/// `Key` borrowed, to look one up without building it (the hashes agree: same fields,
+/// same order, and `str` hashes as `Box<str>` does).
+#[derive(Hash)]
+struct KeyRef<'a> {
+    tenant_id: i64,
+    path: &'a str,
+}
+
+impl quick_cache::Equivalent<Key> for KeyRef<'_> {
+    fn equivalent(&self, key: &Key) -> bool {
+        self.tenant_id == key.tenant_id && self.path == &*key.path
     }
 }
 
 pub struct ReadCache {
-    answers: Cache<String, Arc<Versioned>, AnswerWeight>,
+    answers: Cache<Key, Arc<Versioned>, AnswerWeight>,
     hits: Counter,
     misses: Counter,
 }
@@ -88,14 +109,10 @@ impl std::fmt::Debug for ReadCache {
     }
 }
 
-fn key(tenant_id: i64, path: &str) -> String {
-    format!("{tenant_id} {path}")
-}
-
 impl ReadCache {
     /// The answer of `path` read at the tenant's `version`, if remembered.
     pub fn lookup(&self, tenant_id: i64, version: i64, path: &str) -> Option<Arc<Answer>> {
-        let found = self.answers.get(&key(tenant_id, path)).filter(|entry| entry.version == version);
+        let found = self.answers.get(&KeyRef { tenant_id, path }).filter(|entry| entry.version == version);
         found.map(|entry| entry.answer.clone())
     }
 
@@ -105,11 +122,10 @@ impl ReadCache {
         if (path.len() + answer.body.len()) as u64 > ANSWER_BUDGET / 4 {
             return;
         }
-        let key = key(tenant_id, path);
-        if self.answers.get(&key).is_some_and(|entry| entry.version > version) {
+        if self.answers.get(&KeyRef { tenant_id, path }).is_some_and(|entry| entry.version > version) {
             return;
         }
-        self.answers.insert(key, Arc::new(Versioned { version, answer }));
+        self.answers.insert(Key { tenant_id, path: path.into() }, Arc::new(Versioned { version, answer }));
     }
 
     pub fn count(&self, hit: bool) {
