@@ -81,6 +81,15 @@ impl prometheus_client::collector::Collector for LiveValues {
             None,
             queries.metric_type(),
         )?)?;
+        if let Some(syncs) = self.pool.wal_syncs() {
+            let syncs = ConstCounter::new(syncs);
+            syncs.encode(encoder.encode_descriptor(
+                "spcm_sqlite_wal_syncs",
+                "Syncs of the SQLite write-ahead log; one makes every write committed before it durable",
+                None,
+                syncs.metric_type(),
+            )?)?;
+        }
         Ok(())
     }
 }

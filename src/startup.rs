@@ -190,7 +190,8 @@ pub fn prepare_database(pool: &DbPool, bootstrap: Bootstrap) -> anyhow::Result<(
         let tenant_id = store::tenants::create(conn, &tenant)?;
         let scope = pool.write_scope(tenant_id, Authority::Cli);
         store::users::add(conn, &scope, "admin", &hash, &PermissionSet::all().to_stored())
-    });
+    })
+    .and_then(|()| pool.commit_durably());
     match created {
         Ok(()) => {
             tracing::info!(tenant = tenant.as_str(), "bootstrap tenant and admin user created");

@@ -146,8 +146,8 @@ pub fn tenant(settings: &Settings, command: TenantCommand) -> anyhow::Result<()>
         TenantCommand::Add { name } => {
             let name = TenantName::parse(&name).map_err(anyhow::Error::msg)?;
             let first = store::tenants::count(&mut conn)? == 0;
-            match store::tenants::create(&mut conn, &name) {
-                Ok(_) => {
+            match store::tenants::create(&mut conn, &name).and_then(|_| pool.commit_durably()) {
+                Ok(()) => {
                     line(format!("tenant '{name}' created"))?;
                     if first {
                         eprintln!(

@@ -98,13 +98,15 @@ pub async fn submit(
     let (idle, absolute) = (config.idle.as_millis() as i64, config.absolute.as_millis() as i64);
     // A session this browser had before ends: a sign-in always starts a new one.
     let previous = session::cookie_secret(&req).map(|secret| session::secret_digest(&secret));
+    let pool = state.pool.clone();
     run_db(&state.pool, move |conn| {
         let now = session::now_ms();
         if let Some(previous) = previous {
             store::console_sessions::end(conn, &previous)?;
         }
         store::console_sessions::prune(conn, now - idle, now - absolute)?;
-        store::console_sessions::create(conn, &secret_hash, user.tenant_id, user.user_id, &fingerprint, now)
+        store::console_sessions::create(conn, &secret_hash, user.tenant_id, user.user_id, &fingerprint, now)?;
+        pool.commit_durably()
     })
     .await?;
     tracing::info!(tenant = %tenant, username = %username, "console sign-in");
@@ -123,7 +125,12 @@ pub async fn sign_out(
 ) -> Result<HttpResponse, ConsoleError> {
     let (session, _form) = session::signed_form(&req, payload, &state, &config).await?;
     let secret_hash = session.secret_hash().to_owned();
-    run_db(&state.pool, move |conn| store::console_sessions::end(conn, &secret_hash)).await?;
+    let pool = state.pool.clone();
+    run_db(&state.pool, move |conn| {
+        store::console_sessions::end(conn, &secret_hash)?;
+        pool.commit_durably()
+    })
+    .await?;
     let mut response = super::see_other("/console/sign-in");
     response
         .add_cookie(&session::removal_cookie())

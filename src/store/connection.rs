@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use super::wal_sync::WalSync;
 use super::StoreError;
 
 /// One database connection; the variant is chosen from the URL's scheme.
@@ -141,12 +142,15 @@ impl ManageConnection for ConnectionManager {
                 })?;
                 let mut conn =
                     diesel::SqliteConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
-                // WAL + synchronous=FULL: a write answered 2xx survives a power cut. A 1 MiB
-                // page cache per connection: the OS caches the file too.
+                // A write answered 2xx survives a power cut: a file database's commits are
+                // synced by `WalSync` after the commit (NORMAL), anything else by SQLite in
+                // the commit (FULL). A 1 MiB page cache per connection: the OS caches the
+                // file too.
+                let synchronous = if sqlite_file(&self.target).is_some() { "NORMAL" } else { "FULL" };
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {};
                      PRAGMA journal_mode = WAL;
-                     PRAGMA synchronous = FULL;
+                     PRAGMA synchronous = {synchronous};
                      PRAGMA foreign_keys = ON;
                      PRAGMA cache_size = -1024;",
                     self.busy_timeout.as_millis()
@@ -301,7 +305,25 @@ impl CommitSignal {
     }
 }
 
-type WriterQueue = (Arc<parking_lot::Mutex<()>>, Duration);
+fn sync_commits(writers: Option<&WriterQueue>) -> Result<(), StoreError> {
+    match writers.and_then(|queue| queue.wal.as_ref()) {
+        Some(wal) => wal.commit_durably().map_err(|err| {
+            tracing::error!(error = %err, "cannot sync the SQLite write-ahead log");
+            StoreError::Internal("the write could not be made durable".into())
+        }),
+        None => Ok(()),
+    }
+}
+
+/// SQLite's writers of one database in this process.
+#[derive(Debug, Clone)]
+struct WriterQueue {
+    turn: Arc<parking_lot::Mutex<()>>,
+    /// The longest a writer waits for its turn.
+    wait: Duration,
+    /// Syncs commits to a database file (`None` in memory: SQLite syncs, if anything).
+    wal: Option<Arc<WalSync>>,
+}
 
 /// What a write needs besides its connection: the tenant, who writes (checked again in
 /// the transaction) and, on SQLite, the queue of the database's writers.
@@ -322,19 +344,27 @@ impl WriteScope {
         self
     }
 
-    /// SQLite has one writer at a time. Writers of this process take turns here, first
-    /// come first served, instead of in SQLite's busy handler, which sleeps in growing
-    /// steps and lets a late writer overtake one that waited long (tail latency,
-    /// needless 503s). `None` on other backends.
+    /// SQLite has one writer at a time. Writers of this process take turns here instead
+    /// of in SQLite's busy handler, which sleeps in growing steps and lets a late writer
+    /// overtake one that waited long (tail latency, needless 503s). The turn passes to
+    /// whichever writer is running when it is free, and parking_lot hands it to the
+    /// longest waiter at least every half millisecond, so none waits long. `None` on
+    /// other backends.
     pub(crate) fn writer_turn(
         &self,
     ) -> Result<Option<parking_lot::ArcMutexGuard<parking_lot::RawMutex, ()>>, StoreError> {
-        let Some((queue, wait)) = &self.writers else {
+        let Some(queue) = &self.writers else {
             return Ok(None);
         };
-        parking_lot::Mutex::try_lock_arc_for(queue, *wait)
+        parking_lot::Mutex::try_lock_arc_for(&queue.turn, queue.wait)
             .map(Some)
             .ok_or_else(|| StoreError::Unavailable("no turn to write within the wait".into()))
+    }
+
+    /// Returns once the scope's committed writes are on disk (`WalSync`); at once where
+    /// the commit itself synced.
+    pub(crate) fn commit_durably(&self) -> Result<(), StoreError> {
+        sync_commits(self.writers.as_ref())
     }
 }
 
@@ -373,7 +403,11 @@ impl DbPool {
             // A network backend can drop a connection between two requests.
             .test_on_check_out(backend != Backend::Sqlite)
             .build_unchecked(manager);
-        let writers = (backend == Backend::Sqlite).then(|| (Arc::new(parking_lot::Mutex::new(())), wait));
+        let writers = (backend == Backend::Sqlite).then(|| WriterQueue {
+            turn: Arc::new(parking_lot::Mutex::new(())),
+            wait,
+            wal: sqlite_file(&dedicated.target).map(|file| Arc::new(WalSync::new(file))),
+        });
         Ok(DbPool { pool, manager: dedicated, backend, queries, writers, committed: Arc::default() })
     }
 
@@ -421,6 +455,19 @@ impl DbPool {
     }
 
     /// Statements run so far on this pool's connections.
+    /// Returns once every write committed through this pool is on disk. Writes through
+    /// a `WriteScope` do this themselves; a write outside one calls it after its commit
+    /// and before it is reported done. Blocking.
+    pub fn commit_durably(&self) -> Result<(), StoreError> {
+        sync_commits(self.writers.as_ref())
+    }
+
+    /// Syncs of the SQLite write-ahead log run for this pool's writes (`WalSync`);
+    /// `None` where commits sync themselves.
+    pub fn wal_syncs(&self) -> Option<u64> {
+        self.writers.as_ref()?.wal.as_ref().map(|wal| wal.syncs().get())
+    }
+
     pub fn queries(&self) -> u64 {
         self.queries.load(Ordering::Relaxed)
     }

@@ -13,6 +13,7 @@ pub mod tokens;
 pub mod users;
 pub mod versions;
 mod wal_index;
+mod wal_sync;
 
 pub(crate) use connection::on_backend;
 pub use connection::{run_db, Backend, CommitSignal, DbConnection, DbPool, WriteScope};
@@ -110,9 +111,11 @@ where
             check_authority(conn, scope.tenant_id, &scope.authority)?;
             body(conn)
         });
-        if let Some(turn) = turn {
-            parking_lot::ArcMutexGuard::unlock_fair(turn);
-        }
+        drop(turn);
+        let result = match result {
+            Ok(value) => scope.commit_durably().map(|()| value).map_err(E::from),
+            Err(err) => Err(err),
+        };
         if result.is_ok() {
             scope.committed.ring();
         }

@@ -13,7 +13,8 @@ use serde_json::{json, Value};
 use spcm::config::Settings;
 
 use crate::helpers::{
-    backend_tests, expect_json, raw_exchange, raw_request, spawn_with, wait_until, ADMIN_PASSWORD, PROFILES,
+    backend_tests, expect_json, raw_exchange, raw_request, spawn_app, spawn_with, wait_until, TestBackend,
+    ADMIN_PASSWORD, PROFILES,
 };
 
 const ADMIN: (&str, &str, &str) = ("default", "admin", ADMIN_PASSWORD);
@@ -275,4 +276,33 @@ async fn a_500_is_logged_with_its_request_id_and_cause() {
     assert!(line.contains("trace-500-abc"), "the request id is in the log line: {line}");
     assert!(line.contains("no such table"), "the cause is in the log line: {line}");
     assert!(!line.contains(ADMIN_PASSWORD));
+}
+
+/// On a SQLite file, a write is answered only after the write-ahead log was synced after
+/// its commit; concurrent writes share syncs rather than each waiting for its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_writes_are_answered_after_a_sync_of_the_log_and_share_it() {
+    let app = spawn_app(TestBackend::Sqlite).await;
+    let syncs = || async {
+        let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        let line =
+            text.lines().find(|l| l.starts_with("spcm_sqlite_wal_syncs_total ")).unwrap_or_else(|| panic!("{text}"));
+        line.rsplit(' ').next().unwrap().parse::<u64>().unwrap()
+    };
+    let before = syncs().await;
+    app.create_profile("durable", true).await;
+    assert_eq!(syncs().await, before + 1, "one write, one sync before its answer");
+
+    let before = syncs().await;
+    let bodies: Vec<Value> = (0..24).map(|n| json!({"name": format!("burst-{n}"), "defaultProfile": false})).collect();
+    let responses = futures_util::future::join_all(bodies.iter().map(|body| app.post_profile(body))).await;
+    assert!(
+        responses.iter().all(|r| r.status() == 201),
+        "{:?}",
+        responses.iter().map(|r| r.status()).collect::<Vec<_>>()
+    );
+    let after = syncs().await;
+    assert!(after > before && after <= before + 24, "between 1 and 24 syncs for 24 writes: {}", after - before);
+    let list = expect_json(app.request(Method::GET, &format!("{PROFILES}?limit=100")).send().await.unwrap(), 200).await;
+    assert_eq!(list.to_string().matches("burst-").count(), 24, "{list}");
 }
