@@ -454,7 +454,6 @@ impl DbPool {
         self.pool.connection_timeout()
     }
 
-    /// Statements run so far on this pool's connections.
     /// Returns once every write committed through this pool is on disk. Writes through
     /// a `WriteScope` do this themselves; a write outside one calls it after its commit
     /// and before it is reported done. Blocking.
@@ -468,6 +467,7 @@ impl DbPool {
         self.writers.as_ref()?.wal.as_ref().map(|wal| wal.syncs().get())
     }
 
+    /// Statements run so far on this pool's connections.
     pub fn queries(&self) -> u64 {
         self.queries.load(Ordering::Relaxed)
     }
