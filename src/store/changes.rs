@@ -149,22 +149,47 @@ pub fn record_for(
     request_id: Option<&str>,
     change: Change,
 ) -> QueryResult<()> {
-    let (kind, name) = actor(authority);
-    let insert = diesel::insert_into(c::changes).values((
-        c::tenant_id.eq(tenant_id),
-        c::at_ms.eq(now_ms()),
-        c::actor_kind.eq(kind),
-        c::actor_name.eq(name),
-        c::request_id.eq(request_id),
-        c::entity.eq(change.entity.as_str()),
-        c::entity_id.eq(&change.entity_id),
-        c::action.eq(change.action.as_str()),
-        c::changed_fields.eq(Value::from(change.changed_fields).to_string()),
-        c::before_state.eq(encode(&change.before)),
-        c::after_state.eq(encode(&change.after)),
-        c::published.eq(false),
-    ));
+    let insert = diesel::insert_into(c::changes).values(ChangeRow::new(tenant_id, authority, request_id, change));
     super::on_backend!(conn, |c| insert.execute(c)).map(|_| ())
+}
+
+/// The columns of a new change record.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = super::schema::changes)]
+pub(super) struct ChangeRow {
+    pub tenant_id: i64,
+    pub at_ms: i64,
+    pub actor_kind: &'static str,
+    pub actor_name: String,
+    pub request_id: Option<String>,
+    pub entity: &'static str,
+    pub entity_id: String,
+    pub action: &'static str,
+    pub changed_fields: String,
+    pub before_state: Option<String>,
+    pub after_state: Option<String>,
+    pub published: bool,
+}
+
+impl ChangeRow {
+    /// `change` of `tenant_id`, made now by `authority`, not yet published.
+    pub fn new(tenant_id: i64, authority: &Authority, request_id: Option<&str>, change: Change) -> ChangeRow {
+        let (actor_kind, actor_name) = actor(authority);
+        ChangeRow {
+            tenant_id,
+            at_ms: now_ms(),
+            actor_kind,
+            actor_name,
+            request_id: request_id.map(str::to_owned),
+            entity: change.entity.as_str(),
+            entity_id: change.entity_id,
+            action: change.action.as_str(),
+            changed_fields: Value::from(change.changed_fields).to_string(),
+            before_state: encode(&change.before),
+            after_state: encode(&change.after),
+            published: false,
+        }
+    }
 }
 
 /// A change as read back, with its tenant's name.

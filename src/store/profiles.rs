@@ -3,6 +3,9 @@
 
 use diesel::prelude::*;
 
+#[cfg(feature = "postgres")]
+mod single_statement;
+
 use super::changes::{self, Change, Entity};
 use super::schema::provisioning_profiles::dsl as p;
 use super::{on_backend, write_transaction, DbConnection, StoreError, Transient, WriteScope};
@@ -266,23 +269,27 @@ pub fn create(
     scope: &WriteScope,
     new: NewProfile,
 ) -> Result<ProvisioningProfile, ProfileWriteError> {
-    let tenant_id = scope.tenant_id;
-    let name = new.name.into_inner();
+    let row = NewProfileRow {
+        tenant_id: scope.tenant_id,
+        name: new.name.into_inner(),
+        default_profile: new.default_profile,
+        locale: new.locale.map(|l| l.into_inner()),
+        initial_core_plan_name: new.initial_core_plan_name.map(|t| t.into_inner()),
+        subscriber_class: new.subscriber_class.map(|t| t.into_inner()),
+        subscriber_type: new.subscriber_type.map(|t| t.as_str().to_owned()),
+        dps_enabled: new.dps_enabled,
+        dps_notification: new.dps_notification,
+        eos_notification: new.eos_notification,
+        payg_notification: new.payg_notification,
+    };
+    #[cfg(feature = "postgres")]
+    if let DbConnection::Postgres(c) = conn {
+        if let Some(created) = single_statement::create(c, scope, &row)? {
+            return Ok(created);
+        }
+    }
     write_transaction(conn, scope, |conn| {
-        let old_default = if new.default_profile { take_default(conn, tenant_id)? } else { None };
-        let row = NewProfileRow {
-            tenant_id,
-            name: name.clone(),
-            default_profile: new.default_profile,
-            locale: new.locale.clone().map(|l| l.into_inner()),
-            initial_core_plan_name: new.initial_core_plan_name.clone().map(|t| t.into_inner()),
-            subscriber_class: new.subscriber_class.clone().map(|t| t.into_inner()),
-            subscriber_type: new.subscriber_type.map(|t| t.as_str().to_owned()),
-            dps_enabled: new.dps_enabled,
-            dps_notification: new.dps_notification,
-            eos_notification: new.eos_notification,
-            payg_notification: new.payg_notification,
-        };
+        let old_default = if row.default_profile { take_default(conn, row.tenant_id)? } else { None };
         let created = insert(conn, &row)?;
         record(conn, scope, None, Some(&created))?;
         record_lost_default(conn, scope, old_default)?;

@@ -26,4 +26,6 @@ mod reads;
 mod resilience;
 mod store;
 mod tenancy;
+#[cfg(feature = "postgres")]
+mod tenant_lock;
 mod xml;
