@@ -147,15 +147,16 @@ impl ManageConnection for ConnectionManager {
                 // the commit (FULL). A 1 MiB page cache per connection: the OS caches the
                 // file too.
                 let synchronous = if sqlite_file(&self.target).is_some() { "NORMAL" } else { "FULL" };
-                conn.batch_execute(&format!(
-                    "PRAGMA busy_timeout = {};
-                     PRAGMA journal_mode = WAL;
-                     PRAGMA synchronous = {synchronous};
-                     PRAGMA foreign_keys = ON;
-                     PRAGMA cache_size = -1024;",
-                    self.busy_timeout.as_millis()
-                ))
-                .map_err(r2d2::Error::QueryError)?;
+                conn.batch_execute(&format!("PRAGMA busy_timeout = {}", self.busy_timeout.as_millis()))
+                    .and_then(|()| use_wal(&mut conn, self.busy_timeout))
+                    .and_then(|()| {
+                        conn.batch_execute(&format!(
+                            "PRAGMA synchronous = {synchronous};
+                             PRAGMA foreign_keys = ON;
+                             PRAGMA cache_size = -1024;"
+                        ))
+                    })
+                    .map_err(r2d2::Error::QueryError)?;
                 DbConnection::Sqlite(conn)
             }
             #[cfg(feature = "postgres")]
@@ -212,6 +213,24 @@ impl ManageConnection for ConnectionManager {
 
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
         std::thread::panicking() || conn.is_broken()
+    }
+}
+
+/// Puts the database in WAL mode (kept in the file: a no-op once done). While another
+/// connection switches a new file at the same moment, as the pool's connections do at
+/// start-up, SQLite answers "database is locked" at once instead of waiting: try again
+/// until `wait` has passed.
+fn use_wal(conn: &mut diesel::SqliteConnection, wait: Duration) -> QueryResult<()> {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match conn.batch_execute("PRAGMA journal_mode = WAL") {
+            Err(diesel::result::Error::DatabaseError(_, info))
+                if info.message().contains("locked") && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            other => return other,
+        }
     }
 }
 
@@ -536,5 +555,37 @@ where
     match joined {
         Ok(result) => result,
         Err(_) => Err(StoreError::Internal("database task panicked".into()).into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A connection opened while another holds a new file's write lock, before the file
+    /// is in WAL mode, waits for it and comes up in WAL mode: SQLite itself answers
+    /// "database is locked" at once there, without waiting.
+    #[test]
+    fn a_connection_opened_during_another_write_waits_and_switches_to_wal() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("new.db");
+        let mut other = diesel::SqliteConnection::establish(&path.display().to_string()).expect("open");
+        other.batch_execute("BEGIN IMMEDIATE; CREATE TABLE t (x INTEGER);").expect("the other write");
+        let pool = DbPool::new(&format!("sqlite://{}", path.display()), 2, Duration::from_secs(5)).expect("pool");
+        let opened = std::thread::scope(|scope| {
+            let opening = scope.spawn(|| pool.connect_dedicated());
+            // The lock stays held for a while, so that the connection meets it.
+            std::thread::sleep(Duration::from_millis(100));
+            other.batch_execute("COMMIT").expect("commit");
+            opening.join().expect("thread")
+        });
+        let DbConnection::Sqlite(mut conn) = opened.expect("connected") else { unreachable!("a SQLite pool") };
+        #[derive(QueryableByName)]
+        struct Mode {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            journal_mode: String,
+        }
+        let mode: Mode = diesel::sql_query("PRAGMA journal_mode").get_result(&mut conn).expect("mode");
+        assert_eq!(mode.journal_mode, "wal");
     }
 }

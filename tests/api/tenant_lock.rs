@@ -91,13 +91,14 @@ async fn postgres_creates_a_profile_in_one_statement_behind_the_tenants_other_wr
     let id = created["id"].as_i64().expect("id");
     assert_eq!(expect_json(app.get_profile(id).await, 200).await, created);
 
+    let entity_id = id.to_string();
     // Its change record says what the profile became, who made it, and nothing more.
     let history = expect_json(app.request(Method::GET, "/pcc/spcm/changes").send().await.expect("sent"), 200).await;
     let records: Vec<&Value> = history["changes"]
         .as_array()
         .expect("changes")
         .iter()
-        .filter(|c| c["entity"] == "provisionProfile" && c["entityId"] == id.to_string())
+        .filter(|c| c["entity"] == "provisionProfile" && c["entityId"] == entity_id.as_str())
         .collect();
     assert_eq!(records.len(), 1, "{history}");
     assert_eq!(records[0]["action"], "created");
