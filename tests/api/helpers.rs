@@ -266,7 +266,12 @@ impl TestApp {
 
     /// The names of the tenant's default profiles, straight from the listing.
     pub async fn default_names(&self) -> Vec<String> {
-        let body: Value = self.list("defaultProfile=true").await.json().await.expect("list JSON");
+        self.names("defaultProfile=true").await
+    }
+
+    /// The names of the profiles the list answers with for `query`, in its order.
+    pub async fn names(&self, query: &str) -> Vec<String> {
+        let body: Value = self.list(query).await.json().await.expect("list JSON");
         body["provisioningProfileDTOList"]
             .as_array()
             .expect("list")

@@ -21,20 +21,23 @@ fn hold_tenant_lock(app: &TestApp) -> diesel::PgConnection {
     conn
 }
 
-/// Sessions of the database waiting for a lock.
-fn lock_waiters(app: &TestApp) -> i64 {
+/// The one number `sql` (a `SELECT count(*) AS n …`) answers, on a connection of its own.
+fn count(app: &TestApp, sql: &str) -> i64 {
     #[derive(QueryableByName)]
-    struct Waiting {
+    struct Count {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
     let mut conn = diesel::PgConnection::establish(&app.db.url).expect("connect");
-    diesel::sql_query(
+    diesel::sql_query(sql).get_result::<Count>(&mut conn).expect(sql).n
+}
+
+/// Sessions of the database waiting for a lock.
+fn lock_waiters(app: &TestApp) -> i64 {
+    count(
+        app,
         "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
     )
-    .get_result::<Waiting>(&mut conn)
-    .expect("pg_stat_activity")
-    .n
 }
 
 /// POSTs `name` as `writer` while the test holds the tenant's lock; once the POST waits
@@ -55,16 +58,6 @@ async fn create_behind_a_write(app: &TestApp, name: &str, meanwhile: &str) -> (u
     let response = post.await.expect("task").expect("answer");
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
-}
-
-async fn names(app: &TestApp) -> Vec<String> {
-    let body = expect_json(app.list("").await, 200).await;
-    body["provisioningProfileDTOList"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .map(|p| p["name"].as_str().expect("name").to_owned())
-        .collect()
 }
 
 async fn app_with_writer() -> TestApp {
@@ -129,7 +122,7 @@ async fn postgres_creates_a_profile_in_one_statement_behind_the_tenants_other_wr
         .await
         .expect("sent");
     assert_eq!(taken.status(), 409);
-    assert_eq!(names(&app).await, ["after-a-wait", "counted"]);
+    assert_eq!(app.names("").await, ["after-a-wait", "counted"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -148,23 +141,12 @@ async fn postgres_create_waiting_for_the_tenant_sees_the_callers_rights_as_that_
     for (what, meanwhile) in cases {
         let (status, body) = create_behind_a_write(&app, &format!("after-{what}"), meanwhile).await;
         assert!(matches!(status, 401 | 403), "{what}: {status} {body}");
-        assert_eq!(names(&app).await, Vec::<String>::new(), "{what}: nothing written");
+        assert_eq!(app.names("").await, Vec::<String>::new(), "{what}: nothing written");
         // Back as it was for the next case.
         let mut conn = diesel::PgConnection::establish(&app.db.url).expect("connect");
         conn.batch_execute("DELETE FROM users WHERE username = 'writer'").expect("reset");
         app.add_user("default", "writer", PASSWORD, &[Permission::ProfileRead, Permission::ProfileCreate]);
     }
-    let changes: i64 = {
-        #[derive(QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        let mut conn = diesel::PgConnection::establish(&app.db.url).expect("connect");
-        diesel::sql_query("SELECT count(*) AS n FROM changes WHERE entity = 'provisionProfile'")
-            .get_result::<Count>(&mut conn)
-            .expect("count")
-            .n
-    };
+    let changes = count(&app, "SELECT count(*) AS n FROM changes WHERE entity = 'provisionProfile'");
     assert_eq!(changes, 0, "no change record of a write that did not happen");
 }
