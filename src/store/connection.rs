@@ -576,6 +576,7 @@ mod tests {
             let opening = scope.spawn(|| pool.connect_dedicated());
             // The lock stays held for a while, so that the connection meets it.
             std::thread::sleep(Duration::from_millis(100));
+            assert!(!opening.is_finished(), "the connection waits for the lock instead of failing");
             other.batch_execute("COMMIT").expect("commit");
             opening.join().expect("thread")
         });
