@@ -42,6 +42,10 @@ pub(super) fn create(
     if row.default_profile || !outside_transactions {
         return Ok(None);
     }
+    // Drawn before the statement so that the answer and the change record can name it.
+    // When the statement then writes nothing, this value is skipped (ids have gaps, as
+    // after any rolled-back insert); that happens only when the caller's rights changed
+    // meanwhile or the lock was not taken in time.
     let id: i64 = diesel::select(nextval("provisioning_profiles_id_seq")).get_result(conn)?;
     let profile = ProvisioningProfile {
         id,
