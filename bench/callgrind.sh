@@ -61,7 +61,7 @@ BARE_IR=$(measure bare "$PID" "http://127.0.0.1:$BARE_PORT/pcc/spcm/provisionPro
 kill "$PID"; wait "$PID" 2>/dev/null || true
 PID=""
 {
-    echo "## instructions per GET-one answer, $RUN_ID (callgrind; $(git -C "$ROOT" rev-parse --short HEAD))"
+    echo "## instructions per GET-one answer, $RUN_ID (callgrind; $(git -C "$ROOT" rev-parse --short HEAD); $(load_shown))"
     echo
     echo "Command: \`bash bench/callgrind.sh\`; $REQUESTS requests over one keep-alive connection after 50 of warm-up; one worker; body $BYTES B."
     echo

@@ -69,7 +69,7 @@ RSS=$(awk '$1 == "VmRSS:" { printf "%.1f", $2 / 1024 }' "/proc/$PID/status")
 BACKEND=$(echo "$DB_URL" | sed -E 's#^(sqlite|postgres|postgresql|mysql)://.*#\1#; s#^/.*#sqlite#')
 
 {
-    echo "## catalogue benchmark, $RUN_ID ($BACKEND)"
+    echo "## catalogue benchmark, $RUN_ID ($BACKEND; $(load_shown))"
     echo
     echo "Command: \`bash bench/catalogue.sh${1:+ <url>}\`; 2 cores shared with wrk (2 threads, $CONNECTIONS connections, ${DURATION}s)."
     echo

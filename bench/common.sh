@@ -8,6 +8,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 DURATION=${BENCH_SECONDS:-10}
 RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
+LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+# "load average before/after: …", for the summary's heading: what else the machine ran.
+load_shown() { echo "load average before/after: $LOADAVG_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg)"; }
 RESULTS=$ROOT/bench-results/$1-$RUN_ID
 mkdir -p "$RESULTS"
 TMP=$(mktemp -d)

@@ -106,7 +106,7 @@ connection.close()
 PY
 read -r GOT SENT P50 P99 MAX <"$TMP/delay.txt"
 {
-    echo "## change events, $RUN_ID (SQLite, RabbitMQ on the same machine; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+    echo "## change events, $RUN_ID (SQLite, RabbitMQ on the same machine; $(load_shown))"
     echo
     echo "Command: \`bash bench/events.sh\`."
     echo

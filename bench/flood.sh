@@ -58,7 +58,7 @@ done
 MEDIAN=$(printf '%s\n' "${RATIOS[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 CHECKS=$(curl -s "$BASE/metrics" | awk '/^spcm_password_checks_total/ { print $2 }')
 {
-    echo "## wrong-password flood, $RUN_ID (SQLite; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+    echo "## wrong-password flood, $RUN_ID (SQLite; $(load_shown))"
     echo
     echo "Command: \`bash bench/flood.sh\`; ${DURATION}s per run, $ROUNDS rounds of a run alone then a run flooded;"
     echo "GET one profile over $VICTIM_CONNECTIONS connections; the flood: wrong passwords of an existing user"

@@ -44,7 +44,7 @@ run() {  # NAME CONNECTIONS
         "$(quantile 0.5 "$TMP/$1.before" "$TMP/$1.after")" "$(quantile 0.99 "$TMP/$1.before" "$TMP/$1.after")" "$p99"
 }
 {
-    echo "## overload benchmark, $RUN_ID (SQLite, SPCM_MAX_IN_FLIGHT=$IN_FLIGHT)"
+    echo "## overload benchmark, $RUN_ID (SQLite, SPCM_MAX_IN_FLIGHT=$IN_FLIGHT; $(load_shown))"
     echo
     echo "Command: \`bash bench/overload.sh\`; GET one profile with Basic auth; wrk 2 threads, ${DURATION}s per row; 2 cores shared with wrk."
     echo
