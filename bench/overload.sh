@@ -44,7 +44,7 @@ run() {  # NAME CONNECTIONS
         "$(quantile 0.5 "$TMP/$1.before" "$TMP/$1.after")" "$(quantile 0.99 "$TMP/$1.before" "$TMP/$1.after")" "$p99"
 }
 {
-    echo "## overload benchmark, $RUN_ID (SQLite, SPCM_MAX_IN_FLIGHT=$IN_FLIGHT; $(load_shown))"
+    echo "## overload benchmark, $RUN_ID (SQLite, SPCM_MAX_IN_FLIGHT=$IN_FLIGHT; load average before: $LOADAVG_BEFORE)"
     echo
     echo "Command: \`bash bench/overload.sh\`; GET one profile with Basic auth; wrk 2 threads, ${DURATION}s per row; 2 cores shared with wrk."
     echo
@@ -53,4 +53,6 @@ run() {  # NAME CONNECTIONS
     run sustainable "$IN_FLIGHT"
     run twice "$((IN_FLIGHT * 2))"
     run four-times "$((IN_FLIGHT * 4))"
+    echo
+    echo "Load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg)."
 } | tee "$RESULTS/summary.md"
