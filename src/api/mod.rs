@@ -94,8 +94,10 @@ pub fn get() -> Route {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let mut resources: BTreeMap<&'static str, (actix_web::Resource, Vec<Method>)> = BTreeMap::new();
     for endpoint in endpoints() {
-        let (resource, mut methods) =
-            resources.remove(endpoint.path).unwrap_or_else(|| (web::resource(endpoint.path), Vec::new()));
+        let (resource, mut methods) = resources.remove(endpoint.path).unwrap_or_else(|| {
+            let resource = web::resource(endpoint.path).app_data(crate::telemetry::RouteTemplate(endpoint.path));
+            (resource, Vec::new())
+        });
         let is_get = endpoint.method == Method::GET;
         methods.push(endpoint.method);
         if is_get {
