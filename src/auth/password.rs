@@ -4,6 +4,10 @@ use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, Pass
 use argon2::Argon2;
 use rand::distributions::{Alphanumeric, DistString};
 use secrecy::{ExposeSecret, SecretString};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::logins::LoginKey;
 
 /// Hashes with argon2id and the crate's recommended cost (19 MiB, 2 passes).
 pub fn hash_password(password: &SecretString) -> Result<String, String> {
@@ -98,6 +102,9 @@ type Job = (String, SecretString, tokio::sync::oneshot::Sender<bool>, tokio::syn
 /// A flood of wrong passwords therefore takes at most `threads` cores, and only the
 /// time that requests leave over.
 pub struct PasswordChecks {
+    /// Checks under way for a login against a hash; those that come while one runs
+    /// wait for its answer (`verify_login`).
+    running: Running,
     permits: std::sync::Arc<tokio::sync::Semaphore>,
     /// The longest a check waits for a thread before the request is shed (503).
     wait: std::time::Duration,
@@ -154,6 +161,7 @@ impl PasswordChecks {
                 .map_err(|e| format!("cannot start a password-check thread: {e}"))?;
         }
         Ok(PasswordChecks {
+            running: Default::default(),
             permits: std::sync::Arc::new(tokio::sync::Semaphore::new(threads)),
             wait,
             dummy: hash_password(&generate_password())?,
@@ -182,12 +190,57 @@ impl PasswordChecks {
         Ok(known && matched)
     }
 
+    /// As `verify`, for `login` (a keyed digest of tenant, username and password): while
+    /// a check of the same login against the same hash runs, another one waits for its
+    /// answer instead of running argon2 again, so a burst of first requests with new
+    /// credentials costs one check. Entries live only while their check runs: at most
+    /// one per request in flight.
+    pub async fn verify_login(
+        &self,
+        login: LoginKey,
+        hash: Option<String>,
+        password: SecretString,
+    ) -> Result<bool, crate::store::StoreError> {
+        let key = (login, hash);
+        let shared = {
+            let mut running = self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            running.entry(key.clone()).or_default().clone()
+        };
+        let _leaving = Leaving { running: &self.running, key: &key, shared: &shared };
+        // A waiter whose check failed (no thread free in time) lets the next one try.
+        shared.get_or_try_init(|| self.verify(key.1.clone(), password)).await.copied()
+    }
+
     pub fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
         registry.register(
             "spcm_password_checks",
             "Argon2 verifications run, against a user's hash or the dummy hash",
             self.runs.clone(),
         );
+    }
+}
+
+/// The answer of one check, shared by every request that waits for it.
+type Shared = tokio::sync::OnceCell<bool>;
+
+/// The checks under way, by login and the hash it is checked against.
+type Running = std::sync::Mutex<HashMap<(LoginKey, Option<String>), Arc<Shared>>>;
+
+/// Takes a shared check off the list of running ones when a request that took part in
+/// it leaves (answered, failed or dropped): later requests then start afresh, or find
+/// the login remembered. Requests already waiting keep their share.
+struct Leaving<'a> {
+    running: &'a Running,
+    key: &'a (LoginKey, Option<String>),
+    shared: &'a Arc<Shared>,
+}
+
+impl Drop for Leaving<'_> {
+    fn drop(&mut self) {
+        let mut running = self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if running.get(self.key).is_some_and(|current| Arc::ptr_eq(current, self.shared)) {
+            running.remove(self.key);
+        }
     }
 }
 

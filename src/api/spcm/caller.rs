@@ -126,7 +126,7 @@ where
         .pace(&credentials.tenant, &credentials.username, credentials.address)
         .await
         .map_err(SpcmError::TooManySignIns)?;
-    let matched = state.passwords.verify(hash, credentials.password.clone()).await?;
+    let matched = state.passwords.verify_login(credentials.login, hash, credentials.password.clone()).await?;
     let Some(record) = record.filter(|_| matched) else {
         state.sign_ins.failed(&credentials.tenant, &credentials.username, credentials.address);
         return Err(SpcmError::Unauthorized);
