@@ -10,7 +10,7 @@ use actix_web::{web, App, HttpServer};
 use secrecy::{ExposeSecret, SecretString};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::api::admission::{admission, Admission};
+use crate::api::admission::Admission;
 use crate::api::catalogue::CatalogueCache;
 use crate::api::spcm::ReadCache;
 use crate::api::{self, ops, AppState};
@@ -21,7 +21,6 @@ use crate::domain::TenantName;
 use crate::events::{Relay, RelayMetrics};
 use crate::metrics::Metrics;
 use crate::store::{self, Authority, DbPool, StoreError, VersionChecker};
-use crate::telemetry::request_context;
 
 /// The tenant and admin created on a database without tenants.
 pub struct Bootstrap {
@@ -123,9 +122,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
-                .wrap(from_fn(admission))
-                .wrap(from_fn(api::negotiation::representation))
-                .wrap(from_fn(request_context))
+                .wrap(from_fn(api::envelope::envelope))
                 .configure(api::configure)
                 .configure(|cfg| crate::console::configure(cfg, console.clone()))
                 .service(web::redirect("/swagger-ui", "/swagger-ui/").permanent())

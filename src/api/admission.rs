@@ -5,13 +5,8 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::middleware::Next;
-use actix_web::{web, HttpResponse};
-
-use super::AppState;
+use actix_web::HttpResponse;
 
 /// Requests being handled now, and the bound beyond which they are shed.
 #[derive(Debug)]
@@ -31,7 +26,7 @@ impl Admission {
     }
 
     /// A slot, or `None` when the bound is reached.
-    fn enter(&self) -> Option<Slot<'_>> {
+    pub fn enter(&self) -> Option<Slot<'_>> {
         let previous = self.in_flight.fetch_add(1, Ordering::AcqRel);
         let slot = Slot(self);
         (previous < self.max_in_flight).then_some(slot)
@@ -39,7 +34,7 @@ impl Admission {
 }
 
 /// Holds one of the in-flight slots until dropped (also when the request is cancelled).
-struct Slot<'a>(&'a Admission);
+pub struct Slot<'a>(&'a Admission);
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
@@ -47,20 +42,14 @@ impl Drop for Slot<'_> {
     }
 }
 
-pub async fn admission(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let exempt = req.path().starts_with("/health/") || req.path() == "/metrics";
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let Some(state) = state.filter(|_| !exempt) else {
-        return next.call(req).await.map(ServiceResponse::map_into_left_body);
-    };
-    let Some(_slot) = state.admission.enter() else {
-        let shed = HttpResponse::ServiceUnavailable()
-            .insert_header((header::RETRY_AFTER, "1"))
-            .json(super::server_error_body(super::OVERLOAD_MESSAGE));
-        return Ok(req.into_response(shed).map_into_right_body());
-    };
-    next.call(req).await.map(ServiceResponse::map_into_left_body)
+/// Health checks and metrics are never shed.
+pub fn is_exempt(path: &str) -> bool {
+    path.starts_with("/health/") || path == "/metrics"
+}
+
+/// The answer to a request beyond the bound.
+pub fn shed() -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .insert_header((header::RETRY_AFTER, "1"))
+        .json(super::server_error_body(super::OVERLOAD_MESSAGE))
 }

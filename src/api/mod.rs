@@ -4,6 +4,7 @@
 pub mod admission;
 pub(crate) mod body;
 pub mod catalogue;
+pub mod envelope;
 #[cfg(test)]
 mod fuzz;
 pub mod json;

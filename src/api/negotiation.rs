@@ -2,10 +2,9 @@
 //! `Accept` with its quality values; a header that accepts neither is 406.
 
 use actix_web::body::{self, EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpRequest};
+use actix_web::HttpRequest;
 
 /// The representations the face has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,15 +66,8 @@ fn parse_range(range: &str) -> Option<(String, String, f32)> {
     Some((kind.trim().to_ascii_lowercase(), subtype.trim().to_ascii_lowercase(), quality))
 }
 
-/// What `representation` found for the request, kept so that handlers need not negotiate again.
-#[derive(Clone, Copy)]
-struct Negotiated(Option<Representation>);
-
 /// The representation this request asked for (`None`: none the face has).
 pub fn of_request(req: &HttpRequest) -> Option<Representation> {
-    if let Some(Negotiated(found)) = req.extensions().get::<Negotiated>() {
-        return *found;
-    }
     negotiate(req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()))
 }
 
@@ -88,22 +80,15 @@ pub fn is_xml(content_type: &str) -> bool {
 /// The paths whose answers are negotiated: the SPCM face.
 pub const NEGOTIATED_PREFIX: &str = "/pcc/spcm";
 
-/// On the SPCM face: every answer varies by `Accept`, and a body is sent as XML when the
-/// client asked for XML (the handlers write JSON; the 406 itself stays JSON).
-pub async fn representation<B: MessageBody + 'static>(
-    req: ServiceRequest,
-    next: Next<B>,
+/// An answer of the SPCM face: it varies by `Accept`, and its body is sent as XML when
+/// the client asked for XML (the handlers write JSON; the 406 itself stays JSON).
+pub async fn represent<B: MessageBody + 'static>(
+    mut res: ServiceResponse<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    if !req.path().starts_with(NEGOTIATED_PREFIX) {
-        return next.call(req).await.map(ServiceResponse::map_into_left_body);
-    }
-    let wanted = of_request(req.request());
-    req.extensions_mut().insert(Negotiated(wanted));
-    let mut res = next.call(req).await?;
     res.headers_mut().insert(header::VARY, HeaderValue::from_static("Accept"));
     let is_json =
         res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.contains("json"));
-    if wanted != Some(Representation::Xml) || !is_json {
+    if !is_json || of_request(res.request()) != Some(Representation::Xml) {
         return Ok(res.map_into_left_body());
     }
     let (req, res) = res.into_parts();

@@ -5,15 +5,14 @@ mod sink;
 pub use sink::LogGuard;
 
 use std::borrow::Cow;
+use std::cell::Cell;
+use std::future::Future;
 use std::io::Write;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::Next;
-use actix_web::web;
 
 use crate::api::AppState;
 use tracing_subscriber::EnvFilter;
@@ -63,37 +62,48 @@ pub fn current_request_id() -> String {
     CURRENT_REQUEST_ID.try_with(|id| id.to_str().unwrap_or("-").to_owned()).unwrap_or_else(|_| "-".to_owned())
 }
 
-/// Gives every request a request id (echoed in `X-Request-Id`, and in every log line
-/// written while serving it: see `current_request_id`) and one access log line.
-/// Credentials are never logged: only method, path, status and timing.
-pub async fn request_context(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let id = request_id(&req);
-    let started = Instant::now();
-    let mut response = CURRENT_REQUEST_ID.scope(id.clone(), next.call(req)).await?;
-    let status = response.status().as_u16();
-    let elapsed = started.elapsed();
-    let request = response.request();
-    if let Some(state) = request.app_data::<web::Data<AppState>>() {
-        let route = match request.app_data::<RouteTemplate>() {
-            Some(RouteTemplate(template)) => Cow::Borrowed(*template),
-            None => Cow::Owned(request.match_pattern().unwrap_or_else(|| "unmatched".to_owned())),
-        };
-        let method = crate::metrics::method_label(request.method());
-        state.metrics.observe(method, route, status, elapsed.as_secs_f64());
+/// A request's id and arrival, taken when it comes in. Every request gets a request id
+/// (echoed in `X-Request-Id`, and in every log line written while serving it: see
+/// `current_request_id`) and one access log line. Credentials are never logged: only
+/// method, path, status and timing.
+pub struct RequestContext {
+    id: HeaderValue,
+    started: Instant,
+}
+
+impl RequestContext {
+    pub fn start(req: &ServiceRequest) -> RequestContext {
+        RequestContext { id: request_id(req), started: Instant::now() }
     }
-    let line = AccessLine {
-        request_id: id.to_str().unwrap_or("-"),
-        method: request.method().as_str(),
-        path: request.path(),
-        status,
-        micros: elapsed.as_micros() as u64,
-    };
-    line.log();
-    response.headers_mut().insert(REQUEST_ID, id);
-    Ok(response)
+
+    /// Runs `serve` with this request's id in every log line it writes.
+    pub async fn scope<F: Future>(&self, serve: F) -> F::Output {
+        CURRENT_REQUEST_ID.scope(self.id.clone(), serve).await
+    }
+
+    /// Counts the answer in the metrics, writes its access log line and names its id.
+    pub fn finish<B>(self, state: Option<&AppState>, response: &mut ServiceResponse<B>) {
+        let status = response.status().as_u16();
+        let elapsed = self.started.elapsed();
+        let request = response.request();
+        if let Some(state) = state {
+            let route = match request.app_data::<RouteTemplate>() {
+                Some(RouteTemplate(template)) => Cow::Borrowed(*template),
+                None => Cow::Owned(request.match_pattern().unwrap_or_else(|| "unmatched".to_owned())),
+            };
+            let method = crate::metrics::method_label(request.method());
+            state.metrics.observe(method, route, status, elapsed.as_secs_f64());
+        }
+        let line = AccessLine {
+            request_id: self.id.to_str().unwrap_or("-"),
+            method: request.method().as_str(),
+            path: request.path(),
+            status,
+            micros: elapsed.as_micros() as u64,
+        };
+        line.log();
+        response.headers_mut().insert(REQUEST_ID, self.id);
+    }
 }
 
 /// The route template of a documented endpoint, kept with its resource so that the
@@ -142,33 +152,70 @@ impl AccessLine<'_> {
     /// The line as tracing's JSON formatter writes it, newline included.
     fn json(&self, at: chrono::DateTime<chrono::Utc>, level: &str) -> Vec<u8> {
         let mut line = Vec::with_capacity(256 + self.path.len());
-        let timestamp = at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         let message = if self.failed() { "request failed" } else { "request" };
+        line.extend_from_slice(b"{\"timestamp\":");
+        push_timestamp(&mut line, at);
+        let strings = [
+            (",\"level\":", level),
+            (",\"fields\":{\"message\":", message),
+            (",\"request_id\":", self.request_id),
+            (",\"method\":", self.method),
+            (",\"path\":", self.path),
+        ];
+        for (name, text) in strings {
+            line.extend_from_slice(name.as_bytes());
+            push_json_str(&mut line, text);
+        }
         // Writing to a Vec cannot fail.
-        let _ = (|| -> serde_json::Result<()> {
-            line.extend_from_slice(b"{\"timestamp\":");
-            serde_json::to_writer(&mut line, &timestamp)?;
-            line.extend_from_slice(b",\"level\":");
-            serde_json::to_writer(&mut line, level)?;
-            line.extend_from_slice(b",\"fields\":{\"message\":");
-            serde_json::to_writer(&mut line, message)?;
-            line.extend_from_slice(b",\"request_id\":");
-            serde_json::to_writer(&mut line, self.request_id)?;
-            line.extend_from_slice(b",\"method\":");
-            serde_json::to_writer(&mut line, self.method)?;
-            line.extend_from_slice(b",\"path\":");
-            serde_json::to_writer(&mut line, self.path)?;
-            line.extend_from_slice(b",\"status\":");
-            serde_json::to_writer(&mut line, &self.status)?;
-            line.extend_from_slice(b",\"micros\":");
-            serde_json::to_writer(&mut line, &self.micros)?;
-            line.extend_from_slice(b"},\"target\":");
-            serde_json::to_writer(&mut line, module_path!())?;
-            line.extend_from_slice(b"}\n");
-            Ok(())
-        })();
+        let _ = write!(line, ",\"status\":{},\"micros\":{}}},\"target\":", self.status, self.micros);
+        push_json_str(&mut line, module_path!());
+        line.extend_from_slice(b"}\n");
         line
     }
+}
+
+/// `text` as a JSON string, escaped as serde_json escapes it; copied as it is when
+/// nothing in it needs escaping, as is nearly always the case.
+fn push_json_str(line: &mut Vec<u8>, text: &str) {
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        line.push(b'"');
+        line.extend_from_slice(text.as_bytes());
+        line.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *line, text);
+    }
+}
+
+/// The length of `"2026-11-30T16:20:29.`, the part of a timestamp shared by a second.
+const SECOND_PREFIX: usize = 21;
+
+thread_local! {
+    /// The second last written by this thread, and its timestamp's prefix.
+    static LAST_SECOND: Cell<(i64, [u8; SECOND_PREFIX])> = const { Cell::new((i64::MIN, [0; SECOND_PREFIX])) };
+}
+
+/// `at` as an RFC 3339 JSON string in UTC with microseconds, as tracing writes it; the
+/// date and time of day are formatted once a second per thread.
+fn push_timestamp(line: &mut Vec<u8>, at: chrono::DateTime<chrono::Utc>) {
+    let second = at.timestamp();
+    // A leap second (fraction past 999,999 µs) and a year beyond 9999: too rare to cache.
+    let cacheable = at.timestamp_subsec_micros() < 1_000_000;
+    let prefix = cacheable.then(|| LAST_SECOND.with(|last| {
+        let (cached, prefix) = last.get();
+        if cached == second {
+            return Some(prefix);
+        }
+        let text = at.format("\"%Y-%m-%dT%H:%M:%S.").to_string();
+        let prefix: [u8; SECOND_PREFIX] = text.as_bytes().try_into().ok()?;
+        last.set((second, prefix));
+        Some(prefix)
+    })).flatten();
+    let Some(prefix) = prefix else {
+        let _ = serde_json::to_writer(&mut *line, &at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+        return;
+    };
+    line.extend_from_slice(&prefix);
+    let _ = write!(line, "{:06}Z\"", at.timestamp_subsec_micros());
 }
 
 #[cfg(test)]
@@ -214,5 +261,32 @@ mod tests {
             }
             assert_eq!(ours, theirs, "status {status}");
         }
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_with_microseconds_in_every_second() {
+        let stamp = |at: chrono::DateTime<chrono::Utc>| {
+            let mut line = Vec::new();
+            push_timestamp(&mut line, at);
+            serde_json::from_slice::<String>(&line).unwrap()
+        };
+        // The same second twice (the second from the thread's cache), the next second,
+        // the next day, a leap second and a year beyond 9999: each as chrono writes it.
+        let moments = [
+            ("2026-11-30T16:20:29.886073Z", 0),
+            ("2026-11-30T16:20:29.000001Z", 0),
+            ("2026-11-30T16:20:30.000000Z", 0),
+            ("2026-12-01T00:00:00.123456Z", 0),
+            ("2016-12-31T23:59:59.000000Z", 1_500_000_000),
+        ];
+        for (text, nanos) in moments {
+            let mut at = chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+            if nanos > 0 {
+                at = chrono::DateTime::from_timestamp(at.timestamp(), nanos).unwrap();
+            }
+            assert_eq!(stamp(at), at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true), "{text}");
+        }
+        let far = chrono::NaiveDate::from_ymd_opt(10000, 1, 1).unwrap().and_hms_micro_opt(0, 0, 0, 1).unwrap().and_utc();
+        assert_eq!(stamp(far), far.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
     }
 }
