@@ -5,14 +5,15 @@
 #   2. the value-added-services view of a product with 200 services, each requiring a
 #      chain three deep, under wrk (32 connections), with the queries it costs per request.
 #
-#   bash bench/catalogue.sh [DATABASE_URL]     # default: a fresh SQLite file
+#   bash bench/catalogue.sh [DATABASE_URL]     # default: a fresh SQLite file; a server's
+#                                              # URL: a new database of the run's own there
 #
 # Environment: BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_SKIP_BUILD=1.
 # Writes bench-results/catalogue-<time>/summary.md. Only talks to 127.0.0.1.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh" catalogue
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 
-DB_URL=${1:-${BENCH_DATABASE_URL:-sqlite://$TMP/catalogue.db}}
+use_database "${1:-${BENCH_DATABASE_URL:-}}" catalogue.db
 ORG=bench$RANDOM$RANDOM
 export SPCM_DATABASE_URL=$DB_URL RUST_LOG=${RUST_LOG:-info}
 "$SPCM" migrate >/dev/null

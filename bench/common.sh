@@ -1,6 +1,6 @@
-# What bench/catalogue.sh and bench/overload.sh share: the results directory, a
-# temporary directory cleaned up on exit (with the spcm started as $PID), wrk, the
-# release build, `serve_spcm`. Source it with the results' name:
+# What bench/catalogue.sh, bench/costs.sh and the others share: the results directory, a
+# temporary directory cleaned up on exit (with the spcm started as $PID, and a database
+# of the run's own), wrk, the release build, `serve_spcm`. Source it with the results' name:
 #
 #   source "$(dirname "${BASH_SOURCE[0]}")/common.sh" overload
 set -euo pipefail
@@ -11,11 +11,30 @@ RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
 LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 # "load average before/after: …", for the summary's heading: what else the machine ran.
 load_shown() { echo "load average before/after: $LOADAVG_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg)"; }
+BENCH_NAME=$1
 RESULTS=$ROOT/bench-results/$1-$RUN_ID
 mkdir -p "$RESULTS"
 TMP=$(mktemp -d)
 PID=""
-cleanup() { [[ -n $PID ]] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"; }
+source "$ROOT/bench/database.sh"
+# A database of the run's own on a server ($OWN_DB on $SERVER_URL), dropped at the end.
+OWN_DB=""
+cleanup() {
+    [[ -n $PID ]] && kill "$PID" 2>/dev/null
+    wait 2>/dev/null
+    rm -rf "$TMP"
+    [[ -z $OWN_DB ]] || drop_database "$SERVER_URL" "$OWN_DB" || echo "could not drop database $OWN_DB" >&2
+}
+# use_database URL FILE: sets DB_URL to a fresh SQLite FILE in $TMP when URL is empty or
+# sqlite, else to a new database of the run's own on URL's server ($SERVER_URL).
+SERVER_URL=""
+use_database() {
+    DB_URL=${1:-sqlite://$TMP/$2}
+    [[ $DB_URL == sqlite:* || $DB_URL == /* ]] && return 0
+    SERVER_URL=$DB_URL
+    OWN_DB=spcm_${BENCH_NAME}_${RUN_ID,,}_$RANDOM
+    DB_URL=$(own_database "$SERVER_URL" "$OWN_DB") || { OWN_DB=""; exit 1; }
+}
 trap cleanup EXIT
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 # shellcheck disable=SC2086

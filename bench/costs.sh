@@ -5,57 +5,39 @@
 # the bare actix-web handler, loaded the same way just before.
 #
 #   bash bench/costs.sh [DATABASE_URL]     # BENCH_SECONDS (10), BENCH_SKIP_BUILD=1
-# With no URL, a fresh SQLite file. A PostgreSQL or MariaDB URL gets a tenant of its own.
+# With no URL, a fresh SQLite file; with a PostgreSQL or MariaDB URL, a new database of
+# the run's own on that server, dropped at the end.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh" costs
-DB_URL=${1:-sqlite://$TMP/costs.db}
+use_database "${1:-}" costs.db
 PASSWORD=bench-password-$RANDOM$RANDOM
 TENANT=default
-if [[ $DB_URL == sqlite://* ]]; then
-    serve_spcm SPCM_DATABASE_URL="$DB_URL" SPCM_BOOTSTRAP_PASSWORD="$PASSWORD"
-else
-    TENANT=costs-$RUN_ID-$RANDOM
-    SPCM_DATABASE_URL=$DB_URL "$SPCM" migrate >/dev/null
-    SPCM_DATABASE_URL=$DB_URL "$SPCM" tenant add "$TENANT" >/dev/null
-    SPCM_DATABASE_URL=$DB_URL "$SPCM" user add --tenant "$TENANT" --username admin --all-permissions <<<"$PASSWORD" >/dev/null
-    serve_spcm SPCM_DATABASE_URL="$DB_URL"
-fi
+serve_spcm SPCM_DATABASE_URL="$DB_URL" SPCM_BOOTSTRAP_PASSWORD="$PASSWORD"
 AUTH=(-u "admin:$PASSWORD" -H "tenant: $TENANT")
 ID=$(curl -s "${AUTH[@]}" -H 'Content-Type: application/json' -d '{"name":"costs","defaultProfile":false}' \
     "$BASE/pcc/spcm/provisionProfile" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 URL="$BASE/pcc/spcm/provisionProfile/$ID"
 BYTES=$(curl -s "${AUTH[@]}" "$URL" | wc -c)
 B64=$(printf 'admin:%s' "$PASSWORD" | base64)
-DB_SERVER=()  # pgrep's arguments for the database server's processes
-case $DB_URL in postgres*) DB_SERVER=(-u postgres) ;; mysql*) DB_SERVER=(-x mariadbd) ;; esac
-
-# threads PID → "name cpu-ticks voluntary involuntary" per thread
+# threads PID → "tid name cpu-ticks voluntary involuntary" per thread
 threads() {
     for t in /proc/"$1"/task/*; do
-        printf '%s %s %s\n' "$(tr ' |' '__' <"$t/comm")" "$(awk '{ print $14 + $15 }' "$t/stat")" \
+        printf '%s %s %s %s\n' "${t##*/}" "$(tr ' |' '__' <"$t/comm")" "$(awk '{ print $14 + $15 }' "$t/stat")" \
             "$(awk '/^voluntary_ctxt/ { v = $2 } /^nonvoluntary_ctxt/ { n = $2 } END { print v, n }' "$t/status")"
     done
 }
 # utime and stime of a process, in ticks
 times() { awk '{ print $14, $15 }' "/proc/$1/stat"; }
 # CPU ticks of every process of the database server on this machine (0 if none)
-db_ticks() {
-    local total=0 pid
-    ((${#DB_SERVER[@]})) || { echo 0; return; }
-    for pid in $(pgrep "${DB_SERVER[@]}" || true); do
-        total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-    done
-    echo "$total"
-}
 statements() { curl -s "$BASE/metrics" | awk '$1 == "spcm_db_queries_total" { print $2 }'; }
 load() {  # PID URL NAME → sets REQS, and writes the thread snapshots
     threads "$1" >"$TMP/$3.before"
     read -r U1 S1 < <(times "$1")
     local d1 q1
-    d1=$(db_ticks)
+    d1=$(db_ticks "$SERVER_URL")
     q1=$( [[ $3 == spcm ]] && statements || echo 0)
     wrk -t2 -c32 -d"${DURATION}s" -H "Authorization: Basic $B64" -H "tenant: $TENANT" "$2" >"$RESULTS/wrk-$3.txt"
     read -r U2 S2 < <(times "$1")
-    DB_TICKS=$(($(db_ticks) - d1))
+    DB_TICKS=$(($(db_ticks "$SERVER_URL") - d1))
     STATEMENTS=$( [[ $3 == spcm ]] && echo $(($(statements) - q1)) || echo 0)
     threads "$1" >"$TMP/$3.after"
     REQS=$(awk '/requests in/ { print $1 }' "$RESULTS/wrk-$3.txt")
@@ -64,11 +46,13 @@ load() {  # PID URL NAME → sets REQS, and writes the thread snapshots
 }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 per() { awk -v t="$1" -v n="$REQS" -v u="$TICK_US" 'BEGIN { printf "%.1f", t * u / n }'; }
-# the workers' (actix-rt) and the version thread's ticks and switches, per answer
-thread_row() {  # NAME
-    paste "$TMP/$1.before" "$TMP/$1.after" | awk -v n="$REQS" -v u="$TICK_US" -v name="$2" '
-        $1 ~ name { cpu += $6 - $2; v += $7 - $3; i += $8 - $4 }
-        END { printf "%.1f µs | %.2f | %.2f", cpu * u / n, v / n, i / n }'
+# the workers' (actix-rt) and the version thread's ticks and switches, per answer: each
+# thread's after minus its before, matched by thread id (threads come and go in between)
+thread_row() {  # NAME PATTERN
+    awk -v n="$REQS" -v u="$TICK_US" -v name="$2" '
+        FNR == NR { cpu0[$1] = $3; v0[$1] = $4; i0[$1] = $5; next }
+        $2 ~ name { cpu += $3 - cpu0[$1]; v += $4 - v0[$1]; i += $5 - i0[$1] }
+        END { printf "%.1f µs | %.2f | %.2f", cpu * u / n, v / n, i / n }' "$TMP/$1.before" "$TMP/$1.after"
 }
 
 "$ROOT/target/release/examples/bare" 127.0.0.1:0 "$BYTES" >"$RESULTS/bare.log" 2>&1 &

@@ -5,9 +5,10 @@
 #
 # DATABASE_URL (or BENCH_DATABASE_URL): where spcm keeps its data. Default: a fresh
 # SQLite file in a temporary directory, seeded in the bootstrap tenant `default`.
-# With a given URL (postgres://…, mysql://…) the run creates its own tenant
-# `bench-<run id>` and user `admin` with the spcm CLI, so reruns never collide; build
-# with the backend's feature then (BENCH_CARGO_FLAGS="--features mysql").
+# With a server's URL (postgres://…, mysql://…) the run creates a database of its own on
+# that server (the URL's user needs the right to), seeded the same way, and drops it at
+# the end, so that no run reads what an earlier one left; build with the backend's
+# feature then (BENCH_CARGO_FLAGS="--features mysql").
 #
 # Environment (all optional):
 #   BENCH_SECONDS      seconds of load per scenario (10)
@@ -17,7 +18,8 @@
 #   BENCH_ROUNDS       pairs of GET-one runs (bare, spcm); the median ratio is reported (3)
 #   BENCH_QUIET_WAIT   seconds to wait, before each scenario, for the machine to be
 #                      idle (60; 0: do not wait). The table's "rest" column shows CPU
-#                      used by anything but spcm and wrk during each scenario.
+#                      used by anything but spcm, wrk and the database server during
+#                      each scenario.
 #   BENCH_CARGO_FLAGS  extra flags for cargo build (e.g. "--features mysql")
 #   BENCH_SKIP_BUILD=1 use the binaries already in target/release
 #   BENCH_KEEP=1       keep the temporary directory (database, logs)
@@ -31,6 +33,7 @@ set -Eeuo pipefail
 shopt -s inherit_errexit 2>/dev/null || true
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$ROOT/bench/database.sh"
 DURATION=${BENCH_SECONDS:-10}
 WARMUP=${BENCH_WARMUP:-2}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
@@ -78,9 +81,10 @@ cleanup() {
     trap - EXIT INT TERM
     for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
     if [[ ${BENCH_KEEP:-0} == 1 ]]; then
-        log "kept $TMP"
+        log "kept $TMP${OWN_DB:+ and database $OWN_DB}"
     else
         rm -rf "$TMP"
+        [[ -z ${OWN_DB:-} ]] || drop_database "$SERVER_URL" "$OWN_DB" || log "could not drop database $OWN_DB"
     fi
     exit "$status"
 }
@@ -177,21 +181,22 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # ---- the database and spcm ---------------------------------------------------------
 
 PASSWORD=bench-password-$RANDOM$RANDOM$RANDOM
-if [[ -z $DB_URL ]]; then
-    DB_URL=sqlite://$TMP/bench.db
-    BACKEND="SQLite (fresh file in $(dirname "$TMP"))"
-    TENANT=default
-    FRESH_DB=1
-else
-    case $DB_URL in
-        postgres://* | postgresql://*) BACKEND=PostgreSQL ;;
-        mysql://* | mariadb://*) BACKEND=MySQL/MariaDB ;;
-        sqlite:* | /* | ./*) BACKEND=SQLite ;;
-        *) BACKEND="database ${DB_URL%%://*}" ;;
-    esac
-    TENANT=bench-$(date +%s)-$RANDOM
-    FRESH_DB=0
-fi
+TENANT=default
+case ${DB_URL:-sqlite} in
+    sqlite)
+        DB_URL=sqlite://$TMP/bench.db
+        BACKEND="SQLite (fresh file in $(dirname "$TMP"))"
+        ;;
+    postgres://* | postgresql://* | mysql://* | mariadb://*)
+        case $DB_URL in postgres*) BACKEND=PostgreSQL ;; *) BACKEND=MySQL/MariaDB ;; esac
+        SERVER_URL=$DB_URL
+        OWN_DB=spcm_bench_${RUN_ID,,}_$RANDOM
+        DB_URL=$(own_database "$SERVER_URL" "$OWN_DB") || { OWN_DB=""; die "cannot create a database on $BACKEND"; }
+        BACKEND+=" (database $OWN_DB, new)"
+        ;;
+    sqlite:* | /* | ./*) BACKEND=SQLite ;;
+    *) die "unknown database URL $DB_URL (sqlite is the default; postgres:// or mysql:// for a server)" ;;
+esac
 AUTH=$(printf 'admin:%s' "$PASSWORD" | base64 | tr -d '\n')
 export SPCM_DATABASE_URL=$DB_URL SPCM_BOOTSTRAP_PASSWORD=$PASSWORD SPCM_BOOTSTRAP_TENANT=default
 export BENCH_RUN_ID=$RUN_ID-$RANDOM
@@ -211,13 +216,6 @@ log "results in $RESULTS"
 log "starting spcm on $BACKEND"
 start_spcm
 log "spcm pid $SPCM_PID on 127.0.0.1:$SPCM_PORT"
-
-if [[ $FRESH_DB == 0 ]]; then
-    log "creating tenant $TENANT and its user admin with the CLI"
-    "$SPCM_BIN" tenant add "$TENANT" >>"$RESULTS/cli.log" 2>&1 || die "spcm tenant add failed (see $RESULTS/cli.log)"
-    printf '%s\n' "$PASSWORD" | "$SPCM_BIN" user add --tenant "$TENANT" --username admin --all-permissions \
-        >>"$RESULTS/cli.log" 2>&1 || die "spcm user add failed (see $RESULTS/cli.log)"
-fi
 
 log "seeding $PROFILES profiles in tenant $TENANT (one bulk POST)"
 {
@@ -258,9 +256,10 @@ WRK_HEADERS=(-H "Authorization: Basic $AUTH" -H "tenant: $TENANT" -H "Accept: ap
 
 # load NAME PID URL [wrk args…]: warm-up, then the recorded run into $RESULTS/wrk-NAME.txt.
 # CPU used during the recorded run, in cores: the server's in CPU[NAME], wrk's in
-# WRK_CPU[NAME], everything else on the machine in OTHER_CPU[NAME] (a noise indicator:
-# another build or test run on the same cores makes the figures meaningless).
-declare -A CPU WRK_CPU OTHER_CPU
+# WRK_CPU[NAME], the database server's in DB_CPU[NAME], everything else on the machine in
+# OTHER_CPU[NAME] (a noise indicator: another build or test run on the same cores makes
+# the figures meaningless).
+declare -A CPU WRK_CPU DB_CPU OTHER_CPU
 HZ=$(getconf CLK_TCK)
 busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
 # Waits up to BENCH_QUIET_WAIT seconds for the machine to be idle (under 0.25 cores
@@ -284,7 +283,7 @@ wait_quiet() {
     done
 }
 load() {
-    local name=$1 pid=$2 url=$3 before after busy_before busy_after wrk_user wrk_sys TIMEFORMAT='%U %S'
+    local name=$1 pid=$2 url=$3 before after busy_before busy_after db_before db_after wrk_user wrk_sys TIMEFORMAT='%U %S'
     shift 3
     wait_quiet
     if ((WARMUP > 0)); then
@@ -293,19 +292,22 @@ load() {
     fi
     log "load: $name (${DURATION}s, $CONNECTIONS connections, $THREADS threads) $url"
     before=$(cpu_ticks "$pid")
+    db_before=$(db_ticks "${SERVER_URL:-}")
     busy_before=$(busy_ticks)
     { time BENCH_RUN_ID=$BENCH_RUN_ID-$name timeout "$WRK_LIMIT" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 5s --latency "${WRK_HEADERS[@]}" "$@" "$url" \
         >"$RESULTS/wrk-$name.txt" 2>&1; } 2>"$TMP/wrk.time" || { cat "$RESULTS/wrk-$name.txt" >&2; die "wrk run of $name failed"; }
     after=$(cpu_ticks "$pid")
+    db_after=$(db_ticks "${SERVER_URL:-}")
     busy_after=$(busy_ticks)
     read -r wrk_user wrk_sys <"$TMP/wrk.time"
     CPU[$name]=$(awk -v t=$((after - before)) -v hz="$HZ" -v d="$DURATION" 'BEGIN { printf "%.2f", t / hz / d }')
     WRK_CPU[$name]=$(awk -v u="$wrk_user" -v s="$wrk_sys" -v d="$DURATION" 'BEGIN { printf "%.2f", (u + s) / d }')
-    OTHER_CPU[$name]=$(awk -v t=$((busy_after - busy_before)) -v hz="$HZ" -v d="$DURATION" -v srv="${CPU[$name]}" -v w="${WRK_CPU[$name]}" \
-        'BEGIN { o = t / hz / d - srv - w; printf "%.2f", o < 0 ? 0 : o }')
+    DB_CPU[$name]=$(awk -v t=$((db_after - db_before)) -v hz="$HZ" -v d="$DURATION" 'BEGIN { printf "%.2f", t < 0 ? 0 : t / hz / d }')
+    OTHER_CPU[$name]=$(awk -v t=$((busy_after - busy_before)) -v hz="$HZ" -v d="$DURATION" -v srv="${CPU[$name]}" -v w="${WRK_CPU[$name]}" -v db="${DB_CPU[$name]}" \
+        'BEGIN { o = t / hz / d - srv - w - db; printf "%.2f", o < 0 ? 0 : o }')
     {
         echo
-        echo "CPU during the run (cores): server ${CPU[$name]}, wrk ${WRK_CPU[$name]}, rest of the machine ${OTHER_CPU[$name]}"
+        echo "CPU during the run (cores): server ${CPU[$name]}, wrk ${WRK_CPU[$name]}, database server ${DB_CPU[$name]}, rest of the machine ${OTHER_CPU[$name]}"
     } >>"$RESULTS/wrk-$name.txt"
 }
 
@@ -366,7 +368,8 @@ done
 MEDIAN_ROUND=$(printf '%s\n' "${ROUND_RATIOS[@]}" | sort -n | awk -v n="$ROUNDS" 'NR == int((n + 1) / 2) { print $2 }')
 for name in bare-one spcm-get-one; do
     cp "$RESULTS/wrk-$name-$MEDIAN_ROUND.txt" "$RESULTS/wrk-$name.txt"
-    CPU[$name]=${CPU[$name-$MEDIAN_ROUND]} WRK_CPU[$name]=${WRK_CPU[$name-$MEDIAN_ROUND]} OTHER_CPU[$name]=${OTHER_CPU[$name-$MEDIAN_ROUND]}
+    CPU[$name]=${CPU[$name-$MEDIAN_ROUND]} WRK_CPU[$name]=${WRK_CPU[$name-$MEDIAN_ROUND]} DB_CPU[$name]=${DB_CPU[$name-$MEDIAN_ROUND]}
+    OTHER_CPU[$name]=${OTHER_CPU[$name-$MEDIAN_ROUND]}
 done
 BARE_ONE=$(rps bare-one)
 BARE_LIST=$(rps bare-list)
@@ -381,7 +384,7 @@ RATIO_LIST=$(calc "%.3f" "$LIST / $BARE_LIST")
 RSS_MB=$(calc "%.1f" "$RSS_AFTER / 1024")
 
 fmt_rps() { calc "%.0f" "$1"; }
-cpus() { echo "${CPU[$1]} / ${WRK_CPU[$1]} / ${OTHER_CPU[$1]}"; }
+cpus() { echo "${CPU[$1]} / ${WRK_CPU[$1]} / ${DB_CPU[$1]} / ${OTHER_CPU[$1]}"; }
 # Server CPU time per response, in microseconds.
 us_per_req() { calc "%.0f" "${CPU[$1]} * 1000000 / $(rps "$1")"; }
 NOISY=$(for name in bare-one spcm-get-one bare-list spcm-list spcm-post; do awk -v o="${OTHER_CPU[$name]}" -v n="$name" 'BEGIN { if (o > 0.25) print n }'; done | sort | paste -sd, -)
@@ -397,14 +400,14 @@ row() { printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$@"; }
     echo "- body sizes: one profile $ONE_BYTES B, list of $PROFILES profiles $LIST_BYTES B"
     echo "- load average before/after: $LOADAVG_BEFORE / $LOADAVG_AFTER"
     echo
-    row scenario "body (B)" "requests/s" "p50 (ms)" "p99 (ms)" "vs bare" "CPU cores: server / wrk / rest" target verdict
+    row scenario "body (B)" "requests/s" "p50 (ms)" "p99 (ms)" "vs bare" "CPU cores: server / wrk / database / rest" target verdict
     row --- ---: ---: ---: ---: ---: ---: --- ---
     row "bare actix-web, one-profile body" "$ONE_BYTES" "$(fmt_rps "$BARE_ONE")" "$(pct bare-one 50)" "$(pct bare-one 99)" "1×" "$(cpus bare-one)" "" ""
     # Targets: every figure has one on SQLite, GET one and POST on PostgreSQL;
     # MySQL/MariaDB has none (its figures are for comparison).
     case $BACKEND in
         SQLite*) ONE_TARGET=0.6 ONE_LABEL="≥ 0.6× bare; p99 < 10 ms" POST_TARGET=2000 SQLITE_TARGETS=1 ;;
-        PostgreSQL) ONE_TARGET=0.4 ONE_LABEL="≥ 0.4× bare" POST_TARGET=1000 SQLITE_TARGETS=0 ;;
+        PostgreSQL*) ONE_TARGET=0.4 ONE_LABEL="≥ 0.4× bare" POST_TARGET=1000 SQLITE_TARGETS=0 ;;
         *) ONE_TARGET="" ONE_LABEL="" POST_TARGET="" SQLITE_TARGETS=0 ;;
     esac
     ONE_VERDICT=""
