@@ -200,16 +200,20 @@ fn push_timestamp(line: &mut Vec<u8>, at: chrono::DateTime<chrono::Utc>) {
     let second = at.timestamp();
     // A leap second (fraction past 999,999 µs) and a year beyond 9999: too rare to cache.
     let cacheable = at.timestamp_subsec_micros() < 1_000_000;
-    let prefix = cacheable.then(|| LAST_SECOND.with(|last| {
-        let (cached, prefix) = last.get();
-        if cached == second {
-            return Some(prefix);
-        }
-        let text = at.format("\"%Y-%m-%dT%H:%M:%S.").to_string();
-        let prefix: [u8; SECOND_PREFIX] = text.as_bytes().try_into().ok()?;
-        last.set((second, prefix));
-        Some(prefix)
-    })).flatten();
+    let prefix = cacheable
+        .then(|| {
+            LAST_SECOND.with(|last| {
+                let (cached, prefix) = last.get();
+                if cached == second {
+                    return Some(prefix);
+                }
+                let text = at.format("\"%Y-%m-%dT%H:%M:%S.").to_string();
+                let prefix: [u8; SECOND_PREFIX] = text.as_bytes().try_into().ok()?;
+                last.set((second, prefix));
+                Some(prefix)
+            })
+        })
+        .flatten();
     let Some(prefix) = prefix else {
         let _ = serde_json::to_writer(&mut *line, &at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
         return;
@@ -286,7 +290,8 @@ mod tests {
             }
             assert_eq!(stamp(at), at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true), "{text}");
         }
-        let far = chrono::NaiveDate::from_ymd_opt(10000, 1, 1).unwrap().and_hms_micro_opt(0, 0, 0, 1).unwrap().and_utc();
+        let far =
+            chrono::NaiveDate::from_ymd_opt(10000, 1, 1).unwrap().and_hms_micro_opt(0, 0, 0, 1).unwrap().and_utc();
         assert_eq!(stamp(far), far.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
     }
 }
