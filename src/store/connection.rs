@@ -570,7 +570,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("temporary directory");
         let path = dir.path().join("new.db");
         let mut other = diesel::SqliteConnection::establish(&path.display().to_string()).expect("open");
-        other.batch_execute("BEGIN IMMEDIATE; CREATE TABLE t (x INTEGER);").expect("the other write");
+        // Its commit may meet the opening connection's read of the file between two of
+        // its tries, and then waits for it instead of failing.
+        other
+            .batch_execute("PRAGMA busy_timeout = 5000; BEGIN IMMEDIATE; CREATE TABLE t (x INTEGER);")
+            .expect("the other write");
         let pool = DbPool::new(&format!("sqlite://{}", path.display()), 2, Duration::from_secs(5)).expect("pool");
         let opened = std::thread::scope(|scope| {
             let opening = scope.spawn(|| pool.connect_dedicated());
