@@ -20,10 +20,11 @@ source "$ROOT/bench/database.sh"
 # A database of the run's own on a server ($OWN_DB on $SERVER_URL), dropped at the end.
 OWN_DB=""
 cleanup() {
-    [[ -n $PID ]] && kill "$PID" 2>/dev/null
+    # Under `set -e`, a failing last command of an `&&` list would end the cleanup here.
+    [[ -z $PID ]] || kill "$PID" 2>/dev/null || true
     wait 2>/dev/null
     rm -rf "$TMP"
-    [[ -z $OWN_DB ]] || drop_database "$SERVER_URL" "$OWN_DB" || echo "could not drop database $OWN_DB" >&2
+    drop_own_database
 }
 # use_database URL FILE: sets DB_URL to a fresh SQLite FILE in $TMP when URL is empty or
 # sqlite, else to a new database of the run's own on URL's server ($SERVER_URL).
@@ -31,9 +32,7 @@ SERVER_URL=""
 use_database() {
     DB_URL=${1:-sqlite://$TMP/$2}
     [[ $DB_URL == sqlite:* || $DB_URL == /* ]] && return 0
-    SERVER_URL=$DB_URL
-    OWN_DB=spcm_${BENCH_NAME}_${RUN_ID,,}_$RANDOM
-    DB_URL=$(own_database "$SERVER_URL" "$OWN_DB") || { OWN_DB=""; exit 1; }
+    take_own_database "$DB_URL" "spcm_$BENCH_NAME" || exit 1
 }
 trap cleanup EXIT
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }

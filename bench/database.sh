@@ -3,8 +3,8 @@
 # what an earlier one left behind (dead rows that a server without autovacuum keeps,
 # say); and the server's own CPU time. Sourced by bench/run.sh and bench/common.sh.
 #
-#   OWN_URL=$(own_database "$URL" NAME)   # the URL of NAME, new and empty, on URL's server
-#   drop_database "$URL" NAME             # connected through URL, which must not be NAME's
+#   take_own_database "$URL" PREFIX       # sets SERVER_URL=URL, OWN_DB=PREFIX_<run>_<n>, DB_URL
+#   drop_own_database                     # drops $OWN_DB, if any (at exit)
 #   db_ticks "$URL"                       # CPU ticks of the server's processes (0 for SQLite)
 
 # server_sql URL SQL: runs one statement on URL's server, connected to URL's database.
@@ -42,6 +42,18 @@ drop_database() {
         postgres://* | postgresql://*) server_sql "$1" "DROP DATABASE IF EXISTS $2 WITH (FORCE)" ;;
         *) server_sql "$1" "DROP DATABASE IF EXISTS $2" ;;
     esac
+}
+
+# take_own_database URL PREFIX: creates a new database on URL's server; sets SERVER_URL,
+# OWN_DB (its name) and DB_URL (its URL). Needs RUN_ID.
+take_own_database() {
+    SERVER_URL=$1
+    OWN_DB=${2}_${RUN_ID,,}_$RANDOM
+    DB_URL=$(own_database "$SERVER_URL" "$OWN_DB") || { OWN_DB=""; return 1; }
+}
+
+drop_own_database() {
+    [[ -z ${OWN_DB:-} ]] || drop_database "$SERVER_URL" "$OWN_DB" || echo "could not drop database $OWN_DB" >&2
 }
 
 # db_ticks URL: user + system CPU ticks of every process of URL's server on this machine.

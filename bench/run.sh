@@ -84,7 +84,7 @@ cleanup() {
         log "kept $TMP${OWN_DB:+ and database $OWN_DB}"
     else
         rm -rf "$TMP"
-        [[ -z ${OWN_DB:-} ]] || drop_database "$SERVER_URL" "$OWN_DB" || log "could not drop database $OWN_DB"
+        drop_own_database
     fi
     exit "$status"
 }
@@ -189,9 +189,7 @@ case ${DB_URL:-sqlite} in
         ;;
     postgres://* | postgresql://* | mysql://* | mariadb://*)
         case $DB_URL in postgres*) BACKEND=PostgreSQL ;; *) BACKEND=MySQL/MariaDB ;; esac
-        SERVER_URL=$DB_URL
-        OWN_DB=spcm_bench_${RUN_ID,,}_$RANDOM
-        DB_URL=$(own_database "$SERVER_URL" "$OWN_DB") || { OWN_DB=""; die "cannot create a database on $BACKEND"; }
+        take_own_database "$DB_URL" spcm_bench || die "cannot create a database on $BACKEND"
         BACKEND+=" (database $OWN_DB, new)"
         ;;
     sqlite:* | /* | ./*) BACKEND=SQLite ;;
