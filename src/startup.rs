@@ -186,7 +186,7 @@ pub fn prepare_database(pool: &DbPool, bootstrap: Bootstrap) -> anyhow::Result<(
     let created = diesel::Connection::transaction(&mut *conn, |conn| {
         let tenant_id = store::tenants::create(conn, &tenant)?;
         let scope = pool.write_scope(tenant_id, Authority::Cli);
-        store::users::add(conn, &scope, "admin", &hash, &PermissionSet::all().to_stored())
+        store::users::add(conn, &scope, "admin", &hash, PermissionSet::all())
     })
     .and_then(|()| pool.commit_durably());
     match created {

@@ -73,14 +73,8 @@ impl Service {
         let tenant_id = store::tenants::find_id(&mut conn, &tenant).unwrap().expect("tenant");
         let hash = hash_password(&SecretString::from(VIEWER_PASSWORD)).unwrap();
         let granted: PermissionSet = [Permission::ProfileRead].into_iter().collect();
-        store::users::add(
-            &mut conn,
-            &pool.write_scope(tenant_id, Authority::Cli),
-            "viewer",
-            &hash,
-            &granted.to_stored(),
-        )
-        .expect("viewer added");
+        store::users::add(&mut conn, &pool.write_scope(tenant_id, Authority::Cli), "viewer", &hash, granted)
+            .expect("viewer added");
         service
     }
 

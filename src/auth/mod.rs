@@ -5,14 +5,13 @@
 mod header;
 mod logins;
 mod password;
-mod permissions;
 mod sign_in;
 mod tokens;
 
+pub use crate::domain::{Permission, PermissionSet};
 pub use header::{basic_credentials, bearer_token};
 pub use logins::{process_key, LoginCache, LoginKey, VerifiedLogin};
 pub use password::{check_new_password, generate_password, hash_password, PasswordChecks, MIN_PASSWORD_CHARS};
-pub use permissions::{Permission, PermissionSet};
 pub use sign_in::{SignInGuard, SignInLimits};
 pub use tokens::{generate_token, token_digest};
 
@@ -51,7 +50,7 @@ impl Principal {
             user_id: self.user_id,
             username: self.username.clone(),
             password_hash: self.password_hash.clone(),
-            permission: permission.as_str(),
+            permission,
         }
     }
 }
@@ -77,21 +76,20 @@ pub struct TokenGrant {
 impl TokenGrant {
     /// The authority a write with this token carries, checked again when it commits.
     pub fn authority(&self, permission: Permission) -> Authority {
-        Authority::Token { token_id: self.token_id, permission: permission.as_str() }
+        Authority::Token { token_id: self.token_id, permission }
     }
 }
 
 /// Looks the token up by its digest; unknown, revoked and expired tokens are refused.
 /// Blocking: call it inside `run_db`.
 pub fn verify_token(conn: &mut DbConnection, token: &SecretString, now: i64) -> Result<TokenGrant, AuthError> {
-    let grant = store::tokens::find_by_hash(conn, &token_digest(token))?.ok_or(AuthError::BadCredentials)?;
-    if grant.revoked || grant.expires_at.is_some_and(|at| at <= now) {
-        return Err(AuthError::BadCredentials);
-    }
+    let grant = store::tokens::find_by_hash(conn, &token_digest(token), now)?
+        .filter(|grant| grant.status.is_active())
+        .ok_or(AuthError::BadCredentials)?;
     Ok(TokenGrant {
         token_id: grant.id,
         tenant_id: grant.tenant_id,
         tenant_name: grant.tenant_name,
-        permissions: PermissionSet::parse_stored(&grant.permissions),
+        permissions: grant.permissions,
     })
 }

@@ -11,6 +11,7 @@ use super::output::{line, lines};
 use super::{CatalogueCommand, TenantCommand, TokenCommand, UserCommand};
 use crate::auth::{self, Permission, PermissionSet};
 use crate::config::Settings;
+use crate::domain::authority::Denied;
 use crate::domain::catalogue::CatalogueDocument;
 use crate::domain::{TenantName, Username};
 use crate::store::catalogue::ImportError;
@@ -165,6 +166,18 @@ pub fn tenant(settings: &Settings, command: TenantCommand) -> anyhow::Result<()>
     Ok(())
 }
 
+/// The store's refusal, in the command line's words.
+fn refused(err: StoreError, tenant: &str) -> anyhow::Error {
+    match err {
+        StoreError::Denied(Denied::NoSuchUser(name)) => anyhow!("no user '{name}' in tenant '{tenant}'"),
+        StoreError::Denied(Denied::LastAdministrator) => {
+            anyhow!("refused: {}; --force does it anyway", Denied::LastAdministrator)
+        }
+        StoreError::Denied(denied) => anyhow!("refused: {denied}"),
+        err => err.into(),
+    }
+}
+
 pub fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
     let pool = open(settings)?;
     let mut conn = pool.get()?;
@@ -174,40 +187,44 @@ pub fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
             let username = Username::parse(&username).map_err(anyhow::Error::msg)?;
             let granted = permissions(&names, all_permissions)?;
             let hash = auth::hash_password(&read_password(username.as_str())?).map_err(anyhow::Error::msg)?;
-            match store::users::add(
-                &mut conn,
-                &pool.write_scope(tenant_id, Authority::Cli),
-                username.as_str(),
-                &hash,
-                &granted.to_stored(),
-            ) {
+            let scope = pool.write_scope(tenant_id, Authority::Cli);
+            match store::users::add(&mut conn, &scope, username.as_str(), &hash, granted) {
                 Ok(()) => line(format!("user '{username}' added to tenant '{tenant}'"))?,
                 Err(StoreError::UniqueViolation(_)) => bail!("user '{username}' already exists in tenant '{tenant}'"),
-                Err(err) => return Err(err.into()),
+                Err(err) => return Err(refused(err, &tenant)),
             }
         }
         UserCommand::Passwd { tenant, username } => {
             let tenant_id = tenant_id(&mut conn, &tenant)?;
+            // Asked before the password is: a typo costs no prompt.
             if !store::users::list(&mut conn, tenant_id)?.iter().any(|(name, _)| *name == username) {
                 bail!("no user '{username}' in tenant '{tenant}'");
             }
             let hash = auth::hash_password(&read_password(&username)?).map_err(anyhow::Error::msg)?;
-            if !store::users::set_password(&mut conn, &pool.write_scope(tenant_id, Authority::Cli), &username, &hash)? {
-                bail!("no user '{username}' in tenant '{tenant}'");
-            }
+            store::users::set_password(&mut conn, &pool.write_scope(tenant_id, Authority::Cli), &username, &hash)
+                .map_err(|err| refused(err, &tenant))?;
             line(format!("password of '{username}' changed"))?;
         }
-        UserCommand::Remove { tenant, username } => {
+        UserCommand::Permissions { tenant, username, permissions: names, all_permissions, force } => {
             let tenant_id = tenant_id(&mut conn, &tenant)?;
-            if !store::users::remove(&mut conn, &pool.write_scope(tenant_id, Authority::Cli), &username)? {
-                bail!("no user '{username}' in tenant '{tenant}'");
-            }
+            let granted = permissions(&names, all_permissions)?;
+            let scope = pool.write_scope(tenant_id, Authority::Cli);
+            store::users::set_permissions(&mut conn, &scope, &username, granted, force)
+                .map_err(|err| refused(err, &tenant))?;
+            line(format!("permissions of '{username}': {}", granted.to_stored()))?;
+        }
+        UserCommand::Remove { tenant, username, force } => {
+            let tenant_id = tenant_id(&mut conn, &tenant)?;
+            store::users::remove(&mut conn, &pool.write_scope(tenant_id, Authority::Cli), &username, force)
+                .map_err(|err| refused(err, &tenant))?;
             line(format!("user '{username}' removed"))?;
         }
         UserCommand::List { tenant } => {
             let tenant_id = tenant_id(&mut conn, &tenant)?;
             lines(
-                store::users::list(&mut conn, tenant_id)?.into_iter().map(|(name, stored)| format!("{name}\t{stored}")),
+                store::users::list(&mut conn, tenant_id)?
+                    .into_iter()
+                    .map(|(name, granted)| format!("{name}\t{}", granted.to_stored())),
             )?;
         }
     }
@@ -233,22 +250,15 @@ pub fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()> {
             };
             let token = auth::generate_token();
             let digest = auth::token_digest(&token);
-            let id = store::tokens::create(
-                &mut conn,
-                &pool.write_scope(tenant_id, Authority::Cli),
-                &digest,
-                &granted.to_stored(),
-                created_at,
-                expires_at,
-            )?;
+            let scope = pool.write_scope(tenant_id, Authority::Cli);
+            let id = store::tokens::create(&mut conn, &scope, &digest, granted, created_at, expires_at)
+                .map_err(|err| refused(err, &tenant))?;
             if json {
-                let stored = granted.to_stored();
-                let permissions: Vec<&str> = stored.split(',').collect();
                 line(serde_json::json!({
                     "id": id,
                     "token": token.expose_secret(),
                     "tenant": tenant,
-                    "permissions": permissions,
+                    "permissions": granted.names(),
                     "createdAt": timestamp(created_at),
                     "expiresAt": expires_at.map(timestamp),
                 }))?;
@@ -262,13 +272,14 @@ pub fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()> {
             let tenant_id = tenant_id(&mut conn, &tenant)?;
             let now = now();
             let rows = store::tokens::list(&mut conn, tenant_id)?.into_iter().map(|token| {
-                let status = match token.expires_at {
-                    _ if token.revoked => "revoked",
-                    Some(at) if at <= now => "expired",
-                    _ => "active",
-                };
                 let expires = token.expires_at.map_or("never".to_owned(), timestamp);
-                format!("{}\t{status}\t{}\t{expires}\t{}", token.id, timestamp(token.created_at), token.permissions)
+                format!(
+                    "{}\t{}\t{}\t{expires}\t{}",
+                    token.id,
+                    token.status(now).as_str(),
+                    timestamp(token.created_at),
+                    token.permissions.to_stored()
+                )
             });
             lines(std::iter::once("ID\tSTATUS\tCREATED\tEXPIRES\tPERMISSIONS".to_owned()).chain(rows))?;
         }

@@ -12,7 +12,7 @@ pub use output::is_broken_pipe;
 
 const PERMISSIONS_HELP: &str = "SPCM_PROVISION_PROFILE_READ_PERMISSION, SPCM_PROVISION_PROFILE_CREATE_PERMISSION, \
      SPCM_PROVISION_PROFILE_UPDATE_PERMISSION, SPCM_PROVISION_PROFILE_DELETE_PERMISSION, \
-     CATALOGUE_READ_PERMISSION, CATALOGUE_WRITE_PERMISSION";
+     CATALOGUE_READ_PERMISSION, CATALOGUE_WRITE_PERMISSION, SPCM_AUDIT_READ_PERMISSION, SPCM_TENANT_ADMIN_PERMISSION";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -133,6 +133,26 @@ pub enum UserCommand {
         #[arg(long)]
         username: String,
     },
+    /// Replace a user's permissions.
+    Permissions {
+        /// The tenant the user belongs to.
+        #[arg(long)]
+        tenant: String,
+        /// The user whose permissions change.
+        #[arg(long)]
+        username: String,
+        /// A permission the user keeps or gets (repeatable); the others are taken away.
+        #[arg(long = "permission", value_name = "PERMISSION", required_unless_present = "all_permissions",
+            long_help = format!("A permission the user keeps or gets (repeatable); the others are taken away: {PERMISSIONS_HELP}"))]
+        permissions: Vec<String>,
+        /// Grant every permission.
+        #[arg(long, conflicts_with = "permissions")]
+        all_permissions: bool,
+        /// Take SPCM_TENANT_ADMIN_PERMISSION even from the tenant's last user holding it,
+        /// leaving nobody who can manage the tenant's users and tokens from the console.
+        #[arg(long)]
+        force: bool,
+    },
     /// Remove a user.
     Remove {
         /// The tenant the user belongs to.
@@ -141,6 +161,10 @@ pub enum UserCommand {
         /// The user to remove.
         #[arg(long)]
         username: String,
+        /// Remove even the tenant's last user holding SPCM_TENANT_ADMIN_PERMISSION,
+        /// leaving nobody who can manage the tenant's users and tokens from the console.
+        #[arg(long)]
+        force: bool,
     },
     /// List a tenant's users and their permissions.
     List {

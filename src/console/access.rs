@@ -1,7 +1,7 @@
 //! Tenant access, for holders of `SPCM_TENANT_ADMIN_PERMISSION` (contract §8): the
-//! tenant's users and catalogue tokens. Nobody grants a permission they do not hold,
-//! and the tenant always keeps a user holding the tenant-admin permission. Every change
-//! goes through `store::users` / `store::tokens` with the signed-in user as actor.
+//! tenant's users and catalogue tokens. Every change goes through `store::users` /
+//! `store::tokens` with the signed-in user as actor, where `domain::authority` decides
+//! who may do what to whom (contract §1.2); the pages only show what it will allow.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -14,12 +14,9 @@ use super::layout::{notice, page, text_field, time, token_field};
 use super::session::{self, ConsoleConfig, Session};
 use crate::api::AppState;
 use crate::auth::{self, Permission, PermissionSet};
+use crate::domain::authority::Denied;
 use crate::domain::{has_control_characters, Username};
-use crate::store::users::UserChange;
 use crate::store::{self, run_db, StoreError};
-
-/// The permissions a catalogue token can carry: the catalogue face checks no other.
-const TOKEN_PERMISSIONS: [Permission; 2] = [Permission::CatalogueRead, Permission::CatalogueWrite];
 /// The longest a token made here may live, in days.
 const MAX_TOKEN_DAYS: i64 = 3650;
 
@@ -57,37 +54,52 @@ async fn admin_form(
     Ok((session, form))
 }
 
-/// The permissions ticked in `form`; 403 when one is unknown or one the user does not
-/// hold is ticked (nobody grants a permission they do not hold).
-fn ticked_permissions(form: &Form, session: &Session, allowed: &[Permission]) -> Result<PermissionSet, ConsoleError> {
-    let mut granted = Vec::new();
-    for name in form.all("permission") {
-        let permission = Permission::parse(name).ok().filter(|p| allowed.contains(p)).ok_or_else(|| {
-            ConsoleError::Forbidden("The form named a permission that cannot be granted here.".into())
-        })?;
-        if !session.can(permission) {
-            return Err(ConsoleError::Forbidden(format!(
-                "You cannot grant {permission}: your own account does not hold it. Nothing was changed."
-            )));
+/// The permissions ticked in `form`; 403 when one is unknown. Whether the user may
+/// grant them is decided when the change is written.
+fn ticked_permissions(form: &Form) -> Result<PermissionSet, ConsoleError> {
+    form.all("permission")
+        .into_iter()
+        .map(|name| {
+            Permission::parse(name).map_err(|_| ConsoleError::Forbidden("The form named an unknown permission.".into()))
+        })
+        .collect()
+}
+
+/// The page for a write that the store refused.
+fn refusal(err: StoreError) -> ConsoleError {
+    match err {
+        StoreError::Unauthorized => ConsoleError::SignedOut,
+        StoreError::Denied(Denied::NoSuchUser(name)) => {
+            ConsoleError::NotFound(format!("The tenant has no user '{}'.", name.chars().take(64).collect::<String>()))
         }
-        granted.push(permission);
+        StoreError::Denied(Denied::LastAdministrator) => ConsoleError::refused(
+            StatusCode::CONFLICT,
+            "The tenant needs an administrator",
+            format!(
+                "This would leave the tenant without an administrator: it keeps its last user holding {}. Give another user that permission first. Nothing was changed.",
+                Permission::TenantAdmin
+            ),
+        ),
+        StoreError::Denied(denied) => {
+            ConsoleError::Forbidden(format!("You cannot do this: {denied}. Nothing was changed."))
+        }
+        err => err.into(),
     }
-    Ok(granted.into_iter().collect())
 }
 
 /// Checkboxes for `permissions`; those the user lacks are shown but cannot be changed.
-fn permission_boxes(session: &Session, permissions: &[Permission], checked: PermissionSet, legend: &str) -> Markup {
+fn permission_boxes(session: &Session, permissions: PermissionSet, checked: PermissionSet, legend: &str) -> Markup {
     html! {
         fieldset {
             legend { (legend) }
-            @for permission in permissions {
+            @for permission in permissions.iter() {
                 @let id = format!("permission-{}", permission.as_str());
-                @let held = session.can(*permission);
+                @let held = session.can(permission);
                 div.check {
                     input type="checkbox" id=(id) name="permission" value=(permission.as_str())
-                        checked[checked.contains(*permission)] disabled[!held];
+                        checked[checked.contains(permission)] disabled[!held];
                     label for=(id) {
-                        code { (permission.as_str()) } " — " (describe(*permission))
+                        code { (permission.as_str()) } " — " (describe(permission))
                         @if !held { " (you do not hold it, so you cannot grant it)" }
                     }
                 }
@@ -118,7 +130,7 @@ struct NewUserErrors {
 
 fn users_page(
     session: &Session,
-    users: &[(String, String)],
+    users: &[(String, PermissionSet)],
     username: &str,
     errors: &NewUserErrors,
     done: Option<&str>,
@@ -137,7 +149,7 @@ fn users_page(
                     @for (name, granted) in users {
                         tr {
                             td { a href=(user_path(name)) { (name) } }
-                            td { ul.fields { @for p in granted.split(',').map(str::trim).filter(|p| !p.is_empty()) { li { code { (p) } } } } }
+                            td { ul.fields { @for p in granted.names() { li { code { (p) } } } } }
                         }
                     }
                 }
@@ -157,7 +169,7 @@ fn users_page(
                         p.error id="field-password-error" { (error) }
                     }
                 }
-                (permission_boxes(session, &Permission::ALL, PermissionSet::default(), "Permissions"))
+                (permission_boxes(session, PermissionSet::all(), PermissionSet::default(), "Permissions"))
                 div.actions { button type="submit" { "Add user" } }
             }
         }
@@ -165,7 +177,7 @@ fn users_page(
     page("Users", Some(session), body)
 }
 
-async fn list_users(state: &AppState, tenant_id: i64) -> Result<Vec<(String, String)>, ConsoleError> {
+async fn list_users(state: &AppState, tenant_id: i64) -> Result<Vec<(String, PermissionSet)>, ConsoleError> {
     Ok(run_db(&state.pool, move |conn| store::users::list(conn, tenant_id)).await?)
 }
 
@@ -187,7 +199,7 @@ pub async fn add_user(
     config: web::Data<ConsoleConfig>,
 ) -> Result<HttpResponse, ConsoleError> {
     let (session, form) = admin_form(&req, payload, &state, &config).await?;
-    let granted = ticked_permissions(&form, &session, &Permission::ALL)?;
+    let granted = ticked_permissions(&form)?;
     let username = form.get("username").unwrap_or_default().trim().to_owned();
     let password = SecretString::from(form.get("password").unwrap_or_default().to_owned());
     let mut errors = NewUserErrors {
@@ -202,7 +214,7 @@ pub async fn add_user(
         let scope = state.pool.write_scope(session.tenant_id, session.authority(Permission::TenantAdmin));
         let name = username.clone();
         let added = run_db(&state.pool, move |conn| {
-            Ok::<_, ConsoleError>(store::users::add(conn, &scope, &name, &hash, &granted.to_stored()))
+            Ok::<_, ConsoleError>(store::users::add(conn, &scope, &name, &hash, granted))
         })
         .await?;
         match added {
@@ -210,8 +222,7 @@ pub async fn add_user(
             Err(StoreError::UniqueViolation(_)) => {
                 errors.username = Some(format!("the tenant already has a user named '{username}'"))
             }
-            Err(StoreError::Unauthorized) => return Err(ConsoleError::SignedOut),
-            Err(err) => return Err(err.into()),
+            Err(err) => return Err(refusal(err)),
         }
     }
     let users = list_users(&state, session.tenant_id).await?;
@@ -227,17 +238,24 @@ fn user_page(
     done: Option<&str>,
 ) -> Markup {
     let path = user_path(username);
+    let lacking = granted.without(session.permissions);
     let body = html! {
         @match done {
             Some("permissions") => (notice("The permissions were saved.")),
             Some("password") => (notice("The password was reset; the user's console sessions have ended.")),
             _ => {},
         }
+        @if !lacking.is_empty() {
+            p.notice role="status" {
+                "This user holds " (lacking) ", which your account does not, so you cannot change its permissions, reset its password or remove it."
+            }
+            ul.fields { @for p in granted.names() { li { code { (p) } } } }
+        } @else {
         section aria-labelledby="permissions-heading" {
             h2 #permissions-heading { "Permissions" }
             form.card method="post" action=(format!("{path}/permissions")) {
                 (token_field(session))
-                (permission_boxes(session, &Permission::ALL, granted, "Permissions of this user"))
+                (permission_boxes(session, PermissionSet::all(), granted, "Permissions of this user"))
                 div.actions { button type="submit" { "Save permissions" } }
             }
         }
@@ -265,6 +283,7 @@ fn user_page(
                 div.actions { button.danger type="submit" { "Remove " (username) } }
             }
         }
+        }
         p { a href="/console/users" { "All users" } }
     };
     page(&format!("User {username}"), Some(session), body)
@@ -272,14 +291,9 @@ fn user_page(
 
 async fn permissions_of(state: &AppState, tenant_id: i64, username: &str) -> Result<PermissionSet, ConsoleError> {
     let users = list_users(state, tenant_id).await?;
-    users.iter().find(|(name, _)| name == username).map(|(_, granted)| PermissionSet::parse_stored(granted)).ok_or_else(
-        || {
-            ConsoleError::NotFound(format!(
-                "The tenant has no user '{}'.",
-                username.chars().take(64).collect::<String>()
-            ))
-        },
-    )
+    users.iter().find(|(name, _)| name == username).map(|(_, granted)| *granted).ok_or_else(|| {
+        ConsoleError::NotFound(format!("The tenant has no user '{}'.", username.chars().take(64).collect::<String>()))
+    })
 }
 
 pub async fn user(
@@ -294,17 +308,6 @@ pub async fn user(
     Ok(html_page(StatusCode::OK, user_page(&session, &path, granted, None, done.as_deref())))
 }
 
-fn last_admin(action: &str) -> ConsoleError {
-    ConsoleError::refused(
-        StatusCode::CONFLICT,
-        "The tenant needs an administrator",
-        format!(
-            "This would {action} the tenant's last user holding {}. Give another user that permission first. Nothing was changed.",
-            Permission::TenantAdmin
-        ),
-    )
-}
-
 pub async fn set_permissions(
     req: HttpRequest,
     path: web::Path<String>,
@@ -314,28 +317,13 @@ pub async fn set_permissions(
 ) -> Result<HttpResponse, ConsoleError> {
     let (session, form) = admin_form(&req, payload, &state, &config).await?;
     let username = path.into_inner();
-    let ticked = ticked_permissions(&form, &session, &Permission::ALL)?;
-    let before = permissions_of(&state, session.tenant_id, &username).await?;
-    // What the user cannot change (it does not hold them) stays as it was.
-    let granted: PermissionSet = Permission::ALL
-        .into_iter()
-        .filter(|p| if session.can(*p) { ticked.contains(*p) } else { before.contains(*p) })
-        .collect();
+    let granted = ticked_permissions(&form)?;
     let scope = state.pool.write_scope(session.tenant_id, session.authority(Permission::TenantAdmin));
     let name = username.clone();
-    let outcome = run_db(&state.pool, move |conn| {
-        store::users::set_permissions(conn, &scope, &name, &granted.to_stored(), Some(Permission::TenantAdmin.as_str()))
-    })
-    .await
-    .map_err(|err| match err {
-        StoreError::Unauthorized => ConsoleError::SignedOut,
-        err => err.into(),
-    })?;
-    match outcome {
-        UserChange::Done => Ok(super::see_other(&format!("{}?done=permissions", user_path(&username)))),
-        UserChange::NoSuchUser => Err(ConsoleError::NotFound("The tenant has no such user.".into())),
-        UserChange::LastHolder => Err(last_admin("take the permission from")),
-    }
+    run_db(&state.pool, move |conn| store::users::set_permissions(conn, &scope, &name, granted, false))
+        .await
+        .map_err(refusal)?;
+    Ok(super::see_other(&format!("{}?done=permissions", user_path(&username))))
 }
 
 pub async fn reset_password(
@@ -366,15 +354,7 @@ pub async fn reset_password(
     let hash = hash(password).await?;
     let scope = state.pool.write_scope(session.tenant_id, session.authority(Permission::TenantAdmin));
     let name = username.clone();
-    let found = run_db(&state.pool, move |conn| store::users::set_password(conn, &scope, &name, &hash)).await.map_err(
-        |err| match err {
-            StoreError::Unauthorized => ConsoleError::SignedOut,
-            err => err.into(),
-        },
-    )?;
-    if !found {
-        return Err(ConsoleError::NotFound("The tenant has no such user.".into()));
-    }
+    run_db(&state.pool, move |conn| store::users::set_password(conn, &scope, &name, &hash)).await.map_err(refusal)?;
     Ok(super::see_other(&format!("{}?done=password", user_path(&username))))
 }
 
@@ -389,32 +369,11 @@ pub async fn remove_user(
     let username = path.into_inner();
     let scope = state.pool.write_scope(session.tenant_id, session.authority(Permission::TenantAdmin));
     let name = username.clone();
-    let outcome = run_db(&state.pool, move |conn| {
-        store::users::remove_keeping(conn, &scope, &name, Some(Permission::TenantAdmin.as_str()))
-    })
-    .await
-    .map_err(|err| match err {
-        StoreError::Unauthorized => ConsoleError::SignedOut,
-        err => err.into(),
-    })?;
-    match outcome {
-        UserChange::Done => Ok(super::see_other("/console/users?done=removed")),
-        UserChange::NoSuchUser => Err(ConsoleError::NotFound("The tenant has no such user.".into())),
-        UserChange::LastHolder => Err(last_admin("remove")),
-    }
+    run_db(&state.pool, move |conn| store::users::remove(conn, &scope, &name, false)).await.map_err(refusal)?;
+    Ok(super::see_other("/console/users?done=removed"))
 }
 
 // ---- tokens -------------------------------------------------------------------------
-
-fn token_status(token: &store::tokens::TokenRecord, now: i64) -> &'static str {
-    if token.revoked {
-        "revoked"
-    } else if token.expires_at.is_some_and(|at| at <= now) {
-        "expired"
-    } else {
-        "active"
-    }
-}
 
 fn unix_now() -> i64 {
     store::changes::now_ms() / 1000
@@ -440,15 +399,15 @@ fn tokens_page(
                     thead { tr { th scope="col" { "Id" } th scope="col" { "Permissions" } th scope="col" { "Created" } th scope="col" { "Expires" } th scope="col" { "State" } th scope="col" { span.visually-hidden { "Actions" } } } }
                     tbody {
                         @for token in tokens {
-                            @let status = token_status(token, now);
+                            @let status = token.status(now);
                             tr {
                                 td { (token.id) }
-                                td { ul.fields { @for p in token.permissions.split(',').map(str::trim).filter(|p| !p.is_empty()) { li { code { (p) } } } } }
+                                td { ul.fields { @for p in token.permissions.names() { li { code { (p) } } } } }
                                 td { (time(token.created_at * 1000)) }
                                 td { (token.expires_at.map_or_else(|| "never".to_owned(), |at| time(at * 1000))) }
-                                td { (status) }
+                                td { (status.as_str()) }
                                 td {
-                                    @if status == "active" {
+                                    @if status.is_active() {
                                         form method="post" action=(format!("/console/tokens/{}/revoke", token.id)) {
                                             (token_field(session))
                                             button.danger.small type="submit" { "Revoke token " (token.id) }
@@ -465,7 +424,7 @@ fn tokens_page(
             h2 #create-heading { "Create a token" }
             form.card method="post" action="/console/tokens" novalidate {
                 (token_field(session))
-                (permission_boxes(session, &TOKEN_PERMISSIONS, [Permission::CatalogueRead].into_iter().filter(|p| session.can(*p)).collect(), "Permissions of the token"))
+                (permission_boxes(session, PermissionSet::catalogue(), [Permission::CatalogueRead].into_iter().filter(|p| session.can(*p)).collect(), "Permissions of the token"))
                 (text_field("expiresInDays", "Expires in (days)", "", expiry_error, 4, Some("Empty: never expires. At most 3650 days.")))
                 div.actions { button type="submit" { "Create token" } }
             }
@@ -496,7 +455,7 @@ pub async fn create_token(
     config: web::Data<ConsoleConfig>,
 ) -> Result<HttpResponse, ConsoleError> {
     let (session, form) = admin_form(&req, payload, &state, &config).await?;
-    let granted = ticked_permissions(&form, &session, &TOKEN_PERMISSIONS)?;
+    let granted = ticked_permissions(&form)?;
     let days = form.get("expiresInDays").unwrap_or_default().trim();
     let expires_in = if days.is_empty() {
         Ok(None)
@@ -518,14 +477,9 @@ pub async fn create_token(
     let now = unix_now();
     let expires_at = expires_in.map(|days| now + days * 86_400);
     let scope = state.pool.write_scope(session.tenant_id, session.authority(Permission::TenantAdmin));
-    let id = run_db(&state.pool, move |conn| {
-        store::tokens::create(conn, &scope, &digest, &granted.to_stored(), now, expires_at)
-    })
-    .await
-    .map_err(|err| match err {
-        StoreError::Unauthorized => ConsoleError::SignedOut,
-        err => err.into(),
-    })?;
+    let id = run_db(&state.pool, move |conn| store::tokens::create(conn, &scope, &digest, granted, now, expires_at))
+        .await
+        .map_err(refusal)?;
     let body = html! {
         p.notice role="status" { "Token " (id) " was created. Copy its secret now: it is not stored and will not be shown again." }
         div.field {
@@ -548,11 +502,7 @@ pub async fn revoke_token(
     let (session, _form) = admin_form(&req, payload, &state, &config).await?;
     let id: i64 = path.parse().map_err(|_| ConsoleError::NotFound("There is no such token.".into()))?;
     let scope = state.pool.write_scope(session.tenant_id, session.authority(Permission::TenantAdmin));
-    let found =
-        run_db(&state.pool, move |conn| store::tokens::revoke(conn, &scope, id)).await.map_err(|err| match err {
-            StoreError::Unauthorized => ConsoleError::SignedOut,
-            err => err.into(),
-        })?;
+    let found = run_db(&state.pool, move |conn| store::tokens::revoke(conn, &scope, id)).await.map_err(refusal)?;
     if !found {
         return Err(ConsoleError::NotFound(format!("The tenant has no token {id}.")));
     }

@@ -123,7 +123,7 @@ impl Session {
             user_id: self.user_id,
             username: self.username.clone(),
             password_hash: self.password_hash.clone(),
-            permission: permission.as_str(),
+            permission,
         }
     }
 

@@ -1,11 +1,14 @@
 //! Parsed types and business rules. A value of these types has passed validation;
 //! handlers and the store take nothing else.
 
+pub mod authority;
 pub mod catalogue;
 pub mod names;
+mod permissions;
 pub mod profile;
 
 pub use names::{TenantName, Username};
+pub use permissions::{Permission, PermissionSet};
 pub use profile::{
     DefaultRuleViolation, Locale, NewProfile, ProfileName, ProfilePatch, ProvisioningProfile, ShortText, SubscriberType,
 };

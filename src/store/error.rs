@@ -20,6 +20,9 @@ pub enum StoreError {
     /// The writer lost its right to write while its request was arriving (contract §1.1).
     #[error("the caller may no longer write")]
     Unauthorized,
+    /// A rule of who may act on whom refused the write (contract §1.2); nothing was written.
+    #[error("{0}")]
+    Denied(crate::domain::authority::Denied),
     /// A failure around the database call itself (a panicked task).
     #[error("{0}")]
     Internal(String),
@@ -46,6 +49,7 @@ impl StoreError {
             StoreError::UniqueViolation(_) => "unique constraint violated",
             StoreError::Database(_) | StoreError::Internal(_) => "database error",
             StoreError::Unauthorized => "unauthorised",
+            StoreError::Denied(_) => "forbidden",
         }
     }
 }

@@ -24,6 +24,9 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 
+use crate::domain::authority::TokenStatus;
+use crate::domain::{Permission, PermissionSet};
+
 /// Tries of a write transaction that hit a deadlock or serialization failure.
 const WRITE_ATTEMPTS: u32 = 4;
 
@@ -47,14 +50,10 @@ pub enum Authority {
     Cli,
     /// A user of the SPCM face: still there, with the hash its password was verified
     /// against, and still holding `permission`.
-    User { user_id: i64, username: String, password_hash: String, permission: &'static str },
+    User { user_id: i64, username: String, password_hash: String, permission: Permission },
     /// A bearer token of the catalogue face: still neither revoked nor expired, and
     /// still holding `permission`.
-    Token { token_id: i64, permission: &'static str },
-}
-
-fn holds(stored: &str, permission: &str) -> bool {
-    stored.split(',').any(|name| name.trim() == permission)
+    Token { token_id: i64, permission: Permission },
 }
 
 /// `Ok` when `authority` may still write to the scope's tenant; `StoreError::Unauthorized` otherwise.
@@ -68,7 +67,9 @@ fn check_authority(conn: &mut DbConnection, tenant_id: i64, authority: &Authorit
                 .filter(u::tenant_id.eq(tenant_id))
                 .select((u::password_hash, u::permissions));
             let row: Option<(String, String)> = on_backend!(conn, |c| query.first(c).optional())?;
-            row.is_some_and(|(hash, permissions)| hash == *password_hash && holds(&permissions, permission))
+            row.is_some_and(|(hash, stored)| {
+                hash == *password_hash && PermissionSet::parse_stored(&stored).contains(*permission)
+            })
         }
         Authority::Token { token_id, permission } => {
             use schema::api_tokens::dsl as k;
@@ -82,8 +83,9 @@ fn check_authority(conn: &mut DbConnection, tenant_id: i64, authority: &Authorit
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or(i64::MAX);
-            row.is_some_and(|(permissions, expires_at, revoked)| {
-                !revoked && expires_at.is_none_or(|at| at > now) && holds(&permissions, permission)
+            row.is_some_and(|(stored, expires_at, revoked)| {
+                TokenStatus::of(revoked, expires_at, now).is_active()
+                    && PermissionSet::parse_stored(&stored).contains(*permission)
             })
         }
     };

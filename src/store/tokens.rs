@@ -4,7 +4,10 @@ use diesel::prelude::*;
 
 use super::changes::{self, Change, Entity};
 use super::schema::{api_tokens, tenants};
-use super::{write_transaction, DbConnection, StoreError, WriteScope};
+use super::users::decided;
+use super::{DbConnection, StoreError, WriteScope};
+use crate::domain::authority::{Action, TokenStatus};
+use crate::domain::PermissionSet;
 
 /// Unix seconds as RFC 3339 UTC.
 fn rfc3339(seconds: i64) -> serde_json::Value {
@@ -14,73 +17,89 @@ fn rfc3339(seconds: i64) -> serde_json::Value {
 
 /// A token as its change records show it: never its secret or digest.
 fn snapshot(token: &TokenRecord) -> serde_json::Value {
-    let granted: Vec<&str> = token.permissions.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
     serde_json::json!({
         "id": token.id,
-        "permissions": granted,
+        "permissions": token.permissions.names(),
         "createdAt": rfc3339(token.created_at),
         "expiresAt": token.expires_at.map_or(serde_json::Value::Null, rfc3339),
         "revoked": token.revoked,
     })
 }
 
+type TokenRow = (i64, String, i64, Option<i64>, bool);
+
+const TOKEN_COLUMNS: (
+    api_tokens::id,
+    api_tokens::permissions,
+    api_tokens::created_at,
+    api_tokens::expires_at,
+    api_tokens::revoked,
+) = (api_tokens::id, api_tokens::permissions, api_tokens::created_at, api_tokens::expires_at, api_tokens::revoked);
+
 fn find(conn: &mut DbConnection, tenant_id: i64, id: i64) -> QueryResult<Option<TokenRecord>> {
-    api_tokens::table
+    let row: Option<TokenRow> = api_tokens::table
         .filter(api_tokens::tenant_id.eq(tenant_id))
         .filter(api_tokens::id.eq(id))
-        .select((
-            api_tokens::id,
-            api_tokens::permissions,
-            api_tokens::created_at,
-            api_tokens::expires_at,
-            api_tokens::revoked,
-        ))
+        .select(TOKEN_COLUMNS)
         .first(conn)
-        .optional()
+        .optional()?;
+    Ok(row.map(TokenRecord::from))
 }
 
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone)]
 pub struct TokenRecord {
     pub id: i64,
-    pub permissions: String,
+    pub permissions: PermissionSet,
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub revoked: bool,
 }
 
+impl From<TokenRow> for TokenRecord {
+    fn from((id, stored, created_at, expires_at, revoked): TokenRow) -> Self {
+        TokenRecord { id, permissions: PermissionSet::parse_stored(&stored), created_at, expires_at, revoked }
+    }
+}
+
+impl TokenRecord {
+    /// Where the token stands at `now` (Unix seconds).
+    pub fn status(&self, now: i64) -> TokenStatus {
+        TokenStatus::of(self.revoked, self.expires_at, now)
+    }
+}
+
 /// A token looked up by its digest, with the name of its tenant.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone)]
 pub struct TokenGrant {
     pub id: i64,
     pub tenant_name: String,
     pub tenant_id: i64,
-    pub permissions: String,
-    pub expires_at: Option<i64>,
-    pub revoked: bool,
+    pub permissions: PermissionSet,
+    pub status: TokenStatus,
 }
 
 pub fn create(
     conn: &mut DbConnection,
     scope: &WriteScope,
     token_hash: &str,
-    permissions: &str,
+    permissions: PermissionSet,
     created_at: i64,
     expires_at: Option<i64>,
 ) -> Result<i64, StoreError> {
     let tenant_id = scope.tenant_id;
-    write_transaction(conn, scope, |conn| {
+    decided(conn, scope, Action::CreateToken { permissions }, false, |conn, _| {
         diesel::insert_into(api_tokens::table)
             .values((
                 api_tokens::tenant_id.eq(tenant_id),
                 api_tokens::token_hash.eq(token_hash),
-                api_tokens::permissions.eq(permissions),
+                api_tokens::permissions.eq(permissions.to_stored()),
                 api_tokens::created_at.eq(created_at),
                 api_tokens::expires_at.eq(expires_at),
                 api_tokens::revoked.eq(false),
             ))
             .execute(conn)?;
         let id = api_tokens::table.select(api_tokens::id).filter(api_tokens::token_hash.eq(token_hash)).first(conn)?;
-        let created = TokenRecord { id, permissions: permissions.to_owned(), created_at, expires_at, revoked: false };
+        let created = TokenRecord { id, permissions, created_at, expires_at, revoked: false };
         if let Some(change) = Change::between(Entity::Token, id.to_string(), None, Some(snapshot(&created))) {
             changes::record(conn, scope, change)?;
         }
@@ -89,23 +108,18 @@ pub fn create(
 }
 
 pub fn list(conn: &mut DbConnection, tenant_id: i64) -> Result<Vec<TokenRecord>, StoreError> {
-    Ok(api_tokens::table
+    let rows: Vec<TokenRow> = api_tokens::table
         .filter(api_tokens::tenant_id.eq(tenant_id))
-        .select((
-            api_tokens::id,
-            api_tokens::permissions,
-            api_tokens::created_at,
-            api_tokens::expires_at,
-            api_tokens::revoked,
-        ))
+        .select(TOKEN_COLUMNS)
         .order(api_tokens::id.asc())
-        .load(conn)?)
+        .load(conn)?;
+    Ok(rows.into_iter().map(TokenRecord::from).collect())
 }
 
 /// Marks the token revoked; false when the tenant has no such token.
 pub fn revoke(conn: &mut DbConnection, scope: &WriteScope, id: i64) -> Result<bool, StoreError> {
     let tenant_id = scope.tenant_id;
-    write_transaction(conn, scope, |conn| {
+    decided(conn, scope, Action::RevokeToken, false, |conn, _| {
         let Some(before) = find(conn, tenant_id, id)? else {
             return Ok(false);
         };
@@ -122,8 +136,9 @@ pub fn revoke(conn: &mut DbConnection, scope: &WriteScope, id: i64) -> Result<bo
     })
 }
 
-pub fn find_by_hash(conn: &mut DbConnection, token_hash: &str) -> Result<Option<TokenGrant>, StoreError> {
-    Ok(api_tokens::table
+/// The token whose digest is `token_hash`, and where it stands at `now` (Unix seconds).
+pub fn find_by_hash(conn: &mut DbConnection, token_hash: &str, now: i64) -> Result<Option<TokenGrant>, StoreError> {
+    let row: Option<(i64, String, i64, String, Option<i64>, bool)> = api_tokens::table
         .inner_join(tenants::table)
         .filter(api_tokens::token_hash.eq(token_hash))
         .select((
@@ -135,5 +150,12 @@ pub fn find_by_hash(conn: &mut DbConnection, token_hash: &str) -> Result<Option<
             api_tokens::revoked,
         ))
         .first(conn)
-        .optional()?)
+        .optional()?;
+    Ok(row.map(|(id, tenant_name, tenant_id, stored, expires_at, revoked)| TokenGrant {
+        id,
+        tenant_name,
+        tenant_id,
+        permissions: PermissionSet::parse_stored(&stored),
+        status: TokenStatus::of(revoked, expires_at, now),
+    }))
 }

@@ -132,6 +132,31 @@ backend_tests! {
         assert_eq!(read(json["token"].as_str().unwrap().to_owned()).await.unwrap().status(), 401);
     }
 
+    async fn the_cli_keeps_the_last_administrator_unless_forced(app) {
+        let url = app.db.url.clone();
+        assert_ok(&spcm(&url, &["user", "add", "--tenant", "default", "--username", "ops",
+            "--permission", "SPCM_PROVISION_PROFILE_READ_PERMISSION"], "ops-password-1\n"));
+        assert_fails(&spcm(&url, &["user", "remove", "--tenant", "default", "--username", "admin"], ""), "--force");
+        assert_fails(&spcm(&url, &["user", "permissions", "--tenant", "default", "--username", "admin",
+            "--permission", "SPCM_PROVISION_PROFILE_READ_PERMISSION"], ""), "last user holding SPCM_TENANT_ADMIN_PERMISSION");
+        assert_eq!(app.request(Method::GET, PROFILES).send().await.unwrap().status(), 200, "admin is untouched");
+        assert_ok(&spcm(&url, &["user", "permissions", "--tenant", "default", "--username", "ops", "--all-permissions"], ""));
+        assert_ok(&spcm(&url, &["user", "remove", "--tenant", "default", "--username", "admin"], ""));
+        assert_fails(&spcm(&url, &["user", "remove", "--tenant", "default", "--username", "ops"], ""), "--force");
+        assert_ok(&spcm(&url, &["user", "remove", "--tenant", "default", "--username", "ops", "--force"], ""));
+        assert_eq!(assert_ok(&spcm(&url, &["user", "list", "--tenant", "default"], "")), "");
+    }
+
+    async fn the_cli_gives_tokens_only_catalogue_permissions(app) {
+        let url = app.db.url.clone();
+        assert_fails(&spcm(&url, &["token", "create", "--tenant", "default",
+            "--permission", "SPCM_PROVISION_PROFILE_READ_PERMISSION"], ""), "only catalogue permissions");
+        assert_fails(&spcm(&url, &["token", "create", "--tenant", "default",
+            "--permission", "CATALOGUE_READ_PERMISSION", "--permission", "SPCM_TENANT_ADMIN_PERMISSION"], ""), "SPCM_TENANT_ADMIN_PERMISSION");
+        let listed = assert_ok(&spcm(&url, &["token", "list", "--tenant", "default"], ""));
+        assert_eq!(listed.lines().count(), 1, "no token was created: {listed}");
+    }
+
     async fn passwords_need_twelve_characters_and_permissions_are_listed_when_unknown(app) {
         let url = app.db.url.clone();
         let add = |username: &str, password: &str| spcm(&url, &["user", "add", "--tenant", "default", "--username", username, "--all-permissions"], password);

@@ -313,11 +313,50 @@ backend_tests! {
             .await;
         assert_eq!(added.status(), 303);
         let second = sign_in(&app, "default", "second", "second-password-1").await;
+        assert_eq!(second.submit("/console/users/admin/remove", &[]).await.status(), 403, "admin holds more than second");
+        let everything: Vec<(&str, &str)> = spcm::auth::Permission::names().into_iter().map(|p| ("permission", p)).collect();
+        assert_eq!(console.submit("/console/users/second/permissions", &everything).await.status(), 303);
+        let second = sign_in(&app, "default", "second", "second-password-1").await;
         assert_eq!(second.submit("/console/users/admin/remove", &[]).await.status(), 303);
         assert!(signed_out(&console.get("/console/users").await), "the removed admin's session ended");
         assert_eq!(second.submit("/console/users/second/remove", &[]).await.status(), 409);
         let feed = expect_json(app.request_as(Method::GET, "/pcc/spcm/changes", "default", "second", "second-password-1").send().await.unwrap(), 200).await;
         assert!(!feed.to_string().contains("second-password-1"), "no password in the history");
+    }
+
+    async fn a_tenant_administrator_cannot_act_on_a_user_who_holds_more(app) {
+        app.add_user("default", "helpdesk", "helpdesk-password-1", &[Permission::TenantAdmin, Permission::ProfileRead]);
+        app.add_user("default", "reader", "reader-password-1", &[Permission::ProfileRead]);
+        let helpdesk = sign_in(&app, "default", "helpdesk", "helpdesk-password-1").await;
+        let admin_page = helpdesk.page("/console/users/admin").await;
+        assert!(!admin_page.contains("/console/users/admin/password"), "no form it could not use: {admin_page}");
+
+        let reset = helpdesk.submit("/console/users/admin/password", &[("password", "taken-over-password-1")]).await;
+        assert_eq!(reset.status(), 403, "resetting the password of a user who holds more");
+        let stripped = helpdesk.submit("/console/users/admin/permissions", &[("permission", "SPCM_PROVISION_PROFILE_READ_PERMISSION")]).await;
+        assert_eq!(stripped.status(), 403, "changing the permissions of a user who holds more");
+        assert_eq!(helpdesk.submit("/console/users/admin/remove", &[]).await.status(), 403, "removing a user who holds more");
+        let escalate = helpdesk.submit("/console/users/helpdesk/permissions", &[("permission", "SPCM_TENANT_ADMIN_PERMISSION"), ("permission", "SPCM_AUDIT_READ_PERMISSION")]).await;
+        assert_eq!(escalate.status(), 403, "granting itself what it does not hold");
+
+        let taken_over = app.request_as(Method::GET, "/pcc/spcm/changes", "default", "admin", "taken-over-password-1").send().await.unwrap();
+        assert_eq!(taken_over.status(), 401, "the admin's password is unchanged");
+        let feed = expect_json(app.request(Method::GET, "/pcc/spcm/changes").send().await.unwrap(), 200).await;
+        let of_admin = feed["changes"].as_array().unwrap().iter().filter(|c| c["entity"] == "user" && c["entityId"] == "admin").count();
+        assert_eq!(of_admin, 1, "admin's creation, and nothing since: {feed}");
+
+        // The users it covers, itself included, it manages.
+        assert_eq!(helpdesk.submit("/console/users/reader/password", &[("password", "reader-password-2")]).await.status(), 303);
+        assert_eq!(helpdesk.submit("/console/users/helpdesk/password", &[("password", "helpdesk-password-2")]).await.status(), 303);
+    }
+
+    async fn a_token_carries_one_or_more_catalogue_permissions(app) {
+        let console = sign_in_admin(&app).await;
+        let empty = console.submit("/console/tokens", &[("expiresInDays", "")]).await;
+        assert_eq!(empty.status(), 403, "a token without a permission");
+        let spcm_permission = console.submit("/console/tokens", &[("permission", "SPCM_PROVISION_PROFILE_READ_PERMISSION")]).await;
+        assert_eq!(spcm_permission.status(), 403, "a token with a permission no token can use");
+        assert!(console.page("/console/tokens").await.contains("The tenant has no catalogue tokens."));
     }
 
     async fn a_console_token_works_at_once_and_stops_when_revoked(app) {

@@ -292,14 +292,8 @@ impl TestApp {
             .expect("tenant exists");
         let hash = hash_password(&SecretString::from(password)).expect("hash");
         let granted: PermissionSet = permissions.iter().copied().collect();
-        store::users::add(
-            &mut conn,
-            &self.pool.write_scope(tenant_id, Authority::Cli),
-            username,
-            &hash,
-            &granted.to_stored(),
-        )
-        .expect("user added");
+        store::users::add(&mut conn, &self.pool.write_scope(tenant_id, Authority::Cli), username, &hash, granted)
+            .expect("user added");
     }
 
     /// A bearer token of `tenant` with `permissions`, expiring at `expires_at` (Unix seconds).
@@ -316,7 +310,7 @@ impl TestApp {
             &mut conn,
             &self.pool.write_scope(tenant_id, Authority::Cli),
             &digest,
-            &granted.to_stored(),
+            granted,
             0,
             expires_at,
         )
@@ -352,13 +346,8 @@ impl TestApp {
             .expect("query")
             .expect("tenant exists");
         let hash = hash_password(&SecretString::from(password)).expect("hash");
-        assert!(store::users::set_password(
-            &mut conn,
-            &self.pool.write_scope(tenant_id, Authority::Cli),
-            username,
-            &hash
-        )
-        .expect("update"));
+        store::users::set_password(&mut conn, &self.pool.write_scope(tenant_id, Authority::Cli), username, &hash)
+            .expect("update");
     }
 
     pub fn remove_user(&self, tenant: &str, username: &str) {
@@ -366,8 +355,8 @@ impl TestApp {
         let tenant_id = store::tenants::find_id(&mut conn, &TenantName::parse(tenant).expect("name"))
             .expect("query")
             .expect("tenant exists");
-        assert!(store::users::remove(&mut conn, &self.pool.write_scope(tenant_id, Authority::Cli), username)
-            .expect("delete"));
+        store::users::remove(&mut conn, &self.pool.write_scope(tenant_id, Authority::Cli), username, true)
+            .expect("delete");
     }
 }
 

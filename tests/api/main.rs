@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod authority;
 mod bulk;
 mod catalogue;
 mod catalogue_bounds;

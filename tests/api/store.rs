@@ -90,7 +90,11 @@ backend_tests! {
         assert_eq!(applied.first().map(String::as_str), Some("2026-11-30-000001_changes"), "{applied:?}");
 
         let mut conn = app.pool.get().unwrap();
-        let users = spcm::store::users::list(&mut conn, 1).unwrap();
+        let users: Vec<(String, String)> = spcm::store::users::list(&mut conn, 1)
+            .unwrap()
+            .into_iter()
+            .map(|(name, granted)| (name, granted.to_stored()))
+            .collect();
         assert_eq!(users, [
             ("everything".to_owned(), format!("{EARLIER_PERMISSIONS},SPCM_AUDIT_READ_PERMISSION,SPCM_TENANT_ADMIN_PERMISSION")),
             ("reader".to_owned(), "SPCM_PROVISION_PROFILE_READ_PERMISSION".to_owned()),

@@ -69,7 +69,7 @@ pub(super) fn create(
         id,
         user_id: *user_id,
         password_hash,
-        permission,
+        permission: permission.as_str(),
         change: ChangeRow::new(scope.tenant_id, &scope.authority, scope.request_id.as_deref(), change),
     };
     match statement.execute(conn) {
@@ -123,10 +123,12 @@ impl QueryFragment<Pg> for CreateStatement<'_> {
         out.push_bind_param::<BigInt, _>(&self.user_id)?;
         out.push_sql(" AND users.password_hash = ");
         out.push_bind_param::<Text, _>(self.password_hash)?;
-        out.push_sql(" AND ");
+        // The stored list read as `PermissionSet::parse_stored` reads it: names split at
+        // commas, spaces around them trimmed.
+        out.push_sql(" AND EXISTS (SELECT 1 FROM unnest(string_to_array(users.permissions, ',')) AS granted(name) WHERE btrim(granted.name) = ");
         out.push_bind_param::<Text, _>(self.permission)?;
         out.push_sql(
-            " = ANY (string_to_array(users.permissions, ',')) FOR SHARE OF users), \
+            ") FOR SHARE OF users), \
              created AS (INSERT INTO provisioning_profiles (id, tenant_id, name, default_profile, locale, \
              initial_core_plan_name, subscriber_class, subscriber_type, dps_enabled, dps_notification, \
              eos_notification, payg_notification, revision) SELECT ",

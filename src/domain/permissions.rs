@@ -1,4 +1,5 @@
-//! The permissions of contract §1.
+//! The permissions of contract §1, and sets of them as they are stored: the names joined
+//! by commas. The stored form is read here and nowhere else.
 
 use std::fmt;
 
@@ -70,17 +71,54 @@ impl PermissionSet {
         Permission::ALL.into_iter().collect()
     }
 
+    /// The permissions a catalogue token can carry: the catalogue face checks no other.
+    pub fn catalogue() -> Self {
+        [Permission::CatalogueRead, Permission::CatalogueWrite].into_iter().collect()
+    }
+
     pub fn contains(self, permission: Permission) -> bool {
         self.0 & permission.bit() != 0
     }
 
-    /// Reads the stored form; names this version does not know are ignored.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// True when every permission of `self` is in `other`.
+    pub fn is_subset_of(self, other: PermissionSet) -> bool {
+        self.0 & !other.0 == 0
+    }
+
+    /// The permissions of `self` that `other` lacks.
+    pub fn without(self, other: PermissionSet) -> PermissionSet {
+        PermissionSet(self.0 & !other.0)
+    }
+
+    /// The permissions of the set, in a fixed order.
+    pub fn iter(self) -> impl Iterator<Item = Permission> {
+        Permission::ALL.into_iter().filter(move |p| self.contains(*p))
+    }
+
+    /// The names of the set's permissions, in a fixed order.
+    pub fn names(self) -> Vec<&'static str> {
+        self.iter().map(Permission::as_str).collect()
+    }
+
+    /// Reads the stored form: names split at commas, spaces around them trimmed (as the
+    /// PostgreSQL fast path of a create reads it too); names this version does not know
+    /// are ignored.
     pub fn parse_stored(stored: &str) -> Self {
-        stored.split(',').filter_map(|name| Permission::parse(name.trim()).ok()).collect()
+        stored.split(',').filter_map(|name| Permission::parse(name.trim_matches(' ')).ok()).collect()
     }
 
     pub fn to_stored(self) -> String {
-        Permission::ALL.into_iter().filter(|p| self.contains(*p)).map(Permission::as_str).collect::<Vec<_>>().join(",")
+        self.names().join(",")
+    }
+}
+
+impl fmt::Display for PermissionSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.names().join(", "))
     }
 }
 
@@ -102,5 +140,18 @@ mod tests {
         assert_eq!(PermissionSet::parse_stored(&stored), set);
         assert!(!set.contains(Permission::ProfileDelete));
         assert_eq!(PermissionSet::parse_stored(&PermissionSet::all().to_stored()), PermissionSet::all());
+        assert_eq!(
+            PermissionSet::parse_stored(" CATALOGUE_WRITE_PERMISSION , ,UNKNOWN"),
+            PermissionSet::catalogue().without([Permission::CatalogueRead].into_iter().collect())
+        );
+    }
+
+    #[test]
+    fn subsets_and_differences() {
+        let catalogue = PermissionSet::catalogue();
+        assert!(catalogue.is_subset_of(PermissionSet::all()));
+        assert!(!PermissionSet::all().is_subset_of(catalogue));
+        assert!(PermissionSet::default().is_subset_of(catalogue) && PermissionSet::default().is_empty());
+        assert_eq!(PermissionSet::all().without(catalogue).iter().count(), 6);
     }
 }
