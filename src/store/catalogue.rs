@@ -140,10 +140,190 @@ fn longest_export(document: &mut CatalogueDocument, names: &HashMap<String, i64>
     Ok(counter.0.saturating_add(growth))
 }
 
+/// Tries of an import whose validation ran outside the tenant's lock before it is
+/// validated under the lock instead: another write of the tenant landed meanwhile.
+const UNLOCKED_ATTEMPTS: u32 = 3;
+
+/// A document validated against the tenant's profiles as they were at `tenant_version`,
+/// with everything its write needs.
+struct Prepared {
+    tenant_version: i64,
+    counts: CatalogueCounts,
+    json: String,
+    /// The stored catalogue's version and what its change record shows, if there is one.
+    previous: Option<(i64, serde_json::Value)>,
+    /// The stored document is this one: nothing to write.
+    unchanged: bool,
+    /// (profile id, bundled product id) pairs, sorted, without repeats.
+    used: Vec<(i64, String)>,
+}
+
+/// Validates and encodes `document` against the tenant's profiles as they are now.
+fn prepare(
+    conn: &mut DbConnection,
+    tenant_id: i64,
+    document: CatalogueDocument,
+    limit: usize,
+) -> Result<Prepared, ImportError> {
+    use super::schema::tenants;
+    // Read first: any write of the tenant after this read raises it.
+    let tenant_version: i64 = tenants::table.select(tenants::version).find(tenant_id).first(conn)?;
+    let names: HashMap<String, i64> = profiles::table
+        .select((profiles::name, profiles::id))
+        .filter(profiles::tenant_id.eq(tenant_id))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect();
+    let mut valid = validate(document, &names).map_err(ImportError::Invalid)?;
+    let longest = longest_export(&mut valid.document, &names)?;
+    if longest > limit {
+        return Err(ImportError::Invalid(vec![(
+            "$".to_owned(),
+            format!(
+                "exported, this catalogue could take {longest} bytes (its provisioning profiles renamed to \
+                 the longest names), over the limit of {limit} bytes for a catalogue document, so it \
+                 could not be imported again: make it smaller"
+            ),
+        )]));
+    }
+    let counts = valid.document.counts();
+    let json = serde_json::to_string(&valid.document)
+        .map_err(|e| StoreError::Internal(format!("cannot encode the catalogue: {e}")))?;
+    let stored: Option<(i64, String)> = catalogues::table
+        .select((catalogues::version, catalogues::document))
+        .filter(catalogues::tenant_id.eq(tenant_id))
+        .first(conn)
+        .optional()?;
+    let unchanged = stored.as_ref().is_some_and(|(_, current)| *current == json);
+    let previous = match stored {
+        Some((version, current)) if !unchanged => {
+            let previous: CatalogueDocument = serde_json::from_str(&current).map_err(|e| {
+                StoreError::Internal(format!("stored catalogue of tenant {tenant_id} is unreadable: {e}"))
+            })?;
+            Some((version, snapshot(version, &previous.counts())?))
+        }
+        Some((version, _)) => Some((version, serde_json::Value::Null)),
+        None => None,
+    };
+    let mut used: Vec<(i64, String)> = valid
+        .document
+        .bundled_products
+        .iter()
+        .flat_map(|bp| bp.provisioning_profiles.iter().filter_map(move |l| l.profile_id.map(|id| (id, bp.id.clone()))))
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    Ok(Prepared { tenant_version, counts, json, previous, unchanged, used })
+}
+
+/// Why a write of a prepared import did not happen.
+#[derive(Debug)]
+enum SwapError {
+    /// Another write of the tenant landed after `prepare` read it: prepare again.
+    TenantChanged,
+    Import(ImportError),
+}
+
+impl<E: Into<ImportError>> From<E> for SwapError {
+    fn from(err: E) -> Self {
+        SwapError::Import(err.into())
+    }
+}
+
+impl Transient for SwapError {
+    fn is_transient(&self) -> bool {
+        matches!(self, SwapError::Import(err) if err.is_transient())
+    }
+}
+
+/// Writes a prepared import under the tenant's lock: the document, the profiles it
+/// uses and one change record. With `expect_version`, refused (rolled back) unless
+/// the tenant is as `prepare` saw it.
+fn swap(
+    conn: &mut DbConnection,
+    scope: &WriteScope,
+    prepared: &Prepared,
+    expect_version: bool,
+) -> Result<(), SwapError> {
+    use super::schema::tenants;
+    let tenant_id = scope.tenant_id;
+    write_transaction(conn, scope, |conn| {
+        if expect_version {
+            // `lock_tenant` has just raised it by one.
+            let now: i64 = tenants::table.select(tenants::version).find(tenant_id).first(conn)?;
+            if now != prepared.tenant_version + 1 {
+                return Err(SwapError::TenantChanged);
+            }
+        }
+        write_prepared(conn, scope, prepared).map_err(SwapError::Import)
+    })
+}
+
+fn write_prepared(conn: &mut DbConnection, scope: &WriteScope, prepared: &Prepared) -> Result<(), ImportError> {
+    let tenant_id = scope.tenant_id;
+    let before = prepared.previous.as_ref().map(|(_, view)| view.clone());
+    let version = prepared.previous.as_ref().map_or(1, |(version, _)| version + 1);
+    let after = snapshot(version, &prepared.counts)?;
+    let tenant: String =
+        super::schema::tenants::table.select(super::schema::tenants::name).find(tenant_id).first(conn)?;
+    changes::record(
+        conn,
+        scope,
+        Change {
+            entity: Entity::Catalogue,
+            entity_id: tenant,
+            action: Action::Imported,
+            changed_fields: changes::changed_fields(before.as_ref(), Some(&after)),
+            before,
+            after: Some(after),
+        },
+    )?;
+    match prepared.previous {
+        Some(_) => {
+            diesel::update(catalogues::table.filter(catalogues::tenant_id.eq(tenant_id)))
+                .set((catalogues::version.eq(version), catalogues::document.eq(&prepared.json)))
+                .execute(conn)?;
+        }
+        None => {
+            diesel::insert_into(catalogues::table)
+                .values((
+                    catalogues::tenant_id.eq(tenant_id),
+                    catalogues::version.eq(1),
+                    catalogues::document.eq(&prepared.json),
+                ))
+                .execute(conn)?;
+        }
+    }
+    diesel::delete(refs::table.filter(refs::tenant_id.eq(tenant_id))).execute(conn)?;
+    for batch in prepared.used.chunks(REFS_PER_INSERT) {
+        let rows: Vec<_> = batch
+            .iter()
+            .map(|(profile_id, bundled_product_id)| {
+                (
+                    refs::tenant_id.eq(tenant_id),
+                    refs::profile_id.eq(*profile_id),
+                    refs::bundled_product_id.eq(bundled_product_id.as_str()),
+                )
+            })
+            .collect();
+        super::on_backend!(conn, |c| diesel::insert_into(refs::table).values(&rows).execute(c))?;
+    }
+    Ok(())
+}
+
+/// Rows of one multi-row insert of the profiles a catalogue uses (well under every
+/// backend's limit on bound parameters).
+const REFS_PER_INSERT: usize = 500;
+
 /// Validates `document` against the tenant's profiles and replaces the tenant's
-/// catalogue with it, all in one transaction; importing the stored content again writes
-/// nothing. A document whose export could exceed `limit` bytes is refused, so that
-/// whatever is imported can be exported and imported again (contract §3.1).
+/// catalogue with it, atomically, with one change record; importing the stored content
+/// again writes nothing. A document whose export could exceed `limit` bytes is refused,
+/// so that whatever is imported can be exported and imported again (contract §3.1).
+///
+/// Validation and encoding, the long part, run outside the tenant's lock; the locked
+/// part is the swap, and is refused when another write of the tenant landed meanwhile
+/// (then the import is prepared again). So a large import never holds the database's
+/// write lock for long (contract §1.1: one tenant's work cannot stall another's).
 pub fn import(
     conn: &mut DbConnection,
     scope: &WriteScope,
@@ -151,98 +331,25 @@ pub fn import(
     limit: usize,
 ) -> Result<CatalogueCounts, ImportError> {
     let tenant_id = scope.tenant_id;
+    for _ in 0..UNLOCKED_ATTEMPTS {
+        let prepared = prepare(conn, tenant_id, document.clone(), limit)?;
+        if prepared.unchanged {
+            return Ok(prepared.counts);
+        }
+        match swap(conn, scope, &prepared, true) {
+            Ok(()) => return Ok(prepared.counts),
+            Err(SwapError::TenantChanged) => continue,
+            Err(SwapError::Import(err)) => return Err(err),
+        }
+    }
+    // The tenant keeps changing: prepare under its lock, as one transaction.
+    let tenant = scope.tenant_id;
     write_transaction(conn, scope, |conn| {
-        let names: HashMap<String, i64> = profiles::table
-            .select((profiles::name, profiles::id))
-            .filter(profiles::tenant_id.eq(tenant_id))
-            .load::<(String, i64)>(conn)?
-            .into_iter()
-            .collect();
-        let mut valid = validate(document.clone(), &names).map_err(ImportError::Invalid)?;
-        let longest = longest_export(&mut valid.document, &names)?;
-        if longest > limit {
-            return Err(ImportError::Invalid(vec![(
-                "$".to_owned(),
-                format!(
-                    "exported, this catalogue could take {longest} bytes (its provisioning profiles renamed to \
-                     the longest names), over the limit of {limit} bytes for a catalogue document, so it \
-                     could not be imported again: make it smaller"
-                ),
-            )]));
+        let prepared = prepare(conn, tenant, document.clone(), limit)?;
+        if !prepared.unchanged {
+            write_prepared(conn, scope, &prepared)?;
         }
-        let counts = valid.document.counts();
-        let json = serde_json::to_string(&valid.document)
-            .map_err(|e| StoreError::Internal(format!("cannot encode the catalogue: {e}")))?;
-
-        let stored: Option<(i64, String)> = catalogues::table
-            .select((catalogues::version, catalogues::document))
-            .filter(catalogues::tenant_id.eq(tenant_id))
-            .first(conn)
-            .optional()?;
-        let before = match &stored {
-            Some((_, current)) if *current == json => return Ok(counts),
-            Some((version, current)) => {
-                let previous: CatalogueDocument = serde_json::from_str(current).map_err(|e| {
-                    StoreError::Internal(format!("stored catalogue of tenant {tenant_id} is unreadable: {e}"))
-                })?;
-                Some(snapshot(*version, &previous.counts())?)
-            }
-            None => None,
-        };
-        let version = stored.as_ref().map_or(1, |(version, _)| version + 1);
-        let after = snapshot(version, &counts)?;
-        let tenant: String =
-            super::schema::tenants::table.select(super::schema::tenants::name).find(tenant_id).first(conn)?;
-        changes::record(
-            conn,
-            scope,
-            Change {
-                entity: Entity::Catalogue,
-                entity_id: tenant,
-                action: Action::Imported,
-                changed_fields: changes::changed_fields(before.as_ref(), Some(&after)),
-                before,
-                after: Some(after),
-            },
-        )?;
-        match stored {
-            Some(_) => {
-                diesel::update(catalogues::table.filter(catalogues::tenant_id.eq(tenant_id)))
-                    .set((catalogues::version.eq(version), catalogues::document.eq(&json)))
-                    .execute(conn)?;
-            }
-            None => {
-                diesel::insert_into(catalogues::table)
-                    .values((
-                        catalogues::tenant_id.eq(tenant_id),
-                        catalogues::version.eq(1),
-                        catalogues::document.eq(&json),
-                    ))
-                    .execute(conn)?;
-            }
-        }
-
-        diesel::delete(refs::table.filter(refs::tenant_id.eq(tenant_id))).execute(conn)?;
-        let mut used: Vec<(i64, &str)> = valid
-            .document
-            .bundled_products
-            .iter()
-            .flat_map(|bp| {
-                bp.provisioning_profiles.iter().filter_map(move |l| l.profile_id.map(|id| (id, bp.id.as_str())))
-            })
-            .collect();
-        used.sort_unstable();
-        used.dedup();
-        for (profile_id, bundled_product_id) in used {
-            diesel::insert_into(refs::table)
-                .values((
-                    refs::tenant_id.eq(tenant_id),
-                    refs::profile_id.eq(profile_id),
-                    refs::bundled_product_id.eq(bundled_product_id),
-                ))
-                .execute(conn)?;
-        }
-        Ok(counts)
+        Ok(prepared.counts)
     })
 }
 
