@@ -306,7 +306,8 @@ async fn a_flood_of_wrong_passwords_below_the_limits_gets_few_password_checks() 
     let (statuses, slowest) = tokio::join!(futures_util::future::join_all(flood), victim);
     let statuses: Vec<u16> = statuses.into_iter().flatten().collect();
     let elapsed = started.elapsed().as_secs_f64();
-    let checks = metric(&app, "spcm_password_checks_total").await - checks_before;
+    // Less the one check of the victim's other account.
+    let checks = metric(&app, "spcm_password_checks_total").await - checks_before - 1.0;
     assert!(checks <= 4.0 * elapsed + 6.0, "{checks} password checks in {elapsed:.1} s at 4 per second");
     assert!(statuses.iter().all(|s| *s == 401), "paced, never refused: {statuses:?}");
     // Every check that ran answered 401s; requests that came while the same login's
