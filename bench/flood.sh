@@ -2,7 +2,7 @@
 # Wrong passwords must not starve other tenants: GET one profile as tenant `default`
 # (BENCH_VICTIM_CONNECTIONS connections) alone, then while another client sends wrong
 # passwords for a user of another tenant over 32 connections. The sign-in limits are
-# raised out of the way, so that only the pacing of suspect sign-ins bounds the flood:
+# raised out of the way, so that only the pacing of the flooded account bounds the flood:
 # the worst case below the limits.
 #
 #   bash bench/flood.sh          # BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_VICTIM_CONNECTIONS (4), BENCH_SKIP_BUILD=1

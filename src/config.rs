@@ -68,11 +68,14 @@ pub struct Settings {
     #[arg(long, env = "SPCM_STATEMENT_TIMEOUT_MS", default_value_t = 30_000)]
     pub statement_timeout_ms: u64,
 
-    /// Failed sign-ins allowed per tenant and username within the window; then 429.
+    /// Failed sign-ins allowed per tenant and username from one client address within
+    /// the window; then that address gets 429 for that account (a login verified before
+    /// is not refused by it).
     #[arg(long, env = "SPCM_SIGNIN_ACCOUNT_LIMIT", default_value_t = 10)]
     pub signin_account_limit: u32,
 
-    /// Failed sign-ins allowed per client address within the window; then 429.
+    /// Failed sign-ins allowed per client address within the window; then 429 for every
+    /// sign-in from it.
     #[arg(long, env = "SPCM_SIGNIN_ADDRESS_LIMIT", default_value_t = 100)]
     pub signin_address_limit: u32,
 
@@ -80,9 +83,9 @@ pub struct Settings {
     #[arg(long, env = "SPCM_SIGNIN_WINDOW_SECS", default_value_t = 300)]
     pub signin_window_secs: u64,
 
-    /// Password checks per second shared by suspect sign-ins: those whose account or
-    /// address failed within the window. One that cannot have a turn within the pool
-    /// timeout gets 429.
+    /// Password checks per second of a suspect account: one that failed within the
+    /// window. Its sign-ins wait for their turn and are never refused for it; a login
+    /// verified before does not wait.
     #[arg(long, env = "SPCM_SIGNIN_SUSPECT_CHECKS_PER_SEC", default_value_t = 4)]
     pub signin_suspect_checks_per_sec: u32,
 
@@ -195,11 +198,10 @@ impl Settings {
 
     pub fn sign_in_limits(&self) -> SignInLimits {
         SignInLimits {
-            per_account: self.signin_account_limit.max(1),
+            per_account_address: self.signin_account_limit.max(1),
             per_address: self.signin_address_limit.max(1),
             window: Duration::from_secs(self.signin_window_secs.max(1)),
-            suspect_checks_per_sec: self.signin_suspect_checks_per_sec.max(1),
-            suspect_wait: self.pool_timeout(),
+            account_checks_per_sec: self.signin_suspect_checks_per_sec.max(1),
         }
     }
 }

@@ -1,8 +1,12 @@
-//! Failed sign-ins limited per account (tenant and username) and per client address
-//! (contract §1.1): a sliding window of the latest failures, in bounded caches.
+//! Failed sign-ins limited per (account, client address) and per client address, and
+//! the password checks of an account that failed lately paced, never refused (contract
+//! §1.1). A known-good login meets only its address's limit, so that nobody else's wrong
+//! passwords, from anywhere, can stop a caller that signs in correctly.
 
 use std::collections::VecDeque;
+use std::hash::BuildHasher;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,36 +14,31 @@ use moka::sync::Cache;
 use parking_lot::Mutex;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::registry::Registry;
-use std::hash::BuildHasher;
 
-/// Accounts and addresses tracked at once; beyond, the least recently failed go.
+/// Keys of each kind tracked at once; beyond, the least recently used go.
 const TRACKED: u64 = 100_000;
 
-/// Suspect sign-ins held back at once (see `SignInGuard::pace`); beyond, the refusal
-/// is immediate.
-const HELD_BACK: usize = 64;
-
-/// How many failures each key may have within the window, and how many password
-/// checks per second suspect sign-ins get in all.
+/// How many failures each key may have within the window, and how fast the password
+/// checks of an account that failed within it go.
 #[derive(Debug, Clone, Copy)]
 pub struct SignInLimits {
-    pub per_account: u32,
+    /// Failures of one account (tenant and username) from one address; then that
+    /// address gets 429 for that account.
+    pub per_account_address: u32,
+    /// Failures from one address, whatever the account; then 429 for every sign-in from it.
     pub per_address: u32,
     pub window: Duration,
-    pub suspect_checks_per_sec: u32,
-    /// The longest a suspect sign-in waits for its turn, and how long a refused one is
-    /// held before its 429.
-    pub suspect_wait: Duration,
+    /// Password checks per second of an account that failed within the window.
+    pub account_checks_per_sec: u32,
 }
 
 impl Default for SignInLimits {
     fn default() -> Self {
         SignInLimits {
-            per_account: 10,
+            per_account_address: 10,
             per_address: 100,
             window: Duration::from_secs(300),
-            suspect_checks_per_sec: 4,
-            suspect_wait: Duration::from_secs(1),
+            account_checks_per_sec: 4,
         }
     }
 }
@@ -47,23 +46,31 @@ impl Default for SignInLimits {
 /// The times of a key's latest failures, oldest first, at most the limit of them.
 type Failures = Arc<Mutex<VecDeque<Instant>>>;
 
+/// An account that failed: when it last did, and the queue of its paced password checks.
+struct Account {
+    last_failure: Mutex<Instant>,
+    /// Held by the sign-in whose turn comes next, while it waits; holds when the latest
+    /// turn was taken. tokio's mutex is fair, so turns go first come, first served, and
+    /// a waiter that goes away (its client hung up) leaves the queue without a turn.
+    turns: tokio::sync::Mutex<Option<Instant>>,
+}
+
 pub struct SignInGuard {
     limits: SignInLimits,
-    /// Keyed by a keyed hash of (tenant, username): bounded size whatever a client
-    /// sends, and its key is random per process, so no client can aim at a collision.
-    accounts: Cache<u64, Failures>,
-    account_hasher: std::collections::hash_map::RandomState,
+    /// The keys below are keyed hashes of (tenant, username[, address]): bounded size
+    /// whatever a client sends, and the key is random per process, so no client can aim
+    /// at a collision.
+    hasher: std::collections::hash_map::RandomState,
+    pairs: Cache<u64, Failures>,
     addresses: Cache<IpAddr, Failures>,
+    accounts: Cache<u64, Arc<Account>>,
+    /// When the latest failure happened, in milliseconds since `started`: while no
+    /// failure lies within the window, nothing is limited or paced and a sign-in costs
+    /// one atomic load.
+    latest_failure: AtomicU64,
+    started: Instant,
     failures: Counter,
     throttled: Counter,
-    /// When the latest failure happened, in milliseconds since `started`: while no
-    /// failure lies within the window, no key can be at its limit and a check costs
-    /// one atomic load.
-    latest_failure: std::sync::atomic::AtomicU64,
-    started: Instant,
-    /// The next free turn of a suspect sign-in's password check.
-    next_suspect_turn: Mutex<Instant>,
-    held_back: Arc<tokio::sync::Semaphore>,
     paced: Counter,
 }
 
@@ -95,94 +102,94 @@ impl SignInGuard {
     pub fn new(limits: SignInLimits) -> SignInGuard {
         SignInGuard {
             limits,
-            accounts: Cache::builder().max_capacity(TRACKED).time_to_idle(limits.window).build(),
+            hasher: std::collections::hash_map::RandomState::new(),
+            pairs: Cache::builder().max_capacity(TRACKED).time_to_idle(limits.window).build(),
             addresses: Cache::builder().max_capacity(TRACKED).time_to_idle(limits.window).build(),
-            account_hasher: std::collections::hash_map::RandomState::new(),
-            latest_failure: std::sync::atomic::AtomicU64::new(0),
+            accounts: Cache::builder().max_capacity(TRACKED).time_to_idle(limits.window).build(),
+            latest_failure: AtomicU64::new(0),
             started: Instant::now(),
             failures: Counter::default(),
             throttled: Counter::default(),
-            next_suspect_turn: Mutex::new(Instant::now()),
-            held_back: Arc::new(tokio::sync::Semaphore::new(HELD_BACK)),
             paced: Counter::default(),
         }
     }
 
     /// Whether no failure at all lies within the window (one atomic load).
     fn quiet(&self, now: Instant) -> bool {
-        let latest = self.latest_failure.load(std::sync::atomic::Ordering::Relaxed);
+        let latest = self.latest_failure.load(Ordering::Relaxed);
         let since = now.duration_since(self.started).as_millis() as u64;
         latest == 0 || since.saturating_sub(latest) > self.limits.window.as_millis() as u64
     }
 
-    /// Whether the account or the address has failed within the window.
-    fn suspect(&self, tenant: &str, username: &str, address: Option<IpAddr>, now: Instant) -> bool {
-        let failed_lately = |failures: Failures| {
-            failures.lock().back().is_some_and(|latest| now.duration_since(*latest) < self.limits.window)
-        };
-        !self.quiet(now)
-            && (self.accounts.get(&self.account_key(tenant, username)).is_some_and(failed_lately)
-                || address.and_then(|a| self.addresses.get(&a)).is_some_and(failed_lately))
-    }
-
-    /// Waits for a password check's turn. A sign-in whose account or address failed
-    /// within the window is suspect: all suspects share `suspect_checks_per_sec` checks
-    /// per second, so that a flood of wrong passwords, even below the limits, costs
-    /// little CPU. A suspect whose turn is further away than `suspect_wait` is refused
-    /// (`Err(retry after)`), after being held that long itself (at most `HELD_BACK` at
-    /// once), so that a flooding client cannot turn refusals into a flood of requests.
-    /// Any other sign-in goes at once.
-    pub async fn pace(&self, tenant: &str, username: &str, address: Option<IpAddr>) -> Result<(), Duration> {
-        let now = Instant::now();
-        if !self.suspect(tenant, username, address, now) {
-            return Ok(());
-        }
-        let interval = Duration::from_secs(1) / self.limits.suspect_checks_per_sec.max(1);
-        let turn = {
-            let mut next = self.next_suspect_turn.lock();
-            let turn = (*next).max(now);
-            if turn - now <= self.limits.suspect_wait {
-                *next = turn + interval;
-                Ok(turn)
-            } else {
-                Err(turn - now)
-            }
-        };
-        self.paced.inc();
-        match turn {
-            Ok(turn) => {
-                tokio::time::sleep_until(turn.into()).await;
-                Ok(())
-            }
-            Err(retry_after) => {
-                self.throttled.inc();
-                if let Ok(_held) = self.held_back.try_acquire() {
-                    tokio::time::sleep(self.limits.suspect_wait).await;
-                }
-                Err(retry_after)
-            }
-        }
-    }
-
     fn account_key(&self, tenant: &str, username: &str) -> u64 {
-        self.account_hasher.hash_one((tenant, username))
+        self.hasher.hash_one((tenant, username))
     }
 
-    /// `Err(wait)` when the account or the address has reached its limit: the attempt is
-    /// refused without checking the password, and `wait` is when one is allowed again.
-    pub fn check(&self, tenant: &str, username: &str, address: Option<IpAddr>) -> Result<(), Duration> {
+    fn pair_key(&self, tenant: &str, username: &str, address: Option<IpAddr>) -> u64 {
+        self.hasher.hash_one((tenant, username, address))
+    }
+
+    /// Decides a sign-in before its password is checked, and waits for its turn when it
+    /// must: `Err(retry after)` (429) when the address is at its limit or, unless the
+    /// login is known-good, the account is at its limit from this address. An unverified
+    /// login of an account that failed within the window then waits for the account's
+    /// next turn, and is never refused for the waiting. A known-good login (the same
+    /// tenant, username and password verified against the account's current hash) meets
+    /// only the address's limit.
+    ///
+    /// What bounds the waiters: each is a request in flight, so at most
+    /// `SPCM_MAX_IN_FLIGHT` wait in all, each holding no thread and no database
+    /// connection; a waiter that goes away leaves its queue without taking a turn, and
+    /// one whose address or (account, address) reached its limit while it queued is
+    /// refused at the head of the queue without taking a turn, so the queue of an
+    /// account drains at once when its guessers are stopped by their limits.
+    pub async fn admit(
+        &self,
+        tenant: &str,
+        username: &str,
+        address: Option<IpAddr>,
+        known_good: bool,
+    ) -> Result<(), Duration> {
         let now = Instant::now();
         if self.quiet(now) {
             return Ok(());
         }
-        let account = self
-            .accounts
-            .get(&self.account_key(tenant, username))
-            .and_then(|f| blocked_for(&f, self.limits.per_account, self.limits.window, now));
-        let address = address
+        let address = address.map(|a| a.to_canonical());
+        let pair = self.pair_key(tenant, username, address);
+        self.refusal(pair, address, known_good, now)?;
+        if known_good {
+            return Ok(());
+        }
+        let Some(account) = self.accounts.get(&self.account_key(tenant, username)) else {
+            return Ok(());
+        };
+        if now.duration_since(*account.last_failure.lock()) >= self.limits.window {
+            return Ok(());
+        }
+        self.paced.inc();
+        let mut latest_turn = account.turns.lock().await;
+        self.refusal(pair, address, false, Instant::now())?;
+        if let Some(latest) = *latest_turn {
+            let interval = Duration::from_secs(1) / self.limits.account_checks_per_sec.max(1);
+            tokio::time::sleep_until((latest + interval).into()).await;
+        }
+        *latest_turn = Some(Instant::now());
+        Ok(())
+    }
+
+    /// `Err(wait)` when the address, or unless `known_good` the (account, address), is at
+    /// its limit; `wait` is when an attempt is allowed again.
+    fn refusal(&self, pair: u64, address: Option<IpAddr>, known_good: bool, now: Instant) -> Result<(), Duration> {
+        let window = self.limits.window;
+        let by_address = address
             .and_then(|a| self.addresses.get(&a))
-            .and_then(|f| blocked_for(&f, self.limits.per_address, self.limits.window, now));
-        match account.max(address) {
+            .and_then(|f| blocked_for(&f, self.limits.per_address, window, now));
+        let by_pair = if known_good {
+            None
+        } else {
+            self.pairs.get(&pair).and_then(|f| blocked_for(&f, self.limits.per_account_address, window, now))
+        };
+        match by_address.max(by_pair) {
             None => Ok(()),
             Some(wait) => {
                 self.throttled.inc();
@@ -191,18 +198,26 @@ impl SignInGuard {
         }
     }
 
-    /// Counts a failed sign-in against the account and the address, and logs it.
+    /// Counts a failed sign-in against the (account, address) and the address, paces
+    /// the account's next checks, and logs it.
     pub fn failed(&self, tenant: &str, username: &str, address: Option<IpAddr>) {
         let now = Instant::now();
+        let address = address.map(|a| a.to_canonical());
         // At least 1, so that 0 keeps meaning "never".
         let since = now.duration_since(self.started).as_millis() as u64 + 1;
-        self.latest_failure.fetch_max(since, std::sync::atomic::Ordering::Relaxed);
-        let failures = self.accounts.get_with(self.account_key(tenant, username), Failures::default);
-        record(&failures, self.limits.per_account, now);
+        self.latest_failure.fetch_max(since, Ordering::Relaxed);
+        let failures = self.pairs.get_with(self.pair_key(tenant, username, address), Failures::default);
+        record(&failures, self.limits.per_account_address, now);
         if let Some(address) = address {
             let failures = self.addresses.get_with(address, Failures::default);
             record(&failures, self.limits.per_address, now);
         }
+        let account = self.accounts.get_with(self.account_key(tenant, username), || {
+            Arc::new(Account { last_failure: Mutex::new(now), turns: tokio::sync::Mutex::new(None) })
+        });
+        let mut last_failure = account.last_failure.lock();
+        *last_failure = (*last_failure).max(now);
+        drop(last_failure);
         self.failures.inc();
         let shown = |text: &str| text.chars().take(64).collect::<String>();
         tracing::warn!(
@@ -218,12 +233,12 @@ impl SignInGuard {
         registry.register("spcm_sign_in_failures", "Sign-ins refused for bad credentials", self.failures.clone());
         registry.register(
             "spcm_sign_in_throttled",
-            "Sign-ins refused with 429: the account or address had too many failures, or suspect sign-ins had no turn",
+            "Sign-ins refused with 429: the address, or the account from that address, had too many failures",
             self.throttled.clone(),
         );
         registry.register(
             "spcm_sign_in_paced",
-            "Suspect sign-ins (their account or address failed lately) that waited for a password check's turn",
+            "Sign-ins that waited for a password check's turn because their account failed lately",
             self.paced.clone(),
         );
     }
@@ -233,59 +248,99 @@ impl SignInGuard {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_limit_holds_within_the_window_and_lifts_after_it() {
-        let limits =
-            SignInLimits { per_account: 2, per_address: 3, window: Duration::from_millis(200), ..Default::default() };
-        let guard = SignInGuard::new(limits);
-        let here: Option<IpAddr> = Some([10, 0, 0, 1].into());
-        guard.failed("t", "u", here);
-        assert!(guard.check("t", "u", here).is_ok(), "one failure of two allowed");
-        guard.failed("t", "u", here);
-        let wait = guard.check("t", "u", here).unwrap_err();
-        assert!(wait <= Duration::from_millis(200) && !wait.is_zero(), "{wait:?}");
-        assert!(guard.check("t", "other", Some([10, 0, 0, 2].into())).is_ok(), "other accounts are free");
-        guard.failed("t", "v", here);
-        assert!(guard.check("t", "w", here).is_err(), "the address reached its limit of three");
-        assert!(guard.check("t", "w", None).is_ok());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while guard.check("t", "u", here).is_err() {
-            assert!(Instant::now() < deadline, "the window passed but the account is still blocked");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+    fn at(last: u8) -> Option<IpAddr> {
+        Some([10, 0, 0, last].into())
+    }
+
+    fn limits(per_account_address: u32, per_address: u32, window: Duration) -> SignInLimits {
+        SignInLimits { per_account_address, per_address, window, account_checks_per_sec: 1000 }
     }
 
     #[tokio::test]
-    async fn suspect_sign_ins_share_a_few_turns_per_second_and_others_go_at_once() {
-        let limits = SignInLimits {
-            per_account: 1000,
-            per_address: 1000,
-            window: Duration::from_secs(60),
-            suspect_checks_per_sec: 10,
-            suspect_wait: Duration::from_millis(300),
-        };
+    async fn an_account_is_limited_per_address_and_the_limit_lifts_after_the_window() {
+        let guard = SignInGuard::new(limits(2, 100, Duration::from_millis(300)));
+        guard.failed("t", "u", at(1));
+        assert!(guard.admit("t", "u", at(1), false).await.is_ok(), "one failure of two allowed");
+        guard.failed("t", "u", at(1));
+        let wait = guard.admit("t", "u", at(1), false).await.unwrap_err();
+        assert!(wait <= Duration::from_millis(300) && !wait.is_zero(), "{wait:?}");
+        assert!(guard.admit("t", "u", at(2), false).await.is_ok(), "the same account from another address");
+        assert!(guard.admit("t", "v", at(1), false).await.is_ok(), "another account from the same address");
+        assert!(guard.admit("t", "u", at(1), true).await.is_ok(), "a known-good login is not limited per account");
+        assert_eq!(guard.throttled.get(), 1);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while guard.admit("t", "u", at(1), false).await.is_err() {
+            assert!(Instant::now() < deadline, "the window passed but the account is still refused there");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(guard.failures.get(), 2, "refusals are not failures");
+    }
+
+    #[tokio::test]
+    async fn an_address_at_its_limit_is_refused_even_for_a_known_good_login() {
+        let guard = SignInGuard::new(limits(100, 3, Duration::from_secs(60)));
+        for user in ["a", "b", "c"] {
+            guard.failed("t", user, at(1));
+        }
+        assert!(guard.admit("t", "admin", at(1), true).await.is_err(), "a known-good login from the address");
+        assert!(guard.admit("t", "admin", at(1), false).await.is_err());
+        assert!(guard.admit("t", "admin", at(2), false).await.is_ok(), "another address");
+        assert!(guard.admit("t", "admin", None, false).await.is_ok(), "no address, no address limit");
+        let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
+        assert!(guard.admit("t", "admin", Some(mapped), true).await.is_err(), "the same address over IPv6");
+    }
+
+    #[tokio::test]
+    async fn an_account_that_failed_has_its_checks_paced_and_never_refused() {
+        let limits = SignInLimits { account_checks_per_sec: 20, ..limits(1000, 1000, Duration::from_secs(60)) };
         let guard = SignInGuard::new(limits);
-        let flooder: Option<IpAddr> = Some([10, 0, 0, 9].into());
-        let stranger: Option<IpAddr> = Some([10, 0, 0, 7].into());
-        guard.failed("t", "victim", flooder);
+        guard.failed("t", "victim", at(9));
         let started = Instant::now();
-        // Turns 100 ms apart: four fit in the 300 ms wait (0, 100, 200, 300), the fifth is refused.
-        let attempts = (0..5).map(|_| guard.pace("t", "victim", flooder));
+        // Turns 50 ms apart: the first at once, the tenth 450 ms later; none refused.
+        let attempts = (1..=10).map(|n| guard.admit("t", "victim", at(n), false));
         let outcomes = futures_util::future::join_all(attempts).await;
-        assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 4, "{outcomes:?}");
-        let retry = outcomes.iter().find_map(|o| o.err()).expect("one refusal");
-        assert!(!retry.is_zero());
-        assert!(
-            started.elapsed() >= Duration::from_millis(290),
-            "paced, and the refusal held back: {:?}",
-            started.elapsed()
-        );
-        assert!(
-            guard.pace("t", "other", flooder).await.is_ok(),
-            "the address is suspect, its turn within the wait again"
-        );
+        assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(440), "paced: {took:?}");
+        assert_eq!(guard.paced.get(), 10);
+
         let free = Instant::now();
-        guard.pace("t", "someone", stranger).await.expect("no failure of this account or address");
-        assert!(free.elapsed() < Duration::from_millis(50), "not suspect, not paced");
+        guard.admit("t", "victim", at(9), true).await.expect("known-good");
+        guard.admit("t", "someone", at(9), false).await.expect("an account that did not fail");
+        assert!(free.elapsed() < Duration::from_millis(40), "neither is paced: {:?}", free.elapsed());
+        assert_eq!(guard.paced.get(), 10);
+    }
+
+    #[tokio::test]
+    async fn a_waiter_that_goes_away_or_reaches_its_limit_takes_no_turn() {
+        let limits = SignInLimits { account_checks_per_sec: 5, ..limits(2, 1000, Duration::from_secs(60)) };
+        let guard = SignInGuard::new(limits);
+        guard.failed("t", "victim", at(1));
+        guard.admit("t", "victim", at(2), false).await.expect("the first turn, at once");
+        // Turns 200 ms apart: these two would wait 200 and 400 ms, but give up.
+        let gone = tokio::time::timeout(Duration::from_millis(20), async {
+            tokio::join!(guard.admit("t", "victim", at(3), false), guard.admit("t", "victim", at(4), false))
+        });
+        assert!(gone.await.is_err());
+        let started = Instant::now();
+        guard.admit("t", "victim", at(5), false).await.expect("the next turn");
+        let waited = started.elapsed();
+        assert!(waited < Duration::from_millis(400), "no turn was taken by those that left: {waited:?}");
+
+        // Queued behind another's turn when its own (account, address) reaches its limit:
+        // refused at the head of the queue, at once, without a turn of its own.
+        let mut ahead = Box::pin(guard.admit("t", "victim", at(6), false));
+        let mut queued = Box::pin(guard.admit("t", "victim", at(1), false));
+        assert!(futures_util::FutureExt::now_or_never(&mut ahead).is_none(), "waits for its turn");
+        assert!(futures_util::FutureExt::now_or_never(&mut queued).is_none(), "queued behind it");
+        guard.failed("t", "victim", at(1));
+        ahead.await.expect("its turn");
+        let turn = Instant::now();
+        assert!(queued.await.is_err());
+        assert!(turn.elapsed() < Duration::from_millis(100), "{:?}", turn.elapsed());
+        let next = Instant::now();
+        guard.admit("t", "victim", at(7), false).await.expect("the next turn");
+        let waited = next.elapsed();
+        assert!(waited < Duration::from_millis(350), "the refused one took no turn: {waited:?}");
     }
 }

@@ -27,7 +27,7 @@ pub enum ConsoleError {
     /// The profile changed since the page that sent the form was made (contract §8).
     #[error("profile {id} changed since")]
     Stale { id: i64, revision: i64 },
-    /// Too many failed sign-ins for the account or the address (contract §1.1).
+    /// Too many failed sign-ins from the address, for the account or in all (contract §1.1).
     #[error("too many failed sign-ins")]
     TooManySignIns(Duration),
     #[error(transparent)]
@@ -107,7 +107,8 @@ impl ResponseError for ConsoleError {
             ConsoleError::TooManySignIns(wait) => (
                 "Too many failed sign-ins",
                 format!(
-                    "This account or address has had too many failed sign-ins. Try again in {} seconds.",
+                    "Too many failed sign-ins came from your address, for this account or in all. Try again in {} \
+                     seconds.",
                     crate::api::retry_after_seconds(*wait)
                 ),
             ),

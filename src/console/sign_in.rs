@@ -1,6 +1,7 @@
-//! Signing in and out. The same users, password checks, login cache and failed sign-in
-//! limits as the SPCM face (contract §1.1): an unknown tenant or user costs the same
-//! argon2 run as a wrong password, and each failure counts.
+//! Signing in and out. The same users, password checks, login cache and sign-in limits
+//! as the SPCM face (contract §1.1): an unknown tenant or user costs the same argon2 run
+//! as a wrong password, each failure counts, and a known-good login meets only its
+//! address's limit.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -63,12 +64,15 @@ pub async fn submit(
     let username = form.get("username").unwrap_or_default().trim().to_owned();
     let password = SecretString::from(form.get("password").unwrap_or_default().to_owned());
     let address = req.peer_addr().map(|a| a.ip());
-    state.sign_ins.check(&tenant, &username, address).map_err(ConsoleError::TooManySignIns)?;
+    let login = state.logins.key(&tenant, &username, &password);
+    // Verified before, perhaps against a hash changed since: the stored hash tells, and
+    // then the rules for an unverified login apply before the password check.
+    let known_good = state.logins.get(&login).is_some();
+    state.sign_ins.admit(&tenant, &username, address, known_good).await.map_err(ConsoleError::TooManySignIns)?;
 
     let plausible = TenantName::parse(&tenant).is_ok()
         && Username::parse(&username).is_ok()
         && !has_control_characters(password.expose_secret());
-    let login = state.logins.key(&tenant, &username, &password);
     let (lookup_tenant, lookup_user) = (tenant.clone(), username.clone());
     let record = if plausible {
         run_db(&state.pool, move |conn| store::users::find_login(conn, &lookup_tenant, &lookup_user)).await?
@@ -79,7 +83,9 @@ pub async fn submit(
         Some(record) if state.logins.verifies(&login, record) => true,
         // Unknown tenant or user: the same argon2 run, against a hash nothing matches.
         _ => {
-            state.sign_ins.pace(&tenant, &username, address).await.map_err(ConsoleError::TooManySignIns)?;
+            if known_good {
+                state.sign_ins.admit(&tenant, &username, address, false).await.map_err(ConsoleError::TooManySignIns)?;
+            }
             state.passwords.verify(record.as_ref().map(|r| r.password_hash.clone()), password).await?
         }
     };

@@ -248,12 +248,23 @@ backend_tests! {
             assert_eq!(post_sign_in(&app, "default", "admin", "not-the-password").await.status(), 401);
         }
         let throttled = post_sign_in(&app, "default", "admin", ADMIN_PASSWORD).await;
-        assert_eq!(throttled.status(), 429, "the account reached its limit; even the right password waits");
+        assert_eq!(throttled.status(), 429, "the account reached its limit at this address; the right password, not yet known, waits");
         let retry: u64 = throttled.headers().get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
         assert!((1..=300).contains(&retry), "{retry}");
         // The SPCM face shares the limit.
         let api = app.request(Method::GET, PROFILES).send().await.unwrap();
         assert_eq!(api.status(), 429);
+        // From another address the right password works, and once verified it works here too.
+        let elsewhere = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+            .build()
+            .unwrap();
+        let form = [("tenant", "default"), ("username", "admin"), ("password", ADMIN_PASSWORD)];
+        let there = elsewhere.post(app.url("/console/sign-in")).form(&form).send().await.unwrap();
+        assert_eq!(there.status(), 303);
+        sign_in_admin(&app).await;
+        assert_eq!(post_sign_in(&app, "default", "admin", "not-the-password").await.status(), 429, "guesses stay stopped");
     }
 
     async fn nobody_grants_a_permission_they_do_not_hold(app) {

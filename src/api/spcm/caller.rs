@@ -4,7 +4,8 @@
 //! checked in the same database round trip as the operation. Any other login costs one
 //! argon2 run on the bounded pool of password checks, with no database connection held,
 //! then the operation's trip. Unknown tenants and users cost the same argon2 run, and
-//! failures count against the account's and the address's limits (contract §1.1).
+//! failures count against the sign-in limits (contract §1.1), which a known-good login
+//! meets only through its address's limit.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -52,9 +53,11 @@ impl Credentials {
             && !has_control_characters(self.password.expose_secret())
     }
 
-    /// 429 once the account or the address has had too many failed sign-ins.
-    fn check_limits(&self, state: &AppState) -> Result<(), SpcmError> {
-        state.sign_ins.check(&self.tenant, &self.username, self.address).map_err(SpcmError::TooManySignIns)
+    /// 429 when the sign-in limits refuse this login (`SignInGuard::admit`); an
+    /// unverified login of an account that failed lately first waits for its turn.
+    async fn admit(&self, state: &AppState, known_good: bool) -> Result<(), SpcmError> {
+        let admitted = state.sign_ins.admit(&self.tenant, &self.username, self.address, known_good).await;
+        admitted.map_err(SpcmError::TooManySignIns)
     }
 }
 
@@ -115,17 +118,18 @@ where
     F: FnOnce(&mut DbConnection, &Principal) -> Result<T, SpcmError> + Send + 'static,
     T: Send + 'static,
 {
-    credentials.check_limits(state)?;
+    // Verified before, perhaps against a hash changed since: the trip tells, and then the
+    // rules for an unverified login apply before the password check.
+    let known_good = state.logins.get(&credentials.login).is_some();
+    credentials.admit(state, known_good).await?;
     let (record, op, malformed) = match trip(state, &credentials, permission, malformed, op).await? {
         Trip::Done(value) => return Ok(value),
         Trip::CheckPassword(record, op, malformed) => (record, op, malformed),
     };
+    if known_good {
+        credentials.admit(state, false).await?;
+    }
     let hash = record.as_ref().map(|r| r.password_hash.clone());
-    state
-        .sign_ins
-        .pace(&credentials.tenant, &credentials.username, credentials.address)
-        .await
-        .map_err(SpcmError::TooManySignIns)?;
     let matched = state.passwords.verify_login(credentials.login, hash, credentials.password.clone()).await?;
     let Some(record) = record.filter(|_| matched) else {
         state.sign_ins.failed(&credentials.tenant, &credentials.username, credentials.address);
@@ -162,7 +166,7 @@ where
                 .flatten();
             if let Some(answer) = remembered {
                 if state.versions.current(login.tenant_id).await == Some(login.tenant_version) {
-                    credentials.check_limits(state)?;
+                    credentials.admit(state, true).await?;
                     state.reads.count(true);
                     return Ok(answer.response(req));
                 }

@@ -64,7 +64,7 @@ pub enum SpcmErrors {
     /// `Accept` names no representation the service has (this answer is always JSON).
     #[response(status = 406, example = json!({"message": "no acceptable representation; accept application/hal+json, application/json, application/xml or text/xml", "errorCode": 406}))]
     NotAcceptable(ErrorBody),
-    /// Too many failed sign-ins for this tenant and username, or from this address.
+    /// Too many failed sign-ins from this address, for this tenant and username or in all.
     #[response(
         status = 429,
         headers(("Retry-After" = String, description = "Seconds until a sign-in is allowed again")),
