@@ -56,6 +56,12 @@ pub struct Settings {
     #[arg(long, env = "SPCM_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
 
+    /// Expensive requests (catalogue imports and exports, listings without `limit`, 207
+    /// batches, pages of the change history and feed) one tenant may run at once; beyond,
+    /// that tenant gets 429 with Retry-After and the others are not slowed.
+    #[arg(long, env = "SPCM_TENANT_EXPENSIVE_LIMIT", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+    pub tenant_expensive_limit: u16,
+
     /// Largest accepted catalogue document (`PUT /v2/orgs/{org_id}/catalogue`), in bytes.
     #[arg(long, env = "SPCM_CATALOGUE_LIMIT", default_value_t = 64 * 1024 * 1024)]
     pub catalogue_limit: usize,
@@ -216,6 +222,7 @@ impl Default for Settings {
             workers: 0,
             body_limit: 1024 * 1024,
             catalogue_limit: 64 * 1024 * 1024,
+            tenant_expensive_limit: 2,
             max_in_flight: 512,
             shutdown_grace_secs: 30,
             body_timeout_secs: 10,

@@ -82,6 +82,7 @@ impl Application {
         let reads = Arc::new(ReadCache::default());
         let catalogues = Arc::new(CatalogueCache::default());
         let sign_ins = Arc::new(SignInGuard::new(settings.sign_in_limits()));
+        let fair_share = api::fair_share::FairShare::new(settings.tenant_expensive_limit.into());
         let admission_bound = Arc::new(Admission::new(settings.max_in_flight));
         let password_threads = settings.password_check_threads();
         let passwords =
@@ -99,6 +100,7 @@ impl Application {
             sign_ins.register_metrics(registry);
             passwords.register_metrics(registry);
             catalogues.register_metrics(registry);
+            fair_share.register_metrics(registry);
         });
         let state = web::Data::new(AppState {
             metrics: Arc::new(metrics),
@@ -113,6 +115,7 @@ impl Application {
             body_limit: settings.body_limit,
             body_timeout: settings.body_timeout(),
             catalogue_limit: settings.catalogue_limit,
+            fair_share,
             link_base: settings.public_url.clone().unwrap_or_default().into(),
         });
         let (idle, absolute) = settings.console_session_limits();

@@ -5,6 +5,7 @@ pub mod admission;
 pub(crate) mod body;
 pub mod catalogue;
 pub mod envelope;
+pub mod fair_share;
 #[cfg(test)]
 mod fuzz;
 pub mod json;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub body_limit: usize,
     /// Largest accepted catalogue document, in bytes.
     pub catalogue_limit: usize,
+    /// How many expensive requests each tenant runs at once.
+    pub fair_share: Arc<fair_share::FairShare>,
     /// What links in answers start with: empty, or the public URL (`SPCM_PUBLIC_URL`).
     pub link_base: Arc<str>,
 }

@@ -8,7 +8,7 @@ use reqwest::{Method, Response};
 use spcm::auth::Permission;
 use spcm::config::Settings;
 
-use crate::helpers::{backend_tests, expect_json, wait_until, TestApp, ADMIN_PASSWORD, PROFILES};
+use crate::helpers::{backend_tests, backend_tests_with, expect_json, wait_until, TestApp, ADMIN_PASSWORD, PROFILES};
 
 /// A browser signed in to the console: its session cookie, no redirects followed.
 struct Console<'a> {
@@ -500,39 +500,6 @@ backend_tests! {
         assert!(postpaid.contains("5 matching profiles") && postpaid.contains(">p05</a>") && !postpaid.contains(">p01</a>"), "{postpaid}");
         assert_eq!(console.get("/console/profiles?name=a%07b").await.status(), 400);
     }
-}
-
-/// Each test body once per backend, on an app with `settings`.
-macro_rules! backend_tests_with {
-    ($settings:expr; $( async fn $name:ident($app:ident) $body:block )*) => {
-        $(
-            mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-
-                async fn run($app: $crate::helpers::TestApp) $body
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    run($crate::helpers::spawn_app_with($crate::helpers::TestBackend::Sqlite, $settings).await).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[cfg_attr(all(not(spcm_test_postgres), feature = "postgres"), ignore = "SPCM_TEST_POSTGRES_URL is not set")]
-                #[cfg_attr(all(not(spcm_test_postgres), not(feature = "postgres")), ignore = "built without the postgres feature")]
-                async fn postgres() {
-                    run($crate::helpers::spawn_app_with($crate::helpers::TestBackend::Postgres, $settings).await).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[cfg_attr(all(not(spcm_test_mysql), feature = "mysql"), ignore = "SPCM_TEST_MYSQL_URL is not set")]
-                #[cfg_attr(all(not(spcm_test_mysql), not(feature = "mysql")), ignore = "built without the mysql feature")]
-                async fn mysql() {
-                    run($crate::helpers::spawn_app_with($crate::helpers::TestBackend::Mysql, $settings).await).await;
-                }
-            }
-        )*
-    };
 }
 
 backend_tests_with! {

@@ -398,6 +398,40 @@ macro_rules! backend_tests {
 }
 pub(crate) use backend_tests;
 
+/// Each test body once per backend, on an app with `settings`.
+macro_rules! backend_tests_with {
+    ($settings:expr; $( async fn $name:ident($app:ident) $body:block )*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn run($app: $crate::helpers::TestApp) $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    run($crate::helpers::spawn_app_with($crate::helpers::TestBackend::Sqlite, $settings).await).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(all(not(spcm_test_postgres), feature = "postgres"), ignore = "SPCM_TEST_POSTGRES_URL is not set")]
+                #[cfg_attr(all(not(spcm_test_postgres), not(feature = "postgres")), ignore = "built without the postgres feature")]
+                async fn postgres() {
+                    run($crate::helpers::spawn_app_with($crate::helpers::TestBackend::Postgres, $settings).await).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(all(not(spcm_test_mysql), feature = "mysql"), ignore = "SPCM_TEST_MYSQL_URL is not set")]
+                #[cfg_attr(all(not(spcm_test_mysql), not(feature = "mysql")), ignore = "built without the mysql feature")]
+                async fn mysql() {
+                    run($crate::helpers::spawn_app_with($crate::helpers::TestBackend::Mysql, $settings).await).await;
+                }
+            }
+        )*
+    };
+}
+pub(crate) use backend_tests_with;
+
 /// Asserts the status and returns the JSON body.
 pub async fn expect_json(response: Response, status: u16) -> Value {
     let actual = response.status().as_u16();

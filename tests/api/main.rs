@@ -15,6 +15,7 @@ mod console;
 mod default_profile;
 mod errors;
 mod events;
+mod fair_share;
 mod faults;
 mod hardening;
 mod hygiene;

@@ -94,8 +94,8 @@ fn every_operation_lists_exactly_the_statuses_it_can_give() {
             "/v2/orgs/{org_id}/bundled_products/{bp_id}/bundled_product_subs_types/{bpst_id}/bundled_commercial_products/{bcp_id}/value_added_services",
             format!("200 400 {CATALOGUE}"),
         ),
-        ("get", "/v2/orgs/{org_id}/catalogue", format!("200 {CATALOGUE}")),
-        ("put", "/v2/orgs/{org_id}/catalogue", format!("200 400 408 412 413 415 {CATALOGUE}")),
+        ("get", "/v2/orgs/{org_id}/catalogue", format!("200 429 {CATALOGUE}")),
+        ("put", "/v2/orgs/{org_id}/catalogue", format!("200 400 408 412 413 415 429 {CATALOGUE}")),
     ];
     assert_eq!(expected.len(), operations(&document).len(), "every operation is in the table");
     for (method, path, statuses) in expected {

@@ -80,6 +80,21 @@ pub enum FilterErrors {
     BadRequest(JsonString),
 }
 
+/// The answer of the whole-catalogue import and export when the org already runs as
+/// many of those at once as allowed.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum TenantBusyErrors {
+    /// The org already runs as many catalogue imports and exports at once as allowed;
+    /// retry after the time given.
+    #[response(
+        status = 429,
+        headers(("Retry-After" = String, description = "Seconds to wait before retrying")),
+        example = json!("Too Many Requests")
+    )]
+    TooManyRequests(JsonString),
+}
+
 /// The error answers of the catalogue import, besides those of every operation.
 #[derive(IntoResponses)]
 #[allow(dead_code)]
@@ -125,6 +140,9 @@ pub enum CatalogueError {
     },
     #[error("overloaded")]
     Overloaded,
+    /// The tenant already runs as many expensive requests as allowed (contract §1.1).
+    #[error("too many expensive requests of the tenant at once")]
+    TenantBusy,
     #[error("the request body did not arrive in time")]
     RequestTimeout,
 }
@@ -166,6 +184,7 @@ impl CatalogueError {
                 CatalogueErrorBody::Server(crate::api::server_error_body(crate::api::OVERLOAD_MESSAGE))
             }
             CatalogueError::RequestTimeout => text("Request Timeout"),
+            CatalogueError::TenantBusy => text("Too Many Requests"),
         }
     }
 }
@@ -182,6 +201,7 @@ impl ResponseError for CatalogueError {
             CatalogueError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             CatalogueError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             CatalogueError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            CatalogueError::TenantBusy => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -193,6 +213,12 @@ impl ResponseError for CatalogueError {
             }
             CatalogueError::Overloaded => {
                 response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            CatalogueError::TenantBusy => {
+                response.insert_header((
+                    header::RETRY_AFTER,
+                    crate::api::retry_after_seconds(crate::api::fair_share::RETRY_AFTER),
+                ));
             }
             // Logged here, inside the request's span, so the line carries the request id.
             CatalogueError::Internal { cause, .. } => {
@@ -248,5 +274,11 @@ impl From<ImportError> for CatalogueError {
             ImportError::Invalid(problems) => CatalogueError::Invalid(problems),
             ImportError::Store(store) => store.into(),
         }
+    }
+}
+
+impl From<crate::api::fair_share::Busy> for CatalogueError {
+    fn from(_: crate::api::fair_share::Busy) -> Self {
+        CatalogueError::TenantBusy
     }
 }

@@ -13,6 +13,7 @@ use super::caller::{authorize, authorize_grant, bearer};
 use super::error::{codes, CatalogueError, CatalogueErrors, FilterErrors, ImportErrors};
 use super::views::{self, BaseProfileView, ProvisioningProfileView, ServiceView, ValueAddedServiceView, VasFilter};
 use crate::api::body::{parse_json, read_body};
+use crate::api::fair_share::Expensive;
 use crate::api::AppState;
 use crate::auth::Permission;
 use crate::domain::catalogue::{CatalogueCounts, CatalogueDocument, CatalogueIndex, SaleTypeName, SALE_TYPES};
@@ -304,7 +305,7 @@ pub async fn nested_value_added_services(
 /// export again changes nothing. An org that has not imported a catalogue exports an
 /// empty one. Needs a bearer token of the org with `CATALOGUE_READ_PERMISSION`.
 #[utoipa::path(get, path = "/v2/orgs/{org_id}/catalogue", tag = "catalogue", params(("org_id" = String, Path, description = "The organization (tenant) name")),
-    responses((status = 200, description = "The catalogue document", body = CatalogueDocument), CatalogueErrors),
+    responses((status = 200, description = "The catalogue document", body = CatalogueDocument), CatalogueErrors, super::error::TenantBusyErrors),
     security(("bearerAuth" = [])))]
 pub async fn export(
     req: HttpRequest,
@@ -313,13 +314,16 @@ pub async fn export(
 ) -> Result<HttpResponse, CatalogueError> {
     let token = bearer(&req)?;
     let org_id = path.into_inner();
-    let document = run_db(&state.pool, move |conn| {
+    let fair_share = state.fair_share.clone();
+    let (document, turn) = run_db(&state.pool, move |conn| {
         let tenant_id = authorize(conn, &token, &org_id, Permission::CatalogueRead)?;
-        Ok::<_, CatalogueError>(store::catalogue::export(conn, tenant_id)?)
+        let turn = fair_share.enter(tenant_id, Expensive::CatalogueExport)?;
+        Ok::<_, CatalogueError>((store::catalogue::export(conn, tenant_id)?, turn))
     })
     .await?;
-    // Encoded with the connection back in the pool.
+    // Encoded with the connection back in the pool, still as the tenant's turn.
     let body = off_the_workers(move || encode(&document)).await?;
+    drop(turn);
     Ok(json_response(body))
 }
 
@@ -334,7 +338,7 @@ pub async fn export(
 /// `CATALOGUE_WRITE_PERMISSION`.
 #[utoipa::path(put, path = "/v2/orgs/{org_id}/catalogue", tag = "catalogue", params(("org_id" = String, Path, description = "The organization (tenant) name")),
     request_body(content = CatalogueDocument, content_type = "application/json"),
-    responses((status = 200, description = "What the catalogue now holds", body = CatalogueCounts), CatalogueErrors, ImportErrors),
+    responses((status = 200, description = "What the catalogue now holds", body = CatalogueCounts), CatalogueErrors, ImportErrors, super::error::TenantBusyErrors),
     security(("bearerAuth" = [])))]
 pub async fn import(
     req: HttpRequest,
@@ -346,6 +350,8 @@ pub async fn import(
     let org_id = path.into_inner();
     let grant =
         run_db(&state.pool, move |conn| authorize_grant(conn, &token, &org_id, Permission::CatalogueWrite)).await?;
+    // From before the body is read until the import is done.
+    let _turn = state.fair_share.enter(grant.tenant_id, Expensive::CatalogueImport)?;
     // Checked again when the import commits: the token may be revoked meanwhile.
     let scope = state.pool.write_scope(grant.tenant_id, grant.authority(Permission::CatalogueWrite));
     let limit = state.catalogue_limit;

@@ -12,6 +12,7 @@ use super::dto::{Link, ListLinks};
 use super::error::{ErrorBody, ProfileNotFound};
 use super::handlers::{hal, parse_id};
 use super::{SpcmError, SpcmErrors, BASE_PATH};
+use crate::api::fair_share::Expensive;
 use crate::api::AppState;
 use crate::auth::Permission;
 use crate::store::changes::{self, Entity};
@@ -179,7 +180,10 @@ pub async fn history(
     };
     let link_base = state.link_base.clone();
     let this = this_link(&link_base, &format!("{BASE_PATH}/{id}/history"), req.query_string());
-    let body = with_caller(&state, credentials, Permission::AuditRead, malformed, move |conn, caller| {
+    let fair_share = state.fair_share.clone();
+    let (body, _turn) = with_caller(&state, credentials, Permission::AuditRead, malformed, move |conn, caller| {
+        // Held until the page is encoded.
+        let turn = fair_share.enter(caller.tenant_id, Expensive::ChangePage)?;
         let offset = query.offset.unwrap_or(0);
         let (found, total) =
             changes::history(conn, caller.tenant_id, Entity::ProvisionProfile, &id.to_string(), offset, query.limit)?;
@@ -190,11 +194,12 @@ pub async fn history(
         let next = query.limit.filter(|_| !found.is_empty() && next_offset < total).map(|limit| Link {
             href: format!("{link_base}{BASE_PATH}/{id}/history?offset={next_offset}&limit={limit}"),
         });
-        Ok(ChangeList {
+        let page = ChangeList {
             length: found.len(),
             changes: found.iter().map(changes::ChangeRecord::to_json).collect(),
             links: ListLinks::next_only(this, next),
-        })
+        };
+        Ok((page, turn))
     })
     .await?;
     Ok(hal(StatusCode::OK, &body))
@@ -223,16 +228,20 @@ pub async fn feed(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     };
     let link_base = state.link_base.clone();
     let this = this_link(&link_base, FEED_PATH, req.query_string());
-    let body = with_caller(&state, credentials, Permission::AuditRead, malformed, move |conn, caller| {
+    let fair_share = state.fair_share.clone();
+    let (body, _turn) = with_caller(&state, credentials, Permission::AuditRead, malformed, move |conn, caller| {
+        // Held until the page is encoded.
+        let turn = fair_share.enter(caller.tenant_id, Expensive::ChangePage)?;
         let limit = query.limit.unwrap_or(DEFAULT_FEED_LIMIT);
         let found = changes::feed(conn, caller.tenant_id, query.after.unwrap_or(0), limit)?;
         let next =
             found.last().map(|last| Link { href: format!("{link_base}{FEED_PATH}?after={}&limit={limit}", last.id) });
-        Ok(ChangeList {
+        let page = ChangeList {
             length: found.len(),
             changes: found.iter().map(changes::ChangeRecord::to_json).collect(),
             links: ListLinks::next_only(this, next),
-        })
+        };
+        Ok((page, turn))
     })
     .await?;
     Ok(hal(StatusCode::OK, &body))

@@ -64,10 +64,12 @@ pub enum SpcmErrors {
     /// `Accept` names no representation the service has (this answer is always JSON).
     #[response(status = 406, example = json!({"message": "no acceptable representation; accept application/hal+json, application/json, application/xml or text/xml", "errorCode": 406}))]
     NotAcceptable(ErrorBody),
-    /// Too many failed sign-ins from this address, for this tenant and username or in all.
+    /// Too many failed sign-ins from this address, for this tenant and username or in all;
+    /// or the tenant already runs as many expensive requests at once as allowed (listings
+    /// without `limit`, batches, pages of changes), and this one must wait its turn.
     #[response(
         status = 429,
-        headers(("Retry-After" = String, description = "Seconds until a sign-in is allowed again")),
+        headers(("Retry-After" = String, description = "Seconds until a retry may succeed")),
         example = json!({"message": "too many failed sign-ins; retry later", "errorCode": 429})
     )]
     TooManySignIns(ErrorBody),
@@ -139,6 +141,9 @@ pub enum SpcmError {
     Overloaded,
     #[error("too many failed sign-ins")]
     TooManySignIns(std::time::Duration),
+    /// The tenant already runs as many expensive requests as allowed (contract §1.1).
+    #[error("too many expensive requests of the tenant at once")]
+    TenantBusy,
     #[error("no acceptable representation")]
     NotAcceptable,
     #[error("the request body did not arrive in time")]
@@ -179,6 +184,10 @@ impl SpcmError {
             }
             SpcmError::Overloaded => SpcmErrorBody::Server(crate::api::server_error_body(crate::api::OVERLOAD_MESSAGE)),
             SpcmError::TooManySignIns(_) => message("too many failed sign-ins; retry later".into(), 429),
+            SpcmError::TenantBusy => message(
+                "this tenant already runs as many expensive requests (listings without limit, batches, pages of changes) as allowed at once; retry later".into(),
+                429,
+            ),
             SpcmError::NotAcceptable => message(
                 "no acceptable representation; accept application/hal+json, application/json, application/xml or text/xml"
                     .into(),
@@ -205,7 +214,7 @@ impl ResponseError for SpcmError {
             SpcmError::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             SpcmError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             SpcmError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
-            SpcmError::TooManySignIns(_) => StatusCode::TOO_MANY_REQUESTS,
+            SpcmError::TooManySignIns(_) | SpcmError::TenantBusy => StatusCode::TOO_MANY_REQUESTS,
             SpcmError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             SpcmError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
         }
@@ -222,6 +231,12 @@ impl ResponseError for SpcmError {
             }
             SpcmError::TooManySignIns(wait) => {
                 response.insert_header((header::RETRY_AFTER, crate::api::retry_after_seconds(*wait)));
+            }
+            SpcmError::TenantBusy => {
+                response.insert_header((
+                    header::RETRY_AFTER,
+                    crate::api::retry_after_seconds(crate::api::fair_share::RETRY_AFTER),
+                ));
             }
             // The rest of the body may never come: the connection is not reused.
             SpcmError::RequestTimeout(_) => {
@@ -286,5 +301,11 @@ impl From<ProfileWriteError> for SpcmError {
             ProfileWriteError::Rule(rule, id) => SpcmError::Rule { code: rule.code(), message: rule.message(id) },
             ProfileWriteError::Store(store) => store.into(),
         }
+    }
+}
+
+impl From<crate::api::fair_share::Busy> for SpcmError {
+    fn from(_: crate::api::fair_share::Busy) -> Self {
+        SpcmError::TenantBusy
     }
 }

@@ -16,6 +16,7 @@ use super::error::{SpcmErrorBody, SpcmErrors};
 use super::reads::Answer;
 use super::{SpcmError, BASE_PATH};
 use crate::api::body::read_json;
+use crate::api::fair_share::Expensive;
 use crate::api::AppState;
 use crate::auth::{Permission, Principal};
 use crate::domain::{reject_control_characters, ProfileName, ProvisioningProfile, SubscriberType};
@@ -200,7 +201,13 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         query => format!("{BASE_PATH}?{query}"),
     };
     let link_base = state.link_base.clone();
+    let fair_share = state.fair_share.clone();
     cached_read(&state, &req, malformed, move |conn, caller| {
+        // Every matching profile, however many: a turn of the tenant's expensive work.
+        let _turn = match query.page.limit {
+            None => Some(fair_share.enter(caller.tenant_id, Expensive::FullListing)?),
+            Some(_) => None,
+        };
         let (found, total) = profiles::list(conn, caller.tenant_id, &query.filter, query.page)?;
         let links = query.links(&link_base, &this, found.len(), total);
         let items: Vec<_> = found.into_iter().map(|p| ProfileDto::new(p, &link_base)).collect();
@@ -296,7 +303,7 @@ pub async fn create(
         _ => return Err(SpcmError::BadRequest("the request body must be a JSON object or an array of objects".into())),
     };
     check_batch(items.len())?;
-    bulk(&state, items, move |conn, item| {
+    bulk(&state, caller.tenant_id, items, move |conn, item| {
         let new = parse_new(item).map_err(SpcmError::Validation)?;
         Ok((StatusCode::CREATED, Some(profiles::create(conn, &scope, new)?)))
     })
@@ -386,7 +393,7 @@ pub async fn update_many(
         ));
     };
     check_batch(items.len())?;
-    bulk(&state, items, move |conn, item| {
+    bulk(&state, caller.tenant_id, items, move |conn, item| {
         let (id, patch) = parse_patch(item, None).map_err(SpcmError::Validation)?;
         Ok((StatusCode::OK, Some(profiles::update(conn, &scope, id, patch, None)?)))
     })
@@ -467,7 +474,9 @@ pub async fn delete_many(req: HttpRequest, state: web::Data<AppState>) -> Result
     let pool = state.pool.clone();
     let request_id = current_request_id();
     let link_base = state.link_base.clone();
+    let fair_share = state.fair_share.clone();
     let results = with_caller(&state, credentials, Permission::ProfileDelete, malformed, move |conn, caller| {
+        let _turn = fair_share.enter(caller.tenant_id, Expensive::Batch)?;
         let scope =
             pool.write_scope(caller.tenant_id, caller.authority(Permission::ProfileDelete)).with_request_id(request_id);
         Ok(ids
@@ -489,11 +498,13 @@ pub async fn delete_many(req: HttpRequest, state: web::Data<AppState>) -> Result
 
 type ItemOutcome = Result<(StatusCode, Option<ProvisioningProfile>), SpcmError>;
 
-/// Applies `apply` to each item in order, each in its own transaction, on one connection.
-async fn bulk<F>(state: &AppState, items: Vec<Value>, apply: F) -> Result<HttpResponse, SpcmError>
+/// Applies `apply` to each item in order, each in its own transaction, on one connection,
+/// as a turn of the tenant's expensive work.
+async fn bulk<F>(state: &AppState, tenant_id: i64, items: Vec<Value>, apply: F) -> Result<HttpResponse, SpcmError>
 where
     F: Fn(&mut DbConnection, &Value) -> ItemOutcome + Send + 'static,
 {
+    let _turn = state.fair_share.enter(tenant_id, Expensive::Batch)?;
     let link_base = state.link_base.clone();
     let results = run_db(&state.pool, move |conn| {
         Ok::<_, SpcmError>(
