@@ -105,7 +105,13 @@ pub async fn submit(
             store::console_sessions::end(conn, &previous)?;
         }
         store::console_sessions::prune(conn, now - idle, now - absolute)?;
-        store::console_sessions::create(conn, &secret_hash, user.tenant_id, user.user_id, &fingerprint, now)?;
+        let new = store::console_sessions::NewSession {
+            secret_hash: &secret_hash,
+            tenant_id: user.tenant_id,
+            user_id: user.user_id,
+            fingerprint: &fingerprint,
+        };
+        store::console_sessions::start(conn, new, session::MAX_SESSIONS_PER_USER, now)?;
         pool.commit_durably()
     })
     .await?;
