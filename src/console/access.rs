@@ -14,7 +14,7 @@ use super::layout::{notice, page, text_field, time, token_field};
 use super::session::{self, ConsoleConfig, Session};
 use crate::api::AppState;
 use crate::auth::{self, Permission, PermissionSet};
-use crate::domain::{has_control_characters, Username};
+use crate::domain::{forbidden_character, Username};
 use crate::store::users::UserChange;
 use crate::store::{self, run_db, StoreError};
 
@@ -193,8 +193,8 @@ pub async fn add_user(
     let mut errors = NewUserErrors {
         username: Username::parse(&username).err(),
         password: auth::check_new_password(&password).err().or_else(|| {
-            has_control_characters(password.expose_secret())
-                .then(|| "the password must not contain control characters".to_owned())
+            forbidden_character(password.expose_secret())
+                .map(|_| "the password must not contain control characters or Unicode noncharacters".to_owned())
         }),
     };
     if errors.username.is_none() && errors.password.is_none() {
@@ -355,9 +355,9 @@ pub async fn reset_password(
             user_page(&session, &username, granted, Some(&why), None),
         ));
     }
-    if has_control_characters(password.expose_secret()) {
+    if forbidden_character(password.expose_secret()).is_some() {
         let granted = permissions_of(&state, session.tenant_id, &username).await?;
-        let why = "the password must not contain control characters";
+        let why = "the password must not contain control characters or Unicode noncharacters";
         return Ok(html_page(
             StatusCode::PRECONDITION_FAILED,
             user_page(&session, &username, granted, Some(why), None),

@@ -13,7 +13,7 @@ use super::layout::{page, text_field};
 use super::session::{self, ConsoleConfig};
 use crate::api::AppState;
 use crate::auth::VerifiedLogin;
-use crate::domain::{has_control_characters, TenantName, Username};
+use crate::domain::{forbidden_character, TenantName, Username};
 use crate::store::{self, run_db};
 
 fn sign_in_page(tenant: &str, username: &str, problem: Option<&str>) -> Markup {
@@ -67,7 +67,7 @@ pub async fn submit(
 
     let plausible = TenantName::parse(&tenant).is_ok()
         && Username::parse(&username).is_ok()
-        && !has_control_characters(password.expose_secret());
+        && forbidden_character(password.expose_secret()).is_none();
     let login = state.logins.key(&tenant, &username, &password);
     let (lookup_tenant, lookup_user) = (tenant.clone(), username.clone());
     let record = if plausible {
