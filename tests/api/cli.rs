@@ -632,6 +632,62 @@ fn no_help_text_prints_the_database_url() {
     }
 }
 
+/// Database URLs whose password is `secret` (or holds it: `se@cret`, `se/cret`), well
+/// and badly formed, for each server backend.
+const URLS_WITH_A_PASSWORD: [&str; 14] = [
+    "postgres://u:secret@[::1/x",
+    "postgres://u:secret@127.0.0.1:/x",
+    "postgres://u:sec%72et@[::1/x",
+    "postgres://u:se@cret@[::1/x",
+    "postgres://u:se/cret@127.0.0.1:1/x",
+    "postgres://u:secret@127.0.0.1:1/x",
+    "postgres://u:secret@127.0.0.1:99999/x?sslmode",
+    "postgresql://u@[::1/x?password=secret",
+    "postgres:u:secret@127.0.0.1/x",
+    "mysql://u:secret@[::1/x",
+    "mysql://u:secret@127.0.0.1:/x",
+    "mysql://u:se@cret@127.0.0.1:1/x",
+    "mariadb://u:sec%72et@127.0.0.1:1/x",
+    "u:secret@host://x",
+];
+
+/// Nothing of the password: neither whole, nor decoded, nor a piece of one cut at `@` or `/`.
+fn assert_no_password(output: &Output, url: &str) {
+    for stream in [&output.stdout, &output.stderr] {
+        let text = String::from_utf8_lossy(stream);
+        for piece in ["secret", "sec%72et", "cret"] {
+            assert!(!text.contains(piece), "{url}: {piece} printed in {text}");
+        }
+    }
+}
+
+#[test]
+fn no_message_prints_a_database_password_however_malformed_the_url() {
+    for url in URLS_WITH_A_PASSWORD {
+        let output = Command::new(env!("CARGO_BIN_EXE_spcm"))
+            .args(["migrate", "--database-url", url])
+            .env("SPCM_POOL_TIMEOUT_MS", "200")
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{url} cannot work");
+        assert_no_password(&output, url);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{url}: one line: {stderr}");
+    }
+    // The service logs what it could not open, as JSON lines.
+    for url in ["postgres://u:secret@[::1/x", "mysql://u:secret@127.0.0.1:1/x"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_spcm"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--database-url", url])
+            .env("SPCM_POOL_TIMEOUT_MS", "200")
+            .env("SPCM_BOOTSTRAP_PASSWORD", crate::helpers::ADMIN_PASSWORD)
+            .env("RUST_LOG", "debug")
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{url} cannot be served");
+        assert_no_password(&output, url);
+    }
+}
+
 /// `spcm` (serve) with `SPCM_BOOTSTRAP_PASSWORD` set to `value`: it must exit, not serve.
 fn serve_with_bootstrap_password(value: &str) -> (Output, bool) {
     let dir = tempfile::tempdir().unwrap();
