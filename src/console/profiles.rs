@@ -18,7 +18,7 @@ use crate::api::spcm::FieldError;
 use crate::api::AppState;
 use crate::auth::Permission;
 use crate::domain::catalogue::ProvisioningProfileLink;
-use crate::domain::{has_control_characters, ProfilePatch, ProvisioningProfile, SubscriberType};
+use crate::domain::{forbidden_character, ProfilePatch, ProvisioningProfile, SubscriberType};
 use crate::store::changes::{self, ChangeRecord, Entity};
 use crate::store::profiles::{self, Page, ProfileFilter};
 use crate::store::{self, run_db};
@@ -107,11 +107,11 @@ pub async fn list(
     session.require(Permission::ProfileRead)?;
     let query = req.query_string();
     let search: String = form::query_value(query, "name").unwrap_or_default().nfc().take(100).collect();
-    if has_control_characters(&search) {
+    if forbidden_character(&search).is_some() {
         return Err(ConsoleError::refused(
             StatusCode::BAD_REQUEST,
             "Bad search",
-            "A name to search for must not contain control characters.",
+            "A name to search for must not contain control characters or Unicode noncharacters.",
         ));
     }
     let kind = form::query_value(query, "subscriberType").and_then(|t| SubscriberType::parse(&t).ok());

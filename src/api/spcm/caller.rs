@@ -17,7 +17,7 @@ use super::reads::Answer;
 use super::SpcmError;
 use crate::api::{negotiation, AppState};
 use crate::auth::{self, LoginKey, Permission, Principal, VerifiedLogin};
-use crate::domain::{has_control_characters, TenantName, Username};
+use crate::domain::{forbidden_character, TenantName, Username};
 use crate::store::users::LoginRecord;
 use crate::store::{self, run_db, DbConnection};
 
@@ -46,11 +46,11 @@ impl Credentials {
     }
 
     /// False for names no tenant or user can have and for passwords with control
-    /// characters: such a login is an unknown one, and costs the same.
+    /// characters or noncharacters: such a login is an unknown one, and costs the same.
     fn plausible(&self) -> bool {
         TenantName::parse(&self.tenant).is_ok()
             && Username::parse(&self.username).is_ok()
-            && !has_control_characters(self.password.expose_secret())
+            && forbidden_character(self.password.expose_secret()).is_none()
     }
 
     /// 429 when the sign-in limits refuse this login (`SignInGuard::admit`); an

@@ -19,7 +19,9 @@ use crate::api::body::read_json;
 use crate::api::fair_share::Expensive;
 use crate::api::AppState;
 use crate::auth::{Permission, Principal};
-use crate::domain::{reject_control_characters, ProfileName, ProvisioningProfile, SubscriberType};
+use crate::domain::{
+    forbidden_character, forbidden_character_problem, ProfileName, ProvisioningProfile, SubscriberType,
+};
 use crate::store::profiles::{self, Page, ProfileFilter};
 use crate::store::{run_db, DbConnection};
 use crate::telemetry::current_request_id;
@@ -98,14 +100,14 @@ impl ListQuery {
             if seen.contains(&key) {
                 return Err(bad("given more than once"));
             }
+            // Contract §1.1: no control characters or noncharacters in a filter.
+            if let Some(c) = forbidden_character(&value).filter(|_| matches!(key.as_ref(), "name" | "subscriberType")) {
+                return Err(bad(&forbidden_character_problem(c)));
+            }
             match key.as_ref() {
-                // Contract §1.1: no control characters; the name compared as names are stored (NFC).
-                "name" => {
-                    parsed.filter.name =
-                        Some(ProfileName::filter(&value).map_err(|_| bad("must not contain control characters"))?)
-                }
+                // Compared as names are stored (NFC).
+                "name" => parsed.filter.name = Some(ProfileName::filter(&value).map_err(|why| bad(&why))?),
                 "subscriberType" => {
-                    reject_control_characters(&key, &value).map_err(|_| bad("must not contain control characters"))?;
                     parsed.filter.subscriber_type =
                         Some(SubscriberType::parse(&value).map_err(|_| bad("must be PREPAID or POSTPAID"))?)
                 }
