@@ -634,7 +634,7 @@ pub async fn update(
     };
     let scope = state.pool.write_scope(session.tenant_id, session.authority(Permission::ProfileUpdate));
     let updated = run_db(&state.pool, move |conn| {
-        Ok::<_, ConsoleError>(profiles::update(conn, &scope, id, patch, Some(&[revision])))
+        Ok::<_, ConsoleError>(profiles::update(conn, &scope, id, patch, Some(&revision)))
     })
     .await?;
     match updated {
@@ -701,10 +701,8 @@ pub async fn make_default(
     let revision = form_revision(&form)?;
     let scope = state.pool.write_scope(session.tenant_id, session.authority(Permission::ProfileUpdate));
     let patch = ProfilePatch { default_profile: Some(true), ..Default::default() };
-    run_db(&state.pool, move |conn| {
-        Ok::<_, ConsoleError>(profiles::update(conn, &scope, id, patch, Some(&[revision]))?)
-    })
-    .await?;
+    run_db(&state.pool, move |conn| Ok::<_, ConsoleError>(profiles::update(conn, &scope, id, patch, Some(&revision))?))
+        .await?;
     Ok(super::see_other(&format!("{}?done=default", profile_path(id))))
 }
 
@@ -747,7 +745,7 @@ pub async fn delete(
     let id = parse_id(&path)?;
     let revision = form_revision(&form)?;
     let scope = state.pool.write_scope(session.tenant_id, session.authority(Permission::ProfileDelete));
-    run_db(&state.pool, move |conn| Ok::<_, ConsoleError>(profiles::delete(conn, &scope, id, Some(&[revision]))?))
+    run_db(&state.pool, move |conn| Ok::<_, ConsoleError>(profiles::delete(conn, &scope, id, Some(&revision))?))
         .await?;
     Ok(super::see_other("/console/profiles?done=deleted"))
 }
