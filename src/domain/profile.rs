@@ -20,7 +20,7 @@ pub struct ProvisioningProfile {
     pub dps_notification: bool,
     pub eos_notification: bool,
     pub payg_notification: bool,
-    /// Raised by each change of the profile: its ETag. Not part of its state.
+    /// Raised by each change of the profile; its ETags are made from it. Not part of its state.
     #[serde(skip)]
     pub revision: i64,
 }

@@ -76,7 +76,11 @@ pub struct IfNoneMatchHeader {
     /// ETags the client holds (`*`, or a list; weak ones count too). When one is the
     /// current ETag of the representation asked for, the answer is 304 without a body.
     /// A malformed list is 400.
-    #[param(rename = "If-None-Match", pattern = r#"^(\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*)$"#)]
+    #[param(
+        rename = "If-None-Match",
+        nullable = false,
+        pattern = r#"^(\*|[ \t,]*((W/)?"[!#-~\u0080-\u00ff]*"([ \t]*,[ \t,]*(W/)?"[!#-~\u0080-\u00ff]*")*)?[ \t,]*)$"#
+    )]
     if_none_match: Option<String>,
 }
 
@@ -89,7 +93,11 @@ pub struct IfMatchHeader {
     /// POST or PUT of it, in JSON or in XML: both name the same state); `*` for any
     /// existing profile. Otherwise 412, and nothing changes. A weak ETag never matches; a
     /// malformed list is 400.
-    #[param(rename = "If-Match", pattern = r#"^(\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*)$"#)]
+    #[param(
+        rename = "If-Match",
+        nullable = false,
+        pattern = r#"^(\*|[ \t,]*((W/)?"[!#-~\u0080-\u00ff]*"([ \t]*,[ \t,]*(W/)?"[!#-~\u0080-\u00ff]*")*)?[ \t,]*)$"#
+    )]
     if_match: Option<String>,
 }
 
@@ -236,12 +244,13 @@ mod tests {
     #[test]
     fn lists_of_tags_are_read_as_rfc_9110_writes_them() {
         let weak = EntityTag { weak: true, quoted: b"\"b\"".as_slice().into() };
-        let cases: [(&[&str], Option<Condition>); 9] = [
+        let cases: [(&[&str], Option<Condition>); 10] = [
             (&[], None),
             (&["*"], Some(Condition::Any)),
             (&[" * "], Some(Condition::Any)),
             (&["\"a\""], Some(Condition::Tags(vec![strong("\"a\"")]))),
             (&["\"a\" , W/\"b\""], Some(Condition::Tags(vec![strong("\"a\""), weak.clone()]))),
+            (&["\"a\"\t,\tW/\"b\""], Some(Condition::Tags(vec![strong("\"a\""), weak.clone()]))),
             (&["\"a\"", "W/\"b\""], Some(Condition::Tags(vec![strong("\"a\""), weak]))),
             (&[", \"a,b\",,"], Some(Condition::Tags(vec![strong("\"a,b\"")]))),
             (&["\"\""], Some(Condition::Tags(vec![strong("\"\"")]))),
