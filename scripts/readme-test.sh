@@ -100,7 +100,8 @@ expect=(
     "^user 'ops' added to tenant 'acme'"
     "^user 'boss' added to tenant 'acme'"
     "^password of 'ops' changed"
-    '^ops	SPCM_PROVISION_PROFILE_READ_PERMISSION$'
+    "^permissions of 'ops': SPCM_PROVISION_PROFILE_READ_PERMISSION,SPCM_AUDIT_READ_PERMISSION$"
+    '^ops	SPCM_PROVISION_PROFILE_READ_PERMISSION,SPCM_AUDIT_READ_PERMISSION$'
     "^user 'ops' removed"
     '^ID	STATUS	CREATED	EXPIRES	PERMISSIONS$'
     '^[0-9]+	active	[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z	[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z	CATALOGUE_READ_PERMISSION$'

@@ -197,9 +197,9 @@ for path, item in spec["paths"].items():
             block += ["[operations.checks.positive_data_acceptance]",
                       f"expected-statuses = {q(POSITIVE_ACCEPTED + ['412'])}"]
         if path == "/pcc/spcm/provisionProfile/{id}" and method in ("put", "delete"):
-            # `If-Match` that names another revision than the profile's current one is 412
-            # (the body's 412 comes first): which revision is current depends on the data
-            # stored, not on the request, so no schema can tell a stale tag from a good one.
+            # `If-Match` that names no current ETag of the profile is 412 (the body's 412
+            # comes first): which ETag is current depends on the data stored, not on the
+            # request, so no schema can tell a stale tag from a good one.
             block += ["[operations.checks.positive_data_acceptance]",
                       f"expected-statuses = {q(POSITIVE_ACCEPTED + ['412'])}"]
         if params:

@@ -13,6 +13,24 @@ pub enum Representation {
     Xml,
 }
 
+impl Representation {
+    /// Every representation, in the order of `index`.
+    pub const ALL: [Representation; 2] = [Representation::Json, Representation::Xml];
+
+    /// Its position in `ALL`.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// A name that stays the same across versions (ETags are digests of it).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Representation::Json => "json",
+            Representation::Xml => "xml",
+        }
+    }
+}
+
 /// What the service offers, in its order of preference on a tie.
 const OFFERED: [(&str, &str, Representation); 4] = [
     ("application", "hal+json", Representation::Json),
@@ -71,6 +89,12 @@ pub fn of_request(req: &HttpRequest) -> Option<Representation> {
     negotiate(req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()))
 }
 
+/// The representation an answer to this request is sent in: JSON when `Accept` names
+/// none, since that answer is the 406, in JSON.
+pub fn answered_in(req: &HttpRequest) -> Representation {
+    of_request(req).unwrap_or(Representation::Json)
+}
+
 /// True for a request body in XML.
 pub fn is_xml(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or_default().trim();
@@ -80,12 +104,11 @@ pub fn is_xml(content_type: &str) -> bool {
 /// The paths whose answers are negotiated: the SPCM face.
 pub const NEGOTIATED_PREFIX: &str = "/pcc/spcm";
 
-/// An answer of the SPCM face: it varies by `Accept`, and its body is sent as XML when
-/// the client asked for XML (the handlers write JSON; the 406 itself stays JSON).
+/// An answer of the SPCM face, its body sent as XML when the client asked for XML (the
+/// handlers write JSON; the 406 itself stays JSON). `envelope` names `Accept` in `Vary`.
 pub async fn represent<B: MessageBody + 'static>(
-    mut res: ServiceResponse<B>,
+    res: ServiceResponse<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    res.headers_mut().insert(header::VARY, HeaderValue::from_static("Accept"));
     let is_json =
         res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.contains("json"));
     if !is_json || of_request(res.request()) != Some(Representation::Xml) {

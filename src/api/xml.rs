@@ -4,7 +4,12 @@
 //!
 //! Reading refuses a document type declaration and any entity reference but the five
 //! predefined ones and character references: nothing is ever expanded or fetched.
+//!
+//! Writing is well-formed whatever the stored text: a character that XML 1.0 cannot
+//! carry (a control character or U+FFFE/U+FFFF, which older rows may hold) is written as
+//! U+FFFD, the replacement character; JSON gives the text as stored.
 
+use std::borrow::Cow;
 use std::io::Cursor;
 
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
@@ -51,10 +56,36 @@ fn item_of(key: &str) -> &str {
 
 type XmlWriter = Writer<Cursor<Vec<u8>>>;
 
+/// XML 1.0's `Char` production: the characters a document can hold.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// `text` as element content: `<`, `>` and `&` escaped (quotes stay as they are), a
+/// carriage return as a reference (a reader would make a raw one a line feed), and a
+/// character XML cannot hold replaced with U+FFFD.
+fn escape_text(text: &str) -> Cow<'_, str> {
+    let plain = |c: char| is_xml_char(c) && !matches!(c, '<' | '>' | '&' | '\r');
+    if text.chars().all(plain) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '&' => escaped.push_str("&amp;"),
+            '\r' => escaped.push_str("&#13;"),
+            c if is_xml_char(c) => escaped.push(c),
+            _ => escaped.push(char::REPLACEMENT_CHARACTER),
+        }
+    }
+    Cow::Owned(escaped)
+}
+
 fn write_text(writer: &mut XmlWriter, name: &str, text: &str) -> std::io::Result<()> {
     writer.write_event(Event::Start(BytesStart::new(name)))?;
-    // Only `<`, `>` and `&` need escaping in text; quotes stay as they are.
-    writer.write_event(Event::Text(BytesText::from_escaped(quick_xml::escape::partial_escape(text))))?;
+    writer.write_event(Event::Text(BytesText::from_escaped(escape_text(text))))?;
     writer.write_event(Event::End(BytesEnd::new(name)))
 }
 
@@ -291,6 +322,35 @@ mod tests {
         assert!(xml(multi).contains(
             "<multiStatus><length>1</length><results><result><index>0</index><status>201</status><provisioningProfile>"
         ));
+    }
+
+    #[test]
+    fn text_that_xml_cannot_carry_is_written_as_the_replacement_character() {
+        let stored = "a\u{FFFE}b\u{FFFF}c\u{0}d\u{1B}e\u{7F}\u{85}\u{FDD0}\u{1FFFE}\r\n\t<&>\"'";
+        let written = xml(json!({"id": 1, "name": stored}));
+        assert!(
+            written.contains("<name>a\u{FFFD}b\u{FFFD}c\u{FFFD}d\u{FFFD}e\u{7F}\u{85}\u{FDD0}\u{1FFFE}&#13;\n\t&lt;&amp;&gt;\"'</name>"),
+            "{written:?}"
+        );
+        let mut reader = Reader::from_str(&written);
+        let mut text = String::new();
+        loop {
+            match reader.read_event().expect("well-formed") {
+                Event::Text(t) => text.push_str(&t.decode().unwrap()),
+                Event::GeneralRef(r) => text.push(match r.resolve_char_ref().unwrap() {
+                    Some(c) => c,
+                    None => match r.decode().unwrap().as_ref() {
+                        "lt" => '<',
+                        "gt" => '>',
+                        "amp" => '&',
+                        other => panic!("{other}"),
+                    },
+                }),
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        assert_eq!(text, "1a\u{FFFD}b\u{FFFD}c\u{FFFD}d\u{FFFD}e\u{7F}\u{85}\u{FDD0}\u{1FFFE}\r\n\t<&>\"'");
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub(super) fn open(settings: &Settings) -> anyhow::Result<DbPool> {
     Ok(pool)
 }
 
-fn open_existing(settings: &Settings) -> anyhow::Result<DbPool> {
+pub(super) fn open_existing(settings: &Settings) -> anyhow::Result<DbPool> {
     if let Some(path) = missing_sqlite_file(&settings.database_url) {
         bail!(
             "no SQLite database at {}; run `spcm migrate` (or start `spcm serve`) to create it, or name another with --database-url",
@@ -108,36 +108,6 @@ pub fn migrate(settings: &Settings) -> anyhow::Result<()> {
         1 => line(format!("applied 1 migration: {}", applied[0])),
         n => line(format!("applied {n} migrations: {}", applied.join(", "))),
     }
-}
-
-/// `VACUUM INTO`: a consistent copy of the whole SQLite database, taken while other
-/// connections read and write. Other backends have their own tools.
-pub fn backup(settings: &Settings, file: &Path) -> anyhow::Result<()> {
-    let (backend, _) = Backend::from_url(&settings.database_url).map_err(anyhow::Error::msg)?;
-    match backend {
-        Backend::Sqlite => {}
-        Backend::Postgres => bail!(
-            "spcm backup copies SQLite databases; back up PostgreSQL with `pg_dump --format=custom --file FILE DATABASE_URL` \
-             and restore with `pg_restore --clean --if-exists --dbname DATABASE_URL FILE`"
-        ),
-        Backend::Mysql => bail!(
-            "spcm backup copies SQLite databases; back up MySQL/MariaDB with `mysqldump --single-transaction DATABASE > FILE` \
-             and restore with `mysql DATABASE < FILE`"
-        ),
-    }
-    if file.exists() {
-        bail!("{} already exists; name a new file", file.display());
-    }
-    let target = file.to_str().ok_or_else(|| anyhow!("the backup path is not valid UTF-8"))?.to_owned();
-    let pool = open_existing(settings)?;
-    let mut conn = pool.get()?;
-    let DbConnection::Sqlite(sqlite) = &mut *conn else { bail!("not a SQLite connection") };
-    diesel::RunQueryDsl::execute(
-        diesel::sql_query("VACUUM INTO ?").bind::<diesel::sql_types::Text, _>(&target),
-        sqlite,
-    )
-    .with_context(|| format!("cannot write the backup to {}", file.display()))?;
-    line(format!("backup written to {}", file.display()))
 }
 
 pub fn tenant(settings: &Settings, command: TenantCommand) -> anyhow::Result<()> {

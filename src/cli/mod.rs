@@ -1,6 +1,7 @@
 //! The `spcm` command line: parse, then call into the library.
 
 mod admin;
+mod backup;
 mod changes;
 mod output;
 
@@ -63,10 +64,11 @@ pub enum Command {
     },
     /// Write a consistent copy of the SQLite database to FILE while the service runs.
     ///
-    /// PostgreSQL and MySQL/MariaDB are backed up with their own tools (pg_dump,
-    /// mysqldump); for them this command says how and exits non-zero.
+    /// The copy is readable by its owner only (mode 0600). PostgreSQL and MySQL/MariaDB
+    /// are backed up with their own tools (pg_dump, mysqldump); for them this command
+    /// says how and exits non-zero.
     Backup {
-        /// The copy to write; it must not exist yet.
+        /// The copy to write; it must not exist yet, not even as a symbolic link.
         file: std::path::PathBuf,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -241,7 +243,7 @@ fn run_command(cli: Cli) -> anyhow::Result<()> {
         Command::User(command) => admin::user(&settings()?, command),
         Command::Token(command) => admin::token(&settings()?, command),
         Command::Catalogue(command) => admin::catalogue(&settings()?, command),
-        Command::Backup { file } => admin::backup(&settings()?, &file),
+        Command::Backup { file } => backup::run(&settings()?, &file),
         Command::Changes { tenant, after, limit } => changes::run(&settings()?, &tenant, after, limit),
         Command::Openapi => output::line(crate::api::openapi::document().to_pretty_json()?),
         Command::Completions { shell } => {

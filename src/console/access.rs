@@ -15,7 +15,7 @@ use super::session::{self, ConsoleConfig, Session};
 use crate::api::AppState;
 use crate::auth::{self, Permission, PermissionSet};
 use crate::domain::authority::Denied;
-use crate::domain::{has_control_characters, Username};
+use crate::domain::{forbidden_character, Username};
 use crate::store::{self, run_db, StoreError};
 /// The longest a token made here may live, in days.
 const MAX_TOKEN_DAYS: i64 = 3650;
@@ -205,8 +205,8 @@ pub async fn add_user(
     let mut errors = NewUserErrors {
         username: Username::parse(&username).err(),
         password: auth::check_new_password(&password).err().or_else(|| {
-            has_control_characters(password.expose_secret())
-                .then(|| "the password must not contain control characters".to_owned())
+            forbidden_character(password.expose_secret())
+                .map(|_| "the password must not contain control characters or Unicode noncharacters".to_owned())
         }),
     };
     if errors.username.is_none() && errors.password.is_none() {
@@ -343,9 +343,9 @@ pub async fn reset_password(
             user_page(&session, &username, granted, Some(&why), None),
         ));
     }
-    if has_control_characters(password.expose_secret()) {
+    if forbidden_character(password.expose_secret()).is_some() {
         let granted = permissions_of(&state, session.tenant_id, &username).await?;
-        let why = "the password must not contain control characters";
+        let why = "the password must not contain control characters or Unicode noncharacters";
         return Ok(html_page(
             StatusCode::PRECONDITION_FAILED,
             user_page(&session, &username, granted, Some(why), None),

@@ -18,7 +18,7 @@ use crate::api::spcm::FieldError;
 use crate::api::AppState;
 use crate::auth::Permission;
 use crate::domain::catalogue::ProvisioningProfileLink;
-use crate::domain::{has_control_characters, ProfilePatch, ProvisioningProfile, SubscriberType};
+use crate::domain::{forbidden_character, ProfilePatch, ProvisioningProfile, SubscriberType};
 use crate::store::changes::{self, ChangeRecord, Entity};
 use crate::store::profiles::{self, Page, ProfileFilter};
 use crate::store::{self, run_db};
@@ -107,11 +107,11 @@ pub async fn list(
     session.require(Permission::ProfileRead)?;
     let query = req.query_string();
     let search: String = form::query_value(query, "name").unwrap_or_default().nfc().take(100).collect();
-    if has_control_characters(&search) {
+    if forbidden_character(&search).is_some() {
         return Err(ConsoleError::refused(
             StatusCode::BAD_REQUEST,
             "Bad search",
-            "A name to search for must not contain control characters.",
+            "A name to search for must not contain control characters or Unicode noncharacters.",
         ));
     }
     let kind = form::query_value(query, "subscriberType").and_then(|t| SubscriberType::parse(&t).ok());
@@ -634,7 +634,7 @@ pub async fn update(
     };
     let scope = state.pool.write_scope(session.tenant_id, session.authority(Permission::ProfileUpdate));
     let updated = run_db(&state.pool, move |conn| {
-        Ok::<_, ConsoleError>(profiles::update(conn, &scope, id, patch, Some(&[revision])))
+        Ok::<_, ConsoleError>(profiles::update(conn, &scope, id, patch, Some(&revision)))
     })
     .await?;
     match updated {
@@ -701,10 +701,8 @@ pub async fn make_default(
     let revision = form_revision(&form)?;
     let scope = state.pool.write_scope(session.tenant_id, session.authority(Permission::ProfileUpdate));
     let patch = ProfilePatch { default_profile: Some(true), ..Default::default() };
-    run_db(&state.pool, move |conn| {
-        Ok::<_, ConsoleError>(profiles::update(conn, &scope, id, patch, Some(&[revision]))?)
-    })
-    .await?;
+    run_db(&state.pool, move |conn| Ok::<_, ConsoleError>(profiles::update(conn, &scope, id, patch, Some(&revision))?))
+        .await?;
     Ok(super::see_other(&format!("{}?done=default", profile_path(id))))
 }
 
@@ -747,7 +745,7 @@ pub async fn delete(
     let id = parse_id(&path)?;
     let revision = form_revision(&form)?;
     let scope = state.pool.write_scope(session.tenant_id, session.authority(Permission::ProfileDelete));
-    run_db(&state.pool, move |conn| Ok::<_, ConsoleError>(profiles::delete(conn, &scope, id, Some(&[revision]))?))
+    run_db(&state.pool, move |conn| Ok::<_, ConsoleError>(profiles::delete(conn, &scope, id, Some(&revision))?))
         .await?;
     Ok(super::see_other("/console/profiles?done=deleted"))
 }

@@ -1,7 +1,8 @@
 //! Console sessions (contract §8): a random secret in the `spcm_session` cookie, its
-//! SHA-256 in the database. A session ends on sign-out, when idle or old, and at once
-//! when its user is removed or the user's password or permissions change (the stored
-//! fingerprint no longer matches the user's row).
+//! SHA-256 in the database. A session ends on sign-out, when idle or old, when it is the
+//! oldest of its user's and the user signs in again holding ten (contract §1.1), and at
+//! once when its user is removed or the user's password or permissions change (the
+//! stored fingerprint no longer matches the user's row).
 
 use std::time::Duration;
 
@@ -19,6 +20,8 @@ use crate::auth::{Permission, PermissionSet};
 use crate::store::{self, run_db, Authority};
 
 pub const COOKIE: &str = "spcm_session";
+/// Sessions one user holds at once (contract §1.1): a new sign-in ends the oldest.
+pub const MAX_SESSIONS_PER_USER: usize = 10;
 /// A cookie value longer than this is no secret of ours.
 const MAX_SECRET_CHARS: usize = 128;
 

@@ -14,7 +14,7 @@ use super::layout::{page, text_field};
 use super::session::{self, ConsoleConfig};
 use crate::api::AppState;
 use crate::auth::VerifiedLogin;
-use crate::domain::{has_control_characters, TenantName, Username};
+use crate::domain::{forbidden_character, TenantName, Username};
 use crate::store::{self, run_db};
 
 fn sign_in_page(tenant: &str, username: &str, problem: Option<&str>) -> Markup {
@@ -72,7 +72,7 @@ pub async fn submit(
 
     let plausible = TenantName::parse(&tenant).is_ok()
         && Username::parse(&username).is_ok()
-        && !has_control_characters(password.expose_secret());
+        && forbidden_character(password.expose_secret()).is_none();
     let (lookup_tenant, lookup_user) = (tenant.clone(), username.clone());
     let record = if plausible {
         run_db(&state.pool, move |conn| store::users::find_login(conn, &lookup_tenant, &lookup_user)).await?
@@ -111,7 +111,13 @@ pub async fn submit(
             store::console_sessions::end(conn, &previous)?;
         }
         store::console_sessions::prune(conn, now - idle, now - absolute)?;
-        store::console_sessions::create(conn, &secret_hash, user.tenant_id, user.user_id, &fingerprint, now)?;
+        let new = store::console_sessions::NewSession {
+            secret_hash: &secret_hash,
+            tenant_id: user.tenant_id,
+            user_id: user.user_id,
+            fingerprint: &fingerprint,
+        };
+        store::console_sessions::start(conn, new, session::MAX_SESSIONS_PER_USER, now)?;
         pool.commit_durably()
     })
     .await?;

@@ -20,7 +20,7 @@ pub struct ProvisioningProfile {
     pub dps_notification: bool,
     pub eos_notification: bool,
     pub payg_notification: bool,
-    /// Raised by each change of the profile: its ETag. Not part of its state.
+    /// Raised by each change of the profile; its ETags are made from it. Not part of its state.
     #[serde(skip)]
     pub revision: i64,
 }
@@ -33,14 +33,14 @@ impl ProvisioningProfile {
 }
 
 /// A profile name (contract §1.1, §2): normalised to Unicode NFC, then trimmed; 1–100
-/// characters, no control characters, no bidirectional controls, and at least one
-/// visible character. Stored as parsed, so equal-looking names are equal names.
+/// characters, no control characters or noncharacters, no bidirectional controls, and at
+/// least one visible character. Stored as parsed, so equal-looking names are equal names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProfileName(String);
 
 impl ProfileName {
     pub fn parse(value: &str) -> Result<Self, String> {
-        super::reject_control_characters("name", value)?;
+        super::reject_forbidden_characters("name", value)?;
         let normalised: String = value.nfc().collect();
         let name = normalised.trim();
         let length = name.chars().count();
@@ -66,7 +66,7 @@ impl ProfileName {
     /// The listing's exact-name filter: normalised like a name, so that either form of
     /// `café` finds it, but not trimmed (trailing spaces are significant).
     pub fn filter(value: &str) -> Result<String, String> {
-        super::reject_control_characters("name", value)?;
+        super::reject_forbidden_characters("name", value)?;
         Ok(value.nfc().collect())
     }
 
@@ -127,13 +127,13 @@ impl fmt::Display for ProfileName {
 }
 
 /// A free text field such as `initialCorePlanName`: at most 100 characters, no control
-/// characters, otherwise kept verbatim.
+/// characters or noncharacters, otherwise kept verbatim.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShortText(String);
 
 impl ShortText {
     pub fn parse(field: &str, value: &str) -> Result<Self, String> {
-        super::reject_control_characters(field, value)?;
+        super::reject_forbidden_characters(field, value)?;
         if value.chars().count() > 100 {
             return Err(format!("{field} must be at most 100 characters"));
         }
@@ -151,7 +151,7 @@ pub struct Locale(String);
 
 impl Locale {
     pub fn parse(value: &str) -> Result<Self, String> {
-        super::reject_control_characters("locale", value)?;
+        super::reject_forbidden_characters("locale", value)?;
         let invalid = || format!("locale '{value}' is not a language tag such as 'en' or 'es-ES'");
         if value.len() > 35 {
             return Err(invalid());
@@ -181,7 +181,7 @@ pub enum SubscriberType {
 
 impl SubscriberType {
     pub fn parse(value: &str) -> Result<Self, String> {
-        super::reject_control_characters("subscriberType", value)?;
+        super::reject_forbidden_characters("subscriberType", value)?;
         if value.eq_ignore_ascii_case("PREPAID") {
             Ok(SubscriberType::Prepaid)
         } else if value.eq_ignore_ascii_case("POSTPAID") {

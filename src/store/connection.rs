@@ -13,6 +13,11 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use super::wal_sync::WalSync;
 use super::StoreError;
 
+// A build without server backends has no password to hide.
+#[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
+mod url_secrets;
+use url_secrets::UrlSecrets;
+
 /// One database connection; the variant is chosen from the URL's scheme.
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -58,8 +63,15 @@ pub enum Backend {
 
 impl Backend {
     /// Picks the backend from the URL's scheme and returns it with the string its
-    /// driver expects. A plain path is a SQLite file.
+    /// driver expects. A plain path is a SQLite file. A server URL whose password is
+    /// not plainly delimited is refused (`url_secrets`); no error quotes the URL.
     pub fn from_url(url: &str) -> Result<(Backend, String), String> {
+        let scheme = url.split_once(':').map(|(scheme, _)| scheme.to_ascii_lowercase()).unwrap_or_default();
+        if matches!(scheme.as_str(), "postgres" | "postgresql" | "mysql" | "mariadb") && !url.contains("://") {
+            return Err(format!(
+                "the database URL is malformed: write it {scheme}://[user[:password]@]host[:port]/database"
+            ));
+        }
         let (backend, target) = if let Some(path) = url.strip_prefix("sqlite://") {
             (Backend::Sqlite, path.to_owned())
         } else if let Some(path) = url.strip_prefix("sqlite:") {
@@ -69,14 +81,23 @@ impl Backend {
         } else if url.starts_with("mysql://") || url.starts_with("mariadb://") {
             let rest = url.split_once("://").map(|(_, rest)| rest).unwrap_or_default();
             (Backend::Mysql, format!("mysql://{rest}"))
-        } else if url.contains("://") {
-            let scheme = url.split("://").next().unwrap_or_default();
-            return Err(format!("unsupported database URL scheme '{scheme}://'"));
+        } else if let Some((scheme, _)) = url.split_once("://") {
+            // Only a scheme is named: anything else before `://` could be a password.
+            let named = !scheme.is_empty()
+                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+            return Err(match named {
+                true => format!("unsupported database URL scheme '{scheme}://'"),
+                false => "the database URL names no supported scheme (sqlite://, postgres://, mysql://)".to_owned(),
+            });
         } else {
             (Backend::Sqlite, url.to_owned())
         };
         if target.is_empty() {
             return Err("the database URL names no database".into());
+        }
+        if backend != Backend::Sqlite {
+            url_secrets::check_credentials(url)?;
         }
         if !backend.compiled_in() {
             return Err(format!(
@@ -126,6 +147,17 @@ pub struct ConnectionManager {
     statement_timeout: Duration,
     /// Statements run on this pool's connections, for metrics and tests.
     queries: Arc<AtomicU64>,
+    /// Taken out of every driver message: libpq quotes a malformed URL whole.
+    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
+    secrets: UrlSecrets,
+}
+
+impl ConnectionManager {
+    /// A driver's failure to connect, with no secret of the URL in its message.
+    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
+    fn connect_error(&self, err: diesel::ConnectionError) -> r2d2::Error {
+        r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(self.secrets.redact(&err.to_string())))
+    }
 }
 
 impl ManageConnection for ConnectionManager {
@@ -161,7 +193,7 @@ impl ManageConnection for ConnectionManager {
             }
             #[cfg(feature = "postgres")]
             Backend::Postgres => {
-                let mut conn = diesel::PgConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
+                let mut conn = diesel::PgConnection::establish(&self.target).map_err(|e| self.connect_error(e))?;
                 conn.batch_execute(&format!(
                     "SET TIME ZONE 'UTC'; SET statement_timeout = {}; SET lock_timeout = {};
                      SET idle_in_transaction_session_timeout = {}",
@@ -174,8 +206,7 @@ impl ManageConnection for ConnectionManager {
             }
             #[cfg(feature = "mysql")]
             Backend::Mysql => {
-                let mut conn =
-                    diesel::MysqlConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
+                let mut conn = diesel::MysqlConnection::establish(&self.target).map_err(|e| self.connect_error(e))?;
                 let seconds = self.statement_timeout.as_secs().max(1);
                 conn.batch_execute(&format!(
                     "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION',
@@ -409,6 +440,7 @@ impl DbPool {
         let queries = Arc::new(AtomicU64::new(0));
         let manager = ConnectionManager {
             backend,
+            secrets: UrlSecrets::of(&target),
             target,
             busy_timeout: wait.max(Duration::from_millis(100)),
             statement_timeout,

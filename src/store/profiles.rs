@@ -21,7 +21,7 @@ pub enum ProfileWriteError {
     NameTaken(String),
     #[error("provisioning profile {0} is used by bundled product '{1}'")]
     Referenced(i64, String),
-    /// `If-Match` named revisions and the profile is at another one (its current one).
+    /// The write's condition refused the profile's current revision (the second field).
     #[error("provisioning profile {0} is at revision {1}")]
     Stale(i64, i64),
     #[error("default-profile rule: {0:?}")]
@@ -39,6 +39,19 @@ impl Transient for ProfileWriteError {
 impl From<diesel::result::Error> for ProfileWriteError {
     fn from(err: diesel::result::Error) -> Self {
         ProfileWriteError::Store(err.into())
+    }
+}
+
+/// What a conditional write asks of the profile's current revision (the SPCM face's
+/// `If-Match`, the console's form), checked inside the write's transaction.
+pub trait RevisionCondition {
+    fn accepts(&self, revision: i64) -> bool;
+}
+
+/// Exactly this revision.
+impl RevisionCondition for i64 {
+    fn accepts(&self, revision: i64) -> bool {
+        *self == revision
     }
 }
 
@@ -320,35 +333,32 @@ fn insert(conn: &mut DbConnection, row: &NewProfileRow) -> Result<ProvisioningPr
     }
 }
 
-/// The profile, when it exists and is at one of the revisions of `if_match` (`None`:
-/// any revision).
+/// The profile, when it exists and `condition` (`None`: any revision) accepts its revision.
 fn find_matching(
     conn: &mut DbConnection,
     tenant_id: i64,
     id: i64,
-    if_match: Option<&[i64]>,
+    condition: Option<&dyn RevisionCondition>,
 ) -> Result<ProvisioningProfile, ProfileWriteError> {
     let current = find(conn, tenant_id, id)?.ok_or(ProfileWriteError::NotFound(id))?;
-    match if_match {
-        Some(revisions) if !revisions.contains(&current.revision) => {
-            Err(ProfileWriteError::Stale(id, current.revision))
-        }
+    match condition {
+        Some(condition) if !condition.accepts(current.revision) => Err(ProfileWriteError::Stale(id, current.revision)),
         _ => Ok(current),
     }
 }
 
 /// Applies the fields present in `patch`; `defaultProfile: true` moves the default here.
-/// With `if_match`, only while the profile is at one of those revisions.
+/// With a `condition`, only while it accepts the profile's revision.
 pub fn update(
     conn: &mut DbConnection,
     scope: &WriteScope,
     id: i64,
     patch: ProfilePatch,
-    if_match: Option<&[i64]>,
+    condition: Option<&dyn RevisionCondition>,
 ) -> Result<ProvisioningProfile, ProfileWriteError> {
     let tenant_id = scope.tenant_id;
     write_transaction(conn, scope, |conn| {
-        let current = find_matching(conn, tenant_id, id, if_match)?;
+        let current = find_matching(conn, tenant_id, id, condition)?;
         check_update(&current, &patch).map_err(|rule| ProfileWriteError::Rule(rule, id))?;
         if let Some(name) = &patch.name {
             if name_taken(conn, tenant_id, name.as_str(), Some(id))? {
@@ -374,17 +384,17 @@ pub fn update(
     })
 }
 
-/// Deletes a profile unless the default-profile rule forbids it; with `if_match`, only
-/// while it is at one of those revisions.
+/// Deletes a profile unless the default-profile rule forbids it; with a `condition`, only
+/// while it accepts the profile's revision.
 pub fn delete(
     conn: &mut DbConnection,
     scope: &WriteScope,
     id: i64,
-    if_match: Option<&[i64]>,
+    condition: Option<&dyn RevisionCondition>,
 ) -> Result<(), ProfileWriteError> {
     let tenant_id = scope.tenant_id;
     write_transaction(conn, scope, |conn| {
-        let target = find_matching(conn, tenant_id, id, if_match)?;
+        let target = find_matching(conn, tenant_id, id, condition)?;
         if let Some(bundled_product) = super::catalogue::used_by(conn, id)? {
             return Err(ProfileWriteError::Referenced(id, bundled_product));
         }

@@ -354,6 +354,90 @@ async fn a_backup_taken_while_serving_restores_the_state_it_copied() {
     assert_fails(&other, "pg_dump");
 }
 
+/// `spcm ARGS` against `database_url` with the usual umask 022, under which a file
+/// created with the default mode would be readable by everyone.
+fn spcm_with_umask_022(database_url: &str, args: &[&str]) -> Output {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_spcm"));
+    command.args(args).args(["--database-url", database_url]).env_remove("SPCM_DATABASE_URL");
+    // SAFETY: umask only sets the child's file creation mask; it is async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            libc::umask(0o022);
+            Ok(())
+        });
+    }
+    command.output().expect("spcm runs")
+}
+
+fn mode_of(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).permissions().mode() & 0o777
+}
+
+/// The names in `dir`, sorted.
+fn entries(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|entry| entry.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_database_and_its_backups_are_readable_by_their_owner_only_whatever_the_umask() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("spcm.db");
+    let url = format!("sqlite://{}", db.display());
+    assert_ok(&spcm_with_umask_022(&url, &["migrate"]));
+    assert_ok(&spcm_with_umask_022(&url, &["tenant", "add", "acme"]));
+    for suffix in ["", "-wal", "-shm"] {
+        let file = std::path::PathBuf::from(format!("{}{suffix}", db.display()));
+        if file.exists() {
+            assert_eq!(mode_of(&file), 0o600, "{}", file.display());
+        }
+    }
+
+    let backups = dir.path().join("backups");
+    std::fs::create_dir(&backups).unwrap();
+    let backup = backups.join("copy.db");
+    let written = assert_ok(&spcm_with_umask_022(&url, &["backup", backup.to_str().unwrap()]));
+    assert!(written.contains("backup written"), "{written}");
+    assert_eq!(mode_of(&backup), 0o600, "the copy holds password hashes");
+    assert_eq!(entries(&backups), ["copy.db"], "nothing else is left beside it");
+    let copied = spcm(&format!("sqlite://{}", backup.display()), &["tenant", "list"], "");
+    assert_eq!(assert_ok(&copied), "acme\n", "the copy is the database");
+}
+
+#[test]
+fn a_backup_never_writes_through_a_symbolic_link_or_over_a_file() {
+    let (dir, url) = migrated_sqlite();
+    let backups = dir.path().join("backups");
+    std::fs::create_dir(&backups).unwrap();
+
+    // A dangling link, as someone else with write access to the directory could plant.
+    let target = dir.path().join("elsewhere.db");
+    let link = backups.join("tonight.db");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    assert_fails(&spcm(&url, &["backup", link.to_str().unwrap()], ""), "already exists");
+    assert!(!target.exists(), "nothing was written where the link points");
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link is left as it was");
+
+    // A link to an existing file: that file keeps its content.
+    std::fs::write(&target, b"someone else's").unwrap();
+    assert_fails(&spcm(&url, &["backup", link.to_str().unwrap()], ""), "already exists");
+    assert_eq!(std::fs::read(&target).unwrap(), b"someone else's");
+
+    // An existing file, even an empty one (which SQLite itself would write into).
+    for content in [&b""[..], b"keep me"] {
+        let existing = backups.join("existing.db");
+        std::fs::write(&existing, content).unwrap();
+        assert_fails(&spcm(&url, &["backup", existing.to_str().unwrap()], ""), "already exists");
+        assert_eq!(std::fs::read(&existing).unwrap(), content, "the file is untouched");
+        std::fs::remove_file(&existing).unwrap();
+    }
+    assert_eq!(entries(&backups), ["tonight.db"], "no copy or staging directory is left behind");
+}
+
 /// `spcm serve` on `url` with the test admin password and `env`, once it answers.
 async fn serve_process(url: &str, env: &[(&str, &str)]) -> (std::process::Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -570,6 +654,62 @@ fn no_help_text_prints_the_database_url() {
                 "spcm {path:?} {flag} prints the URL: {help}"
             );
         }
+    }
+}
+
+/// Database URLs whose password is `secret` (or holds it: `se@cret`, `se/cret`), well
+/// and badly formed, for each server backend.
+const URLS_WITH_A_PASSWORD: [&str; 14] = [
+    "postgres://u:secret@[::1/x",
+    "postgres://u:secret@127.0.0.1:/x",
+    "postgres://u:sec%72et@[::1/x",
+    "postgres://u:se@cret@[::1/x",
+    "postgres://u:se/cret@127.0.0.1:1/x",
+    "postgres://u:secret@127.0.0.1:1/x",
+    "postgres://u:secret@127.0.0.1:99999/x?sslmode",
+    "postgresql://u@[::1/x?password=secret",
+    "postgres:u:secret@127.0.0.1/x",
+    "mysql://u:secret@[::1/x",
+    "mysql://u:secret@127.0.0.1:/x",
+    "mysql://u:se@cret@127.0.0.1:1/x",
+    "mariadb://u:sec%72et@127.0.0.1:1/x",
+    "u:secret@host://x",
+];
+
+/// Nothing of the password: neither whole, nor decoded, nor a piece of one cut at `@` or `/`.
+fn assert_no_password(output: &Output, url: &str) {
+    for stream in [&output.stdout, &output.stderr] {
+        let text = String::from_utf8_lossy(stream);
+        for piece in ["secret", "sec%72et", "cret"] {
+            assert!(!text.contains(piece), "{url}: {piece} printed in {text}");
+        }
+    }
+}
+
+#[test]
+fn no_message_prints_a_database_password_however_malformed_the_url() {
+    for url in URLS_WITH_A_PASSWORD {
+        let output = Command::new(env!("CARGO_BIN_EXE_spcm"))
+            .args(["migrate", "--database-url", url])
+            .env("SPCM_POOL_TIMEOUT_MS", "200")
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{url} cannot work");
+        assert_no_password(&output, url);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{url}: one line: {stderr}");
+    }
+    // The service logs what it could not open, as JSON lines.
+    for url in ["postgres://u:secret@[::1/x", "mysql://u:secret@127.0.0.1:1/x"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_spcm"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--database-url", url])
+            .env("SPCM_POOL_TIMEOUT_MS", "200")
+            .env("SPCM_BOOTSTRAP_PASSWORD", crate::helpers::ADMIN_PASSWORD)
+            .env("RUST_LOG", "debug")
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{url} cannot be served");
+        assert_no_password(&output, url);
     }
 }
 

@@ -542,6 +542,78 @@ backend_tests_with! {
     }
 }
 
+/// The console sessions of the tenant's user `username`, straight from the database.
+fn sessions_of(app: &TestApp, username: &str) -> i64 {
+    use diesel::prelude::*;
+    use spcm::store::schema::{console_sessions as s, users as u};
+    let mut conn = app.pool.get().expect("connection");
+    s::table
+        .inner_join(u::table.on(u::id.eq(s::user_id)))
+        .filter(u::username.eq(username))
+        .count()
+        .get_result(&mut *conn)
+        .expect("count")
+}
+
+backend_tests! {
+    async fn the_eleventh_sign_in_ends_the_oldest_session_of_that_user_alone(app) {
+        app.add_user("default", "clerk", "clerk-password-1", &[Permission::ProfileRead]);
+        let admin = sign_in_admin(&app).await;
+        let mut sessions = Vec::new();
+        for _ in 0..11 {
+            sessions.push(sign_in(&app, "default", "clerk", "clerk-password-1").await);
+        }
+        assert_eq!(sessions_of(&app, "clerk"), 10, "ten sessions at most");
+        assert!(signed_out(&sessions[0].get("/console/profiles").await), "the oldest session ended");
+        for (n, session) in sessions.iter().enumerate().skip(1) {
+            assert_eq!(session.get("/console/profiles").await.status(), 200, "session {} still works", n + 1);
+        }
+        assert_eq!(admin.get("/console/profiles").await.status(), 200, "another user's session is not touched");
+        assert_eq!(sessions_of(&app, "admin"), 1);
+    }
+
+    async fn sign_ins_of_one_user_at_the_same_moment_leave_ten_sessions(app) {
+        app.add_user("default", "clerk", "clerk-password-1", &[Permission::ProfileRead]);
+        // Verified once, so that the others skip argon2 and truly meet in the database.
+        sign_in(&app, "default", "clerk", "clerk-password-1").await;
+        let statuses = futures_util::future::join_all(
+            (0..24).map(|_| async { post_sign_in(&app, "default", "clerk", "clerk-password-1").await.status() }),
+        )
+        .await;
+        assert!(statuses.iter().all(|status| *status == 303), "every sign-in succeeds: {statuses:?}");
+        assert_eq!(sessions_of(&app, "clerk"), 10);
+    }
+}
+
+backend_tests_with! {
+    Settings { console_idle_secs: 1, ..Settings::default() };
+    async fn sessions_idle_past_their_limit_are_removed_by_the_next_sign_in(app) {
+        app.add_user("default", "clerk", "clerk-password-1", &[Permission::ProfileRead]);
+        sign_in(&app, "default", "clerk", "clerk-password-1").await;
+        assert_eq!(sessions_of(&app, "clerk"), 1);
+        // Never used again: only the clean-up at another user's sign-in can remove it.
+        wait_until("the idle session's removal", Duration::from_secs(10), async || {
+            sign_in_admin(&app).await;
+            sessions_of(&app, "clerk") == 0
+        })
+        .await;
+    }
+}
+
+backend_tests_with! {
+    Settings { console_absolute_secs: 1, ..Settings::default() };
+    async fn sessions_past_their_absolute_limit_are_removed_by_the_next_sign_in(app) {
+        app.add_user("default", "clerk", "clerk-password-1", &[Permission::ProfileRead]);
+        sign_in(&app, "default", "clerk", "clerk-password-1").await;
+        assert_eq!(sessions_of(&app, "clerk"), 1);
+        wait_until("the old session's removal", Duration::from_secs(10), async || {
+            sign_in_admin(&app).await;
+            sessions_of(&app, "clerk") == 0
+        })
+        .await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_form_the_browser_says_came_from_another_site_changes_nothing() {
     let app = crate::helpers::spawn_with(Settings::default()).await;

@@ -203,3 +203,148 @@ backend_tests! {
         assert!(spcm::store::users::find_login(&mut conn, "default", "boss").unwrap().is_some());
     }
 }
+
+/// Noncharacters from each kind: U+FDD0–U+FDEF, the last two of the basic plane, and the
+/// last two of a supplementary plane.
+const NONCHARACTERS: [char; 6] = ['\u{FDD0}', '\u{FDEF}', '\u{FFFE}', '\u{FFFF}', '\u{1FFFE}', '\u{10FFFF}'];
+
+/// The body is a well-formed XML document: every character one that XML 1.0 can carry,
+/// and quick-xml reads it to its end with every element closed. Returns the texts of its
+/// `<name>` elements.
+fn assert_well_formed_xml(body: &str) -> Vec<String> {
+    use quick_xml::events::Event;
+    let carried =
+        |c: char| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..);
+    if let Some(bad) = body.chars().find(|&c| !carried(c)) {
+        panic!("U+{:04X} cannot be in an XML document: {body:?}", bad as u32);
+    }
+    let mut reader = quick_xml::Reader::from_str(body);
+    reader.config_mut().check_end_names = true;
+    let (mut depth, mut names) = (0usize, Vec::new());
+    let mut name: Option<String> = None;
+    loop {
+        match reader.read_event().unwrap_or_else(|e| panic!("not well-formed ({e}): {body:?}")) {
+            Event::Start(start) => {
+                depth += 1;
+                name = (start.name().as_ref() == b"name").then(String::new);
+            }
+            Event::End(_) => {
+                depth = depth.checked_sub(1).expect("an end tag without its start");
+                names.extend(name.take());
+            }
+            Event::Text(text) => {
+                if let Some(name) = &mut name {
+                    name.push_str(&text.decode().unwrap());
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(depth, 0, "every element is closed: {body:?}");
+    names
+}
+
+backend_tests! {
+    async fn a_noncharacter_in_any_profile_field_is_a_412_naming_that_field(app) {
+        for noncharacter in NONCHARACTERS {
+            let name = format!("nc{noncharacter}");
+            assert_refused(app.post_profile(&json!({"name": name, "defaultProfile": false})).await, &["name"], "noncharacters").await;
+            let class = json!({"name": "clean", "defaultProfile": false, "subscriberClass": format!("gold{noncharacter}")});
+            assert_refused(app.post_profile(&class).await, &["subscriberClass"], "noncharacters").await;
+        }
+        // The tester's own case, as an escape in JSON.
+        let escaped = app.request(Method::POST, PROFILES).header("content-type", "application/json")
+            .body(r#"{"name": "nc\ufffe", "defaultProfile": false}"#).send().await.unwrap();
+        assert_refused(escaped, &["name"], "U+FFFE").await;
+        assert_nothing_stored(&app).await;
+
+        let kept = app.create_profile("kept", false).await;
+        let id = kept["id"].as_i64().unwrap();
+        assert_refused(app.put_profile(id, &json!({"name": "kept\u{FFFF}"})).await, &["name"], "noncharacters").await;
+        assert_eq!(expect_json(app.get_profile(id).await, 200).await, kept);
+    }
+
+    async fn a_noncharacter_in_an_xml_body_is_a_412_naming_the_field(app) {
+        for name in ["nc\u{FFFE}", "\u{FDD0}", "x\u{10FFFF}"] {
+            let body = format!("<provisioningProfile><name>{name}</name><defaultProfile>false</defaultProfile></provisioningProfile>");
+            let response = app.request(Method::POST, PROFILES).header("content-type", "application/xml").body(body).send().await.unwrap();
+            assert_refused(response, &["name"], "noncharacters").await;
+        }
+        // Answered in XML, the refusal is itself a well-formed document.
+        let response = app.request(Method::POST, PROFILES).header("content-type", "application/xml").header("accept", "application/xml")
+            .body("<provisioningProfile><name>nc\u{FFFE}</name><defaultProfile>false</defaultProfile></provisioningProfile>")
+            .send().await.unwrap();
+        assert_eq!(response.status(), 412);
+        assert_well_formed_xml(&response.text().await.unwrap());
+        assert_nothing_stored(&app).await;
+    }
+
+    async fn a_noncharacter_in_a_listing_filter_is_a_400(app) {
+        app.create_profile("nc", false).await;
+        for noncharacter in NONCHARACTERS {
+            let response = list_by_name(&app, &format!("nc{noncharacter}")).await;
+            let body = expect_json(response, 400).await;
+            let message = body["message"].as_str().unwrap();
+            assert!(message.contains("name") && message.contains("noncharacters"), "{message}");
+        }
+        let kind = expect_json(app.list("subscriberType=PREPAID%EF%BF%BF").await, 400).await;
+        assert!(kind["message"].as_str().unwrap().contains("noncharacters"), "{kind}");
+    }
+
+    async fn a_noncharacter_in_credentials_is_a_401(app) {
+        app.add_user("default", "boss", "boss-password-1", &[Permission::ProfileRead]);
+        for noncharacter in NONCHARACTERS {
+            let username = format!("boss{noncharacter}");
+            let response = app.request_as(Method::GET, PROFILES, "default", &username, "boss-password-1").send().await.unwrap();
+            assert_eq!(response.status(), 401, "{username:?}");
+            let password = format!("boss-password-1{noncharacter}");
+            let response = app.request_as(Method::GET, PROFILES, "default", "boss", &password).send().await.unwrap();
+            assert_eq!(response.status(), 401, "{password:?}");
+        }
+        let fine = app.request_as(Method::GET, PROFILES, "default", "boss", "boss-password-1").send().await.unwrap();
+        assert_eq!(fine.status(), 200);
+    }
+
+    async fn a_noncharacter_in_a_catalogue_document_is_a_412_at_its_path(app) {
+        app.create_profile("turkeySauce", false).await;
+        let token = app.create_token("default", &[Permission::CatalogueWrite, Permission::CatalogueRead], None);
+        let document = json!({
+            "services": [{"id": "S1", "name": "nc\u{FFFE}"}, {"id": "S\u{FDD0}", "name": "s"}],
+            "bundled_products": [{"id": "BP1", "name": "bp\u{10FFFF}",
+                "provisioning_profiles": [{"profile_name": "turkeySauce", "territory_owners": ["YO\u{FFFF}IGO"]}]}]
+        });
+        let body = expect_json(app.import_catalogue("default", &token, &document).await, 412).await;
+        let errors = body["errors"].as_array().unwrap_or_else(|| panic!("errors listed: {body}"));
+        let paths: Vec<&str> = errors.iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert_eq!(paths, [
+            "$.services[0].name",
+            "$.services[1].id",
+            "$.bundled_products[0].name",
+            "$.bundled_products[0].provisioning_profiles[0].territory_owners[0]",
+        ], "{body}");
+        for error in errors {
+            assert!(error["description"].as_str().unwrap().contains("noncharacters"), "{error}");
+        }
+    }
+
+    async fn xml_answers_are_well_formed_whatever_an_older_row_holds(app) {
+        // Written by SQL, as a row stored before the rule would be.
+        let stored = "old\u{FFFE}row\u{1B}x\u{FFFF}";
+        insert_raw_profile(&app, stored);
+        let id = expect_json(app.list("").await, 200).await["provisioningProfileDTOList"][0]["id"].as_i64().unwrap();
+        // A change through the API records the stored name in the history and the feed.
+        assert_eq!(app.put_profile(id, &json!({"subscriberClass": "gold"})).await.status(), 200);
+
+        let shown = "old\u{FFFD}row\u{FFFD}x\u{FFFD}";
+        for path in [PROFILES.to_owned(), format!("{PROFILES}/{id}"), format!("{PROFILES}/{id}/history"), "/pcc/spcm/changes".to_owned()] {
+            let response = app.request(Method::GET, &path).header("accept", "application/xml").send().await.unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            let body = response.text().await.unwrap();
+            let names = assert_well_formed_xml(&body);
+            assert!(names.iter().any(|name| name == shown), "{path}: {body:?}");
+        }
+        let json = expect_json(app.get_profile(id).await, 200).await;
+        assert_eq!(json["name"], stored, "JSON gives the text as stored");
+    }
+}

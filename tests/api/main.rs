@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod authority;
 mod bulk;
+mod caches;
 mod catalogue;
 mod catalogue_bounds;
 mod changes;

@@ -102,3 +102,59 @@ backend_tests! {
         assert!(app.pool.migrate().unwrap().is_empty(), "up to date");
     }
 }
+
+/// The plan of `sql` as text: the index it reads, if any, is named in it. PostgreSQL is
+/// told to avoid sequential scans, so that its plan of a small test table shows whether
+/// an index can serve the statement at all.
+fn plan_of(conn: &mut DbConnection, sql: &str) -> String {
+    use diesel::sql_types::{Nullable, Text};
+    use diesel::{Connection, QueryableByName};
+    #[derive(QueryableByName)]
+    struct SqliteStep {
+        #[diesel(sql_type = Text)]
+        detail: String,
+    }
+    #[derive(QueryableByName)]
+    struct PostgresLine {
+        #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+        line: String,
+    }
+    #[derive(QueryableByName)]
+    struct MysqlRow {
+        #[diesel(sql_type = Nullable<Text>)]
+        key: Option<String>,
+    }
+    match conn {
+        DbConnection::Sqlite(c) => {
+            let steps: Vec<SqliteStep> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load(c).unwrap();
+            steps.into_iter().map(|s| s.detail).collect::<Vec<_>>().join("\n")
+        }
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => c
+            .transaction(|c| {
+                diesel::sql_query("SET LOCAL enable_seqscan = off").execute(c)?;
+                let lines: Vec<PostgresLine> = diesel::sql_query(format!("EXPLAIN {sql}")).load(c)?;
+                diesel::QueryResult::Ok(lines.into_iter().map(|l| l.line).collect::<Vec<_>>().join("\n"))
+            })
+            .unwrap(),
+        #[cfg(feature = "mysql")]
+        DbConnection::Mysql(c) => {
+            let rows: Vec<MysqlRow> = diesel::sql_query(format!("EXPLAIN {sql}")).load(c).unwrap();
+            rows.into_iter().map(|r| r.key.unwrap_or_default()).collect::<Vec<_>>().join("\n")
+        }
+    }
+}
+
+backend_tests! {
+    async fn ending_expired_console_sessions_reads_a_range_of_an_index_never_the_whole_table(app) {
+        let mut conn = app.pool.get().unwrap();
+        // The statements of `console_sessions::prune`, one per limit.
+        for (column, index) in [("last_seen_at_ms", "console_sessions_last_seen"), ("created_at_ms", "console_sessions_created")] {
+            let plan = plan_of(&mut conn, &format!("DELETE FROM console_sessions WHERE {column} < 1"));
+            assert!(plan.contains(index), "the delete by {column} reads {index}: {plan}");
+        }
+        // A user's sessions, newest first, for the limit of ten.
+        let plan = plan_of(&mut conn, "SELECT secret_hash FROM console_sessions WHERE user_id = 1 ORDER BY created_at_ms DESC LIMIT 10");
+        assert!(plan.contains("console_sessions_user_created"), "{plan}");
+    }
+}

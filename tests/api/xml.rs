@@ -1,4 +1,4 @@
-//! The SPCM face in XML: content negotiation, XML in and out, 406, `Vary: Accept`.
+//! The SPCM face in XML: content negotiation, XML in and out, 406, `Vary` naming `Accept`.
 
 use reqwest::Method;
 use serde_json::json;
@@ -26,7 +26,7 @@ backend_tests! {
             .unwrap();
         assert_eq!(created.status(), 201);
         assert_eq!(created.headers()["content-type"], XML);
-        assert_eq!(created.headers()["vary"], "Accept");
+        assert_eq!(created.headers()["vary"], "Accept, Authorization, tenant");
         let location = created.headers()["location"].to_str().unwrap().to_owned();
         let body = created.text().await.unwrap();
         assert!(body.starts_with(r#"<?xml version="1.0" encoding="UTF-8"?><provisioningProfile><id>"#), "{body}");
@@ -106,7 +106,7 @@ backend_tests! {
 
     async fn an_accept_header_the_face_cannot_satisfy_is_406_after_the_caller_is_known(app) {
         let refused = app.request(Method::GET, PROFILES).header("accept", "text/html").send().await.unwrap();
-        assert_eq!(refused.headers()["vary"], "Accept");
+        assert_eq!(refused.headers()["vary"], "Accept, Authorization, tenant");
         assert_eq!(expect_json(refused, 406).await["errorCode"], 406);
         let created = app
             .request(Method::POST, PROFILES)
@@ -120,7 +120,7 @@ backend_tests! {
         let stranger = app.request_as(Method::GET, PROFILES, "default", "admin", "wrong").header("accept", "text/html").send().await.unwrap();
         assert_eq!(stranger.status(), 401, "credentials are checked first");
         let json = app.list("").await;
-        assert_eq!(json.headers()["vary"], "Accept");
+        assert_eq!(json.headers()["vary"], "Accept, Authorization, tenant");
         assert_eq!(json.headers()["content-type"], "application/hal+json");
     }
 }

@@ -14,10 +14,10 @@ use actix_web::{HttpRequest, HttpResponse};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::reads::Answer;
-use super::SpcmError;
+use super::{conditional, SpcmError};
 use crate::api::{negotiation, AppState};
 use crate::auth::{self, LoginKey, Permission, Principal, VerifiedLogin};
-use crate::domain::{has_control_characters, TenantName, Username};
+use crate::domain::{forbidden_character, TenantName, Username};
 use crate::store::users::LoginRecord;
 use crate::store::{self, run_db, DbConnection};
 
@@ -46,11 +46,11 @@ impl Credentials {
     }
 
     /// False for names no tenant or user can have and for passwords with control
-    /// characters: such a login is an unknown one, and costs the same.
+    /// characters or noncharacters: such a login is an unknown one, and costs the same.
     fn plausible(&self) -> bool {
         TenantName::parse(&self.tenant).is_ok()
             && Username::parse(&self.username).is_ok()
-            && !has_control_characters(self.password.expose_secret())
+            && forbidden_character(self.password.expose_secret()).is_none()
     }
 
     /// 429 when the sign-in limits refuse this login (`SignInGuard::admit`); an
@@ -145,7 +145,8 @@ where
 
 /// A GET of the SPCM face: answered from memory when this login and this path and
 /// query were read before at the tenant's current version (`reads`); otherwise
-/// `load` runs with the verified caller and its answer is remembered.
+/// `load` runs with the verified caller and its answer is remembered. A malformed
+/// `If-None-Match` is the request's 400, reported after the credentials are checked.
 pub async fn cached_read<F>(
     state: &AppState,
     req: &HttpRequest,
@@ -156,6 +157,10 @@ where
     F: FnOnce(&mut DbConnection, &Principal) -> Result<Answer, SpcmError> + Send + 'static,
 {
     let credentials = Credentials::from_request(req, state)?;
+    let (if_none_match, malformed) = match conditional::if_none_match(req) {
+        Ok(condition) => (condition, malformed),
+        Err(err) => (None, malformed.or(Some(err))),
+    };
     let path = req.uri().path_and_query().map_or(req.path(), |p| p.as_str());
     if malformed.is_none() && credentials.acceptable {
         if let Some(login) = state.logins.get(&credentials.login) {
@@ -168,7 +173,7 @@ where
                 if state.versions.current(login.tenant_id).await == Some(login.tenant_version) {
                     credentials.admit(state, true).await?;
                     state.reads.count(true);
-                    return Ok(answer.response(req));
+                    return Ok(answer.response(req, if_none_match.as_ref()));
                 }
             }
         }
@@ -179,5 +184,5 @@ where
     })
     .await?;
     state.reads.remember(caller.tenant_id, caller.tenant_version, path, answer.clone());
-    Ok(answer.response(req))
+    Ok(answer.response(req, if_none_match.as_ref()))
 }

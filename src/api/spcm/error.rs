@@ -50,8 +50,8 @@ pub use crate::api::ServerError;
 #[allow(dead_code)]
 pub enum SpcmErrors {
     /// The request is malformed: credentials without a `tenant` header, an id that is not
-    /// an integer, a bad query parameter or a body that cannot be read. The message says
-    /// which.
+    /// an integer, a bad query parameter, a malformed `If-Match` or `If-None-Match`, or a
+    /// body that cannot be read. The message says which.
     #[response(status = 400, example = json!({"message": "the tenant header is required", "errorCode": 400}))]
     BadRequest(ErrorBody),
     /// No or malformed `Authorization`; an unknown tenant, a user not in it or a wrong password.
@@ -294,9 +294,9 @@ impl From<ProfileWriteError> for SpcmError {
             ProfileWriteError::Referenced(id, bundled_product) => SpcmError::Conflict(format!(
                 "provisioning profile {id} is used by bundled product '{bundled_product}' of the catalogue"
             )),
-            ProfileWriteError::Stale(id, revision) => SpcmError::Validation(vec![FieldError::new(
+            ProfileWriteError::Stale(id, _) => SpcmError::Validation(vec![FieldError::new(
                 "If-Match",
-                format!("provisioning profile {id} has changed since; its current ETag is \"{revision}\""),
+                format!("provisioning profile {id} has changed since; read it again for its current ETag"),
             )]),
             ProfileWriteError::Rule(rule, id) => SpcmError::Rule { code: rule.code(), message: rule.message(id) },
             ProfileWriteError::Store(store) => store.into(),

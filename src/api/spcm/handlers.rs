@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::caller::{cached_read, with_caller, Credentials};
-use super::conditional::{if_match, listing_etag, profile_etag};
+use super::conditional::{if_match, EntityTags, IfMatchHeader, IfNoneMatchHeader};
 use super::dto::{
     parse_new, parse_patch, CreateProfiles, DeleteParams, Link, ListLinks, ListParams, MultiStatus, MultiStatusItem,
     ProfileChangeRequest, ProfileDto, ProfileList, ProfileUpdates,
@@ -17,9 +17,11 @@ use super::reads::Answer;
 use super::{SpcmError, BASE_PATH};
 use crate::api::body::read_json;
 use crate::api::fair_share::Expensive;
-use crate::api::AppState;
+use crate::api::{negotiation, AppState};
 use crate::auth::{Permission, Principal};
-use crate::domain::{reject_control_characters, ProfileName, ProvisioningProfile, SubscriberType};
+use crate::domain::{
+    forbidden_character, forbidden_character_problem, ProfileName, ProvisioningProfile, SubscriberType,
+};
 use crate::store::profiles::{self, Page, ProfileFilter};
 use crate::store::{run_db, DbConnection};
 use crate::telemetry::current_request_id;
@@ -98,14 +100,14 @@ impl ListQuery {
             if seen.contains(&key) {
                 return Err(bad("given more than once"));
             }
+            // Contract §1.1: no control characters or noncharacters in a filter.
+            if let Some(c) = forbidden_character(&value).filter(|_| matches!(key.as_ref(), "name" | "subscriberType")) {
+                return Err(bad(&forbidden_character_problem(c)));
+            }
             match key.as_ref() {
-                // Contract §1.1: no control characters; the name compared as names are stored (NFC).
-                "name" => {
-                    parsed.filter.name =
-                        Some(ProfileName::filter(&value).map_err(|_| bad("must not contain control characters"))?)
-                }
+                // Compared as names are stored (NFC).
+                "name" => parsed.filter.name = Some(ProfileName::filter(&value).map_err(|why| bad(&why))?),
                 "subscriberType" => {
-                    reject_control_characters(&key, &value).map_err(|_| bad("must not contain control characters"))?;
                     parsed.filter.subscriber_type =
                         Some(SubscriberType::parse(&value).map_err(|_| bad("must be PREPAID or POSTPAID"))?)
                 }
@@ -183,11 +185,11 @@ impl ListQuery {
 /// matching profile is returned; with `limit` (and `offset`) one page, and `_links.next`
 /// names the next page while more remain. `X-Total-Count` always gives the number of
 /// matching profiles. Needs `SPCM_PROVISION_PROFILE_READ_PERMISSION`.
-#[utoipa::path(get, path = "/pcc/spcm/provisionProfile", tag = "provisioning profiles", params(ListParams, ("If-None-Match" = Option<String>, Header, description = "ETags the client holds; when one is current the answer is 304 without a body")),
+#[utoipa::path(get, path = "/pcc/spcm/provisionProfile", tag = "provisioning profiles", params(ListParams, IfNoneMatchHeader),
     responses(
         (status = 200, description = "The matching profiles", body = ProfileList, content_type = "application/hal+json",
             headers(("X-Total-Count" = i64, description = "Profiles matching the filters, whatever the page"),
-                ("ETag" = String, description = "Changes whenever the tenant's profiles do"))),
+                ("ETag" = String, description = "Names this answer: the tenant's listing with these filters and page, as it is now, in this representation"))),
         (status = 304, description = "Not modified: `If-None-Match` names the current ETag",
             headers(("ETag" = String, description = "The current ETag"))),
         (status = 403, description = "The user lacks SPCM_PROVISION_PROFILE_READ_PERMISSION", body = super::ErrorBody,
@@ -212,7 +214,8 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         let links = query.links(&link_base, &this, found.len(), total);
         let items: Vec<_> = found.into_iter().map(|p| ProfileDto::new(p, &link_base)).collect();
         let body = ProfileList { length: items.len(), profiles: items, links };
-        Ok(Answer::new(encode(&body)?, listing_etag(caller.tenant_version), Some(total)))
+        let tags = EntityTags::listing(caller.tenant_id, &this, caller.tenant_version);
+        Ok(Answer::new(encode(&body)?, tags, Some(total)))
     })
     .await
 }
@@ -225,9 +228,9 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 /// A profile of another tenant is not found. Needs
 /// `SPCM_PROVISION_PROFILE_READ_PERMISSION`.
 #[utoipa::path(get, path = "/pcc/spcm/provisionProfile/{id}", tag = "provisioning profiles",
-    params(("id" = i64, Path, description = "The profile's id"), ("If-None-Match" = Option<String>, Header, description = "ETags the client holds; when one is current the answer is 304 without a body")),
+    params(("id" = i64, Path, description = "The profile's id"), IfNoneMatchHeader),
     responses((status = 200, description = "The profile", body = ProfileDto, content_type = "application/hal+json",
-            headers(("ETag" = String, description = "The profile's revision, `\"<revision>\"`"))),
+            headers(("ETag" = String, description = "Names the profile's current state in this representation"))),
         (status = 304, description = "Not modified: `If-None-Match` names the current ETag",
             headers(("ETag" = String, description = "The current ETag"))),
         (status = 403, description = "The user lacks SPCM_PROVISION_PROFILE_READ_PERMISSION", body = super::ErrorBody,
@@ -243,8 +246,8 @@ pub async fn get_one(
     let link_base = state.link_base.clone();
     cached_read(&state, &req, malformed, move |conn, caller| {
         let profile = profiles::get(conn, caller.tenant_id, id)?.ok_or(SpcmError::NotFound(id))?;
-        let etag = profile_etag(profile.revision);
-        Ok(Answer::new(encode(&ProfileDto::new(profile, &link_base))?, etag, None))
+        let tags = EntityTags::profile(caller.tenant_id, profile.id, profile.revision);
+        Ok(Answer::new(encode(&ProfileDto::new(profile, &link_base))?, tags, None))
     })
     .await
 }
@@ -267,7 +270,7 @@ pub async fn get_one(
     responses(
         (status = 201, description = "Created", body = ProfileDto, content_type = "application/hal+json",
             headers(("Location" = String, description = "The new profile's address"),
-                ("ETag" = String, description = "The profile's revision, `\"1\"`"))),
+                ("ETag" = String, description = "Names the new profile's state in this representation"))),
         (status = 207, description = "Each item of the batch", body = MultiStatus, content_type = "application/hal+json"),
         (status = 403, description = "The user lacks SPCM_PROVISION_PROFILE_CREATE_PERMISSION", body = super::ErrorBody,
             example = json!({"message": "forbidden; missing SPCM_PROVISION_PROFILE_CREATE_PERMISSION", "errorCode": 403})),
@@ -291,7 +294,8 @@ pub async fn create(
             let new = parse_new(&single).map_err(SpcmError::Validation)?;
             let created =
                 run_db(&state.pool, move |conn| Ok::<_, SpcmError>(profiles::create(conn, &scope, new)?)).await?;
-            let etag = profile_etag(created.revision);
+            let tags = EntityTags::profile(caller.tenant_id, created.id, created.revision);
+            let etag = tags.get(negotiation::answered_in(&req)).clone();
             let profile = ProfileDto::new(created, &state.link_base);
             let mut response = hal(StatusCode::CREATED, &profile);
             if let Ok(value) = header::HeaderValue::from_str(&profile.links.this.href) {
@@ -318,18 +322,18 @@ pub async fn create(
 /// this profile; `false` on the current default is refused (make another profile the
 /// default instead). Needs `SPCM_PROVISION_PROFILE_UPDATE_PERMISSION`.
 #[utoipa::path(put, path = "/pcc/spcm/provisionProfile/{id}", tag = "provisioning profiles",
-    params(("id" = i64, Path, description = "The profile's id"), ("If-Match" = Option<String>, Header, description = "Only if the profile is still at this ETag (`\"<revision>\"`, from a GET); `*` for any existing profile. Otherwise 412, nothing changed")),
+    params(("id" = i64, Path, description = "The profile's id"), IfMatchHeader),
     request_body(description = "Only the fields to change. The body may be XML instead (`application/xml` or \
         `text/xml`): `<provisioningProfile>` with one element per field to change; an empty element is null.",
         content = ProfileChangeRequest, content_type = "application/json"),
     responses((status = 200, description = "The updated profile", body = ProfileDto, content_type = "application/hal+json",
-            headers(("ETag" = String, description = "The profile's new revision"))),
+            headers(("ETag" = String, description = "Names the profile's new state in this representation"))),
         (status = 403, description = "The user lacks SPCM_PROVISION_PROFILE_UPDATE_PERMISSION", body = super::ErrorBody,
             example = json!({"message": "forbidden; missing SPCM_PROVISION_PROFILE_UPDATE_PERMISSION", "errorCode": 403})),
         (status = 409, description = "The new name is already used in the tenant", body = super::ErrorBody,
             example = json!({"message": "name 'chaCha' already exists", "errorCode": 409})),
-        (status = 412, description = "Validation failed: every failing field is listed; or `If-Match` names another \
-            revision than the profile's (field `If-Match`)", body = super::ValidationFailed,
+        (status = 412, description = "Validation failed: every failing field is listed; or `If-Match` names no \
+            current ETag of the profile (field `If-Match`)", body = super::ValidationFailed,
             example = json!({"errors": [{"field": "defaultProfile", "description": "defaultProfile must not be null"}]})),
         (status = 422, description = "`defaultProfile: false` on the tenant's default profile (errorCode 1002)",
             body = super::ErrorBody,
@@ -343,7 +347,8 @@ pub async fn update_one(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, SpcmError> {
     let (id, malformed) = defer(parse_id(&path));
-    let caller = authorize(&state, &req, Permission::ProfileUpdate, malformed).await?;
+    let (expected, bad_condition) = defer(if_match(&req));
+    let caller = authorize(&state, &req, Permission::ProfileUpdate, malformed.or(bad_condition)).await?;
     let scope = state.pool.write_scope(caller.tenant_id, caller.authority(Permission::ProfileUpdate));
     let body = read_json(&req, payload, state.body_limit).await?;
     if !body.is_object() {
@@ -352,12 +357,13 @@ pub async fn update_one(
         ));
     }
     let (id, patch) = parse_patch(&body, Some(id)).map_err(SpcmError::Validation)?;
-    let expected = if_match(&req);
+    let condition = expected.and_then(|expected| expected.for_profile(caller.tenant_id, id));
     let updated = run_db(&state.pool, move |conn| {
-        Ok::<_, SpcmError>(profiles::update(conn, &scope, id, patch, expected.as_deref())?)
+        Ok::<_, SpcmError>(profiles::update(conn, &scope, id, patch, condition.as_ref().map(|c| c as _))?)
     })
     .await?;
-    let etag = profile_etag(updated.revision);
+    let tags = EntityTags::profile(caller.tenant_id, updated.id, updated.revision);
+    let etag = tags.get(negotiation::answered_in(&req)).clone();
     let mut response = hal(StatusCode::OK, &ProfileDto::new(updated, &state.link_base));
     response.headers_mut().insert(header::ETAG, etag);
     Ok(response)
@@ -407,10 +413,10 @@ pub async fn update_many(
 /// bundled product of the catalogue provisions with cannot be deleted either. Needs
 /// `SPCM_PROVISION_PROFILE_DELETE_PERMISSION`.
 #[utoipa::path(delete, path = "/pcc/spcm/provisionProfile/{id}", tag = "provisioning profiles",
-    params(("id" = i64, Path, description = "The profile's id"), ("If-Match" = Option<String>, Header, description = "Only if the profile is still at this ETag (`\"<revision>\"`, from a GET); `*` for any existing profile. Otherwise 412, nothing changed")),
+    params(("id" = i64, Path, description = "The profile's id"), IfMatchHeader),
     responses((status = 204, description = "Deleted"),
-        (status = 412, description = "`If-Match` names another revision than the profile's", body = super::ValidationFailed,
-            example = json!({"errors": [{"field": "If-Match", "description": "provisioning profile 39 has changed since; its current ETag is \"4\""}]})),
+        (status = 412, description = "`If-Match` names no current ETag of the profile", body = super::ValidationFailed,
+            example = json!({"errors": [{"field": "If-Match", "description": "provisioning profile 39 has changed since; read it again for its current ETag"}]})),
         (status = 403, description = "The user lacks SPCM_PROVISION_PROFILE_DELETE_PERMISSION", body = super::ErrorBody,
             example = json!({"message": "forbidden; missing SPCM_PROVISION_PROFILE_DELETE_PERMISSION", "errorCode": 403})),
         (status = 409, description = "A bundled product of the catalogue provisions with this profile",
@@ -428,14 +434,15 @@ pub async fn delete_one(
 ) -> Result<HttpResponse, SpcmError> {
     let credentials = Credentials::from_request(&req, &state)?;
     let (id, malformed) = defer(parse_id(&path));
-    let expected = if_match(&req);
+    let (expected, bad_condition) = defer(if_match(&req));
     let pool = state.pool.clone();
     // The closure runs on the blocking pool, outside the request's task.
     let request_id = current_request_id();
-    with_caller(&state, credentials, Permission::ProfileDelete, malformed, move |conn, caller| {
+    with_caller(&state, credentials, Permission::ProfileDelete, malformed.or(bad_condition), move |conn, caller| {
         let scope =
             pool.write_scope(caller.tenant_id, caller.authority(Permission::ProfileDelete)).with_request_id(request_id);
-        Ok(profiles::delete(conn, &scope, id, expected.as_deref())?)
+        let condition = expected.and_then(|expected| expected.for_profile(caller.tenant_id, id));
+        Ok(profiles::delete(conn, &scope, id, condition.as_ref().map(|c| c as _))?)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -6,6 +6,11 @@
 //! that the tenant is still at that version: nothing of the tenant (profiles, users,
 //! passwords, permissions) changed since, on any instance sharing the database. Anything
 //! else reads the database as before.
+//!
+//! An answer does not depend on the representation asked for until it is sent: it keeps
+//! the JSON body and the ETag of every representation, picks the tag per request, and
+//! the XML, `Vary` and `Cache-Control` are added on the way out (`envelope`), as for an
+//! answer read from the database.
 
 use std::sync::Arc;
 
@@ -16,31 +21,37 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::registry::Registry;
 use quick_cache::sync::Cache;
 
+use super::conditional::{Condition, EntityTags};
+use crate::api::negotiation;
+
 /// Bytes of answers kept; beyond, the least useful go.
 const ANSWER_BUDGET: u64 = 8 << 20;
 
 const X_TOTAL_COUNT: HeaderName = HeaderName::from_static("x-total-count");
 
-/// A 200 answer of a GET, as sent.
+/// A 200 answer of a GET, as the handler writes it (JSON; the XML is made from it on the
+/// way out), with the ETag of each representation: the one sent is the one asked for.
 pub struct Answer {
     body: Bytes,
-    etag: HeaderValue,
+    tags: EntityTags,
     /// `X-Total-Count` of a listing.
     total: Option<HeaderValue>,
 }
 
 impl Answer {
-    pub fn new(body: Vec<u8>, etag: HeaderValue, total: Option<i64>) -> Answer {
-        Answer { body: Bytes::from(body), etag, total: total.map(HeaderValue::from) }
+    pub fn new(body: Vec<u8>, tags: EntityTags, total: Option<i64>) -> Answer {
+        Answer { body: Bytes::from(body), tags, total: total.map(HeaderValue::from) }
     }
 
-    /// The answer to `req`: 304 without a body when its `If-None-Match` names the ETag.
-    pub fn response(&self, req: &HttpRequest) -> HttpResponse {
-        if super::conditional::not_modified(req, &self.etag) {
-            return HttpResponse::NotModified().insert_header((header::ETAG, self.etag.clone())).finish();
+    /// The answer to `req`: 304 without a body when its `If-None-Match` names the ETag of
+    /// the representation it asked for.
+    pub fn response(&self, req: &HttpRequest, if_none_match: Option<&Condition>) -> HttpResponse {
+        let etag = self.tags.get(negotiation::answered_in(req));
+        if if_none_match.is_some_and(|condition| condition.names(etag)) {
+            return HttpResponse::NotModified().insert_header((header::ETAG, etag.clone())).finish();
         }
         let mut response = HttpResponse::Ok();
-        response.content_type(super::handlers::HAL_JSON).insert_header((header::ETAG, self.etag.clone()));
+        response.content_type(super::handlers::HAL_JSON).insert_header((header::ETAG, etag.clone()));
         if let Some(total) = &self.total {
             response.insert_header((X_TOTAL_COUNT, total.clone()));
         }
@@ -62,7 +73,7 @@ struct AnswerWeight;
 
 impl quick_cache::Weighter<Key, Arc<Versioned>> for AnswerWeight {
     fn weight(&self, key: &Key, value: &Arc<Versioned>) -> u64 {
-        (key.path.len() + value.answer.body.len() + 64) as u64
+        (key.path.len() + value.answer.body.len() + 128) as u64
     }
 }
 
@@ -148,7 +159,7 @@ mod tests {
     use super::*;
 
     fn answer(body: &[u8]) -> Arc<Answer> {
-        Arc::new(Answer::new(body.to_vec(), HeaderValue::from_static("\"1\""), None))
+        Arc::new(Answer::new(body.to_vec(), EntityTags::profile(1, 1, 1), None))
     }
 
     #[test]

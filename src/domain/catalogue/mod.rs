@@ -52,8 +52,8 @@ pub struct CatalogueDocument {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
-    /// Unique among the catalogue's entities of its kind; no control characters, no space
-    /// at either end.
+    /// Unique among the catalogue's entities of its kind; no control characters or Unicode
+    /// noncharacters, no space at either end.
     #[schema(min_length = 1, max_length = 100)]
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -84,8 +84,8 @@ pub struct Service {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BaseProfile {
-    /// Unique among the catalogue's entities of its kind; no control characters, no space
-    /// at either end.
+    /// Unique among the catalogue's entities of its kind; no control characters or Unicode
+    /// noncharacters, no space at either end.
     #[schema(min_length = 1, max_length = 100)]
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -134,8 +134,8 @@ pub struct BaseProfileService {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ValueAddedService {
-    /// Unique among the catalogue's entities of its kind; no control characters, no space
-    /// at either end.
+    /// Unique among the catalogue's entities of its kind; no control characters or Unicode
+    /// noncharacters, no space at either end.
     #[schema(min_length = 1, max_length = 100)]
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -187,8 +187,8 @@ impl ValueAddedServiceLink {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommercialProduct {
-    /// Unique among the catalogue's entities of its kind; no control characters, no space
-    /// at either end.
+    /// Unique among the catalogue's entities of its kind; no control characters or Unicode
+    /// noncharacters, no space at either end.
     #[schema(min_length = 1, max_length = 100)]
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -208,8 +208,8 @@ pub struct CommercialProduct {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BundledProduct {
-    /// Unique among the catalogue's entities of its kind; no control characters, no space
-    /// at either end.
+    /// Unique among the catalogue's entities of its kind; no control characters or Unicode
+    /// noncharacters, no space at either end.
     #[schema(min_length = 1, max_length = 100)]
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -269,8 +269,8 @@ pub struct ProvisioningProfileLink {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionType {
-    /// Unique among the catalogue's entities of its kind; no control characters, no space
-    /// at either end.
+    /// Unique among the catalogue's entities of its kind; no control characters or Unicode
+    /// noncharacters, no space at either end.
     #[schema(min_length = 1, max_length = 100)]
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -288,8 +288,8 @@ pub struct SubscriptionType {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BundledCommercialProduct {
-    /// Unique among the catalogue's entities of its kind; no control characters, no space
-    /// at either end.
+    /// Unique among the catalogue's entities of its kind; no control characters or Unicode
+    /// noncharacters, no space at either end.
     #[schema(min_length = 1, max_length = 100)]
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -32,10 +32,10 @@ pub type Problem = (String, String);
 
 struct Problems(Vec<Problem>);
 
-const CONTROL: &str = "must not contain control characters (U+0000–U+001F, U+007F–U+009F)";
-
-fn has_control(text: &str) -> bool {
-    text.chars().any(char::is_control)
+/// Contract §1.1: the problem with a text that holds a control character or a Unicode
+/// noncharacter, if it does.
+fn forbidden(text: &str) -> Option<String> {
+    crate::domain::forbidden_character(text).map(crate::domain::forbidden_character_problem)
 }
 
 impl Problems {
@@ -53,16 +53,17 @@ impl Problems {
         }
     }
 
-    /// An id: 1–100 characters, no control characters, no space at either end, unique
-    /// within its kind. Trailing spaces matter: MariaDB would otherwise pad them away.
+    /// An id: 1–100 characters, no control characters or noncharacters, no space at either
+    /// end, unique within its kind. Trailing spaces matter: MariaDB would otherwise pad
+    /// them away.
     fn id(&mut self, path: String, id: &str, seen: &mut HashSet<String>, kind: &str) {
         let length = id.chars().count();
         if id.is_empty() {
             self.add(path, format!("{kind} id must not be empty"));
         } else if length > MAX_ID_CHARS {
             self.add(path, format!("{kind} id must be at most {MAX_ID_CHARS} characters, not {length}"));
-        } else if has_control(id) {
-            self.add(path, format!("{kind} id {CONTROL}"));
+        } else if let Some(problem) = forbidden(id) {
+            self.add(path, format!("{kind} id {problem}"));
         } else if id.starts_with(char::is_whitespace) || id.ends_with(char::is_whitespace) {
             self.add(path, format!("{kind} id '{id}' must not start or end with a space"));
         } else if !seen.insert(id.to_owned()) {
@@ -73,18 +74,20 @@ impl Problems {
     /// A reference to an id of `kind`; false (with the problem noted) unless it is clean
     /// text, so that the caller looks it up only then.
     fn reference(&mut self, path: &str, id: &str) -> bool {
-        let clean = !has_control(id);
-        if !clean {
-            self.add(path.to_owned(), format!("a reference {CONTROL}"));
+        match forbidden(id) {
+            Some(problem) => {
+                self.add(path.to_owned(), format!("a reference {problem}"));
+                false
+            }
+            None => true,
         }
-        clean
     }
 
-    /// Free text fields (names, descriptions, codes): no control characters.
+    /// Free text fields (names, descriptions, codes): no control characters or noncharacters.
     fn texts<'a>(&mut self, path: &str, fields: impl IntoIterator<Item = (&'static str, &'a Option<String>)>) {
         for (name, value) in fields {
-            if value.as_deref().is_some_and(has_control) {
-                self.add(format!("{path}.{name}"), format!("{name} {CONTROL}"));
+            if let Some(problem) = value.as_deref().and_then(forbidden) {
+                self.add(format!("{path}.{name}"), format!("{name} {problem}"));
             }
         }
     }
