@@ -140,14 +140,15 @@ fn longest_export(document: &mut CatalogueDocument, names: &HashMap<String, i64>
     Ok(counter.0.saturating_add(growth))
 }
 
-/// Tries of an import whose validation ran outside the tenant's lock before it is
-/// validated under the lock instead: another write of the tenant landed meanwhile.
-const UNLOCKED_ATTEMPTS: u32 = 3;
+/// Tries of an import whose validation ran outside the tenant's lock, when the tenant's
+/// profile names or catalogue changed before its swap; then 503, try again later.
+const UNLOCKED_ATTEMPTS: u32 = 5;
 
-/// A document validated against the tenant's profiles as they were at `tenant_version`,
-/// with everything its write needs.
+/// A document validated against the tenant's profile names and stored catalogue as they
+/// were, with everything its write needs.
 struct Prepared {
-    tenant_version: i64,
+    /// The profile names (with their ids) the document was validated against.
+    names: HashMap<String, i64>,
     counts: CatalogueCounts,
     json: String,
     /// The stored catalogue's version and what its change record shows, if there is one.
@@ -165,15 +166,7 @@ fn prepare(
     document: CatalogueDocument,
     limit: usize,
 ) -> Result<Prepared, ImportError> {
-    use super::schema::tenants;
-    // Read first: any write of the tenant after this read raises it.
-    let tenant_version: i64 = tenants::table.select(tenants::version).find(tenant_id).first(conn)?;
-    let names: HashMap<String, i64> = profiles::table
-        .select((profiles::name, profiles::id))
-        .filter(profiles::tenant_id.eq(tenant_id))
-        .load::<(String, i64)>(conn)?
-        .into_iter()
-        .collect();
+    let names = profile_ids_by_name(conn, tenant_id)?;
     let mut valid = validate(document, &names).map_err(ImportError::Invalid)?;
     let longest = longest_export(&mut valid.document, &names)?;
     if longest > limit {
@@ -213,13 +206,23 @@ fn prepare(
         .collect();
     used.sort_unstable();
     used.dedup();
-    Ok(Prepared { tenant_version, counts, json, previous, unchanged, used })
+    Ok(Prepared { names, counts, json, previous, unchanged, used })
+}
+
+fn profile_ids_by_name(conn: &mut DbConnection, tenant_id: i64) -> QueryResult<HashMap<String, i64>> {
+    Ok(profiles::table
+        .select((profiles::name, profiles::id))
+        .filter(profiles::tenant_id.eq(tenant_id))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect())
 }
 
 /// Why a write of a prepared import did not happen.
 #[derive(Debug)]
 enum SwapError {
-    /// Another write of the tenant landed after `prepare` read it: prepare again.
+    /// The tenant's profile names or catalogue changed after `prepare` read them:
+    /// prepare again.
     TenantChanged,
     Import(ImportError),
 }
@@ -237,23 +240,17 @@ impl Transient for SwapError {
 }
 
 /// Writes a prepared import under the tenant's lock: the document, the profiles it
-/// uses and one change record. With `expect_version`, refused (rolled back) unless
-/// the tenant is as `prepare` saw it.
-fn swap(
-    conn: &mut DbConnection,
-    scope: &WriteScope,
-    prepared: &Prepared,
-    expect_version: bool,
-) -> Result<(), SwapError> {
-    use super::schema::tenants;
+/// uses and one change record; refused (rolled back) unless the tenant's profile names
+/// and stored catalogue are still those `prepare` validated against. Other changes of
+/// the tenant (a profile's other fields, users, tokens) do not matter to the import.
+fn swap(conn: &mut DbConnection, scope: &WriteScope, prepared: &Prepared) -> Result<(), SwapError> {
     let tenant_id = scope.tenant_id;
     write_transaction(conn, scope, |conn| {
-        if expect_version {
-            // `lock_tenant` has just raised it by one.
-            let now: i64 = tenants::table.select(tenants::version).find(tenant_id).first(conn)?;
-            if now != prepared.tenant_version + 1 {
-                return Err(SwapError::TenantChanged);
-            }
+        let stored = version(conn, tenant_id)?;
+        if stored != prepared.previous.as_ref().map(|(v, _)| *v)
+            || profile_ids_by_name(conn, tenant_id)? != prepared.names
+        {
+            return Err(SwapError::TenantChanged);
         }
         write_prepared(conn, scope, prepared).map_err(SwapError::Import)
     })
@@ -321,9 +318,11 @@ const REFS_PER_INSERT: usize = 500;
 /// so that whatever is imported can be exported and imported again (contract §3.1).
 ///
 /// Validation and encoding, the long part, run outside the tenant's lock; the locked
-/// part is the swap, and is refused when another write of the tenant landed meanwhile
-/// (then the import is prepared again). So a large import never holds the database's
-/// write lock for long (contract §1.1: one tenant's work cannot stall another's).
+/// part is the swap, refused when the tenant's profile names or catalogue changed
+/// meanwhile (then the import is prepared again, and after `UNLOCKED_ATTEMPTS` it is
+/// answered as a transient conflict: 503). So a large import never holds the
+/// database's write lock for long, and SQLite's is every tenant's (contract §1.1: one
+/// tenant's work cannot stall another's).
 pub fn import(
     conn: &mut DbConnection,
     scope: &WriteScope,
@@ -336,21 +335,15 @@ pub fn import(
         if prepared.unchanged {
             return Ok(prepared.counts);
         }
-        match swap(conn, scope, &prepared, true) {
+        match swap(conn, scope, &prepared) {
             Ok(()) => return Ok(prepared.counts),
             Err(SwapError::TenantChanged) => continue,
             Err(SwapError::Import(err)) => return Err(err),
         }
     }
-    // The tenant keeps changing: prepare under its lock, as one transaction.
-    let tenant = scope.tenant_id;
-    write_transaction(conn, scope, |conn| {
-        let prepared = prepare(conn, tenant, document.clone(), limit)?;
-        if !prepared.unchanged {
-            write_prepared(conn, scope, &prepared)?;
-        }
-        Ok(prepared.counts)
-    })
+    Err(ImportError::Store(StoreError::Transient(
+        "the tenant's profile names or catalogue kept changing during the import".into(),
+    )))
 }
 
 /// A bundled product that uses the profile, if any.
