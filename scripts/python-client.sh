@@ -31,47 +31,10 @@ if ! "$VENV/bin/openapi-python-client" --version 2>/dev/null | grep -q "version:
 fi
 
 # ---- 2. spcm on a port it picks itself, over a fresh database --------------------------------
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/spcm-python-client.XXXXXX")
-SERVER_PID=""
-cleanup() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
+source "$ROOT/scripts/serve-lib.sh"
 PASSWORD="python-client-$RANDOM$RANDOM"
 export SPCM_DATABASE_URL="sqlite://$TMP/spcm.db" SPCM_BOOTSTRAP_TENANT=default SPCM_BOOTSTRAP_PASSWORD="$PASSWORD"
-# Port 0: nothing else can take the port between choosing and binding; the log names it
-# (at level info).
-SPCM_BIND=127.0.0.1:0 RUST_LOG=info "$SPCM" serve >"$TMP/server.log" 2>&1 &
-SERVER_PID=$!
-PORT=""
-for _ in $(seq 300); do
-    PORT=$(grep -m1 -oE '"port":[0-9]+' "$TMP/server.log" | grep -oE '[0-9]+$' || true)
-    [[ -n "$PORT" ]] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/server.log" >&2; echo "spcm exited" >&2; exit 1; }
-    sleep 0.1
-done
-[[ -n "$PORT" ]] || { cat "$TMP/server.log" >&2; echo "spcm did not say its port" >&2; exit 1; }
-BASE="http://127.0.0.1:$PORT"
-"$VENV/bin/python" - "$BASE" <<'PY'
-import sys, time, urllib.request
-deadline = time.monotonic() + 30
-while True:
-    try:
-        with urllib.request.urlopen(sys.argv[1] + "/health/ready", timeout=2) as answer:
-            if answer.status == 200:
-                break
-    except OSError:
-        pass
-    if time.monotonic() > deadline:
-        sys.exit("spcm did not become ready within 30 s")
-    time.sleep(0.1)
-PY
+start_spcm
 say "spcm ready on $BASE"
 
 # ---- 3. the client, generated from the served document ---------------------------------------
