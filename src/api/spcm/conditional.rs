@@ -62,6 +62,11 @@ impl EntityTags {
         &self.0[representation.index()]
     }
 
+    /// The tag of the answer to `req`, in the representation it negotiated.
+    pub fn answering(&self, req: &HttpRequest) -> &HeaderValue {
+        self.get(crate::api::negotiation::answered_in(req))
+    }
+
     /// Whether `quoted` is, byte for byte, the tag of one of the representations.
     fn contains(&self, quoted: &[u8]) -> bool {
         self.0.iter().any(|tag| tag.as_bytes() == quoted)

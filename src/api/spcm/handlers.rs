@@ -17,7 +17,7 @@ use super::reads::Answer;
 use super::{SpcmError, BASE_PATH};
 use crate::api::body::read_json;
 use crate::api::fair_share::Expensive;
-use crate::api::{negotiation, AppState};
+use crate::api::AppState;
 use crate::auth::{Permission, Principal};
 use crate::domain::{
     forbidden_character, forbidden_character_problem, ProfileName, ProvisioningProfile, SubscriberType,
@@ -295,7 +295,7 @@ pub async fn create(
             let created =
                 run_db(&state.pool, move |conn| Ok::<_, SpcmError>(profiles::create(conn, &scope, new)?)).await?;
             let tags = EntityTags::profile(caller.tenant_id, created.id, created.revision);
-            let etag = tags.get(negotiation::answered_in(&req)).clone();
+            let etag = tags.answering(&req).clone();
             let profile = ProfileDto::new(created, &state.link_base);
             let mut response = hal(StatusCode::CREATED, &profile);
             if let Ok(value) = header::HeaderValue::from_str(&profile.links.this.href) {
@@ -363,7 +363,7 @@ pub async fn update_one(
     })
     .await?;
     let tags = EntityTags::profile(caller.tenant_id, updated.id, updated.revision);
-    let etag = tags.get(negotiation::answered_in(&req)).clone();
+    let etag = tags.answering(&req).clone();
     let mut response = hal(StatusCode::OK, &ProfileDto::new(updated, &state.link_base));
     response.headers_mut().insert(header::ETAG, etag);
     Ok(response)

@@ -22,7 +22,6 @@ use prometheus_client::registry::Registry;
 use quick_cache::sync::Cache;
 
 use super::conditional::{Condition, EntityTags};
-use crate::api::negotiation;
 
 /// Bytes of answers kept; beyond, the least useful go.
 const ANSWER_BUDGET: u64 = 8 << 20;
@@ -46,7 +45,7 @@ impl Answer {
     /// The answer to `req`: 304 without a body when its `If-None-Match` names the ETag of
     /// the representation it asked for.
     pub fn response(&self, req: &HttpRequest, if_none_match: Option<&Condition>) -> HttpResponse {
-        let etag = self.tags.get(negotiation::answered_in(req));
+        let etag = self.tags.answering(req);
         if if_none_match.is_some_and(|condition| condition.names(etag)) {
             return HttpResponse::NotModified().insert_header((header::ETAG, etag.clone())).finish();
         }
