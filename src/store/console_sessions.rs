@@ -35,45 +35,49 @@ pub struct NewSession<'a> {
 /// the same moment cannot together leave more.
 pub fn start(conn: &mut DbConnection, new: NewSession<'_>, most: usize, now_ms: i64) -> Result<(), StoreError> {
     let kept_others = most.saturating_sub(1);
-    conn.transaction(|conn| {
-        lock_user(conn, new.tenant_id, new.user_id)?;
-        diesel::insert_into(s::table)
-            .values((
-                s::secret_hash.eq(new.secret_hash),
-                s::tenant_id.eq(new.tenant_id),
-                s::user_id.eq(new.user_id),
-                s::fingerprint.eq(new.fingerprint),
-                s::created_at_ms.eq(now_ms),
-                s::last_seen_at_ms.eq(now_ms),
-            ))
-            .execute(conn)?;
-        // The user's other sessions, newest first; one more than are kept tells whether
-        // any must end.
-        let others: Vec<(String, i64)> = s::table
-            .filter(s::user_id.eq(new.user_id))
-            .filter(s::secret_hash.ne(new.secret_hash))
-            .order((s::created_at_ms.desc(), s::secret_hash.desc()))
-            .select((s::secret_hash, s::created_at_ms))
-            .limit(kept_others as i64 + 1)
-            .load(conn)?;
-        // Sign-ins within one millisecond still follow each other: the new session is
-        // the newest, so that "the oldest" is always one session.
-        if let Some(&(_, newest)) = others.first().filter(|(_, created)| *created >= now_ms) {
-            diesel::update(s::table.filter(s::secret_hash.eq(new.secret_hash)))
-                .set((s::created_at_ms.eq(newest + 1), s::last_seen_at_ms.eq(newest + 1)))
+    // A sign-in's session and another's expiry can meet in a deadlock on MySQL's gap
+    // locks: tried again, as every write is.
+    super::retrying_transient(|| {
+        conn.transaction(|conn| {
+            lock_user(conn, new.tenant_id, new.user_id)?;
+            diesel::insert_into(s::table)
+                .values((
+                    s::secret_hash.eq(new.secret_hash),
+                    s::tenant_id.eq(new.tenant_id),
+                    s::user_id.eq(new.user_id),
+                    s::fingerprint.eq(new.fingerprint),
+                    s::created_at_ms.eq(now_ms),
+                    s::last_seen_at_ms.eq(now_ms),
+                ))
                 .execute(conn)?;
-        }
-        if others.len() > kept_others {
-            let kept: Vec<&str> = others.iter().take(kept_others).map(|(hash, _)| hash.as_str()).collect();
-            diesel::delete(
-                s::table
-                    .filter(s::user_id.eq(new.user_id))
-                    .filter(s::secret_hash.ne(new.secret_hash))
-                    .filter(s::secret_hash.ne_all(kept)),
-            )
-            .execute(conn)?;
-        }
-        Ok(())
+            // The user's other sessions, newest first; one more than are kept tells whether
+            // any must end.
+            let others: Vec<(String, i64)> = s::table
+                .filter(s::user_id.eq(new.user_id))
+                .filter(s::secret_hash.ne(new.secret_hash))
+                .order((s::created_at_ms.desc(), s::secret_hash.desc()))
+                .select((s::secret_hash, s::created_at_ms))
+                .limit(kept_others as i64 + 1)
+                .load(conn)?;
+            // Sign-ins within one millisecond still follow each other: the new session is
+            // the newest, so that "the oldest" is always one session.
+            if let Some(&(_, newest)) = others.first().filter(|(_, created)| *created >= now_ms) {
+                diesel::update(s::table.filter(s::secret_hash.eq(new.secret_hash)))
+                    .set((s::created_at_ms.eq(newest + 1), s::last_seen_at_ms.eq(newest + 1)))
+                    .execute(conn)?;
+            }
+            if others.len() > kept_others {
+                let kept: Vec<&str> = others.iter().take(kept_others).map(|(hash, _)| hash.as_str()).collect();
+                diesel::delete(
+                    s::table
+                        .filter(s::user_id.eq(new.user_id))
+                        .filter(s::secret_hash.ne(new.secret_hash))
+                        .filter(s::secret_hash.ne_all(kept)),
+                )
+                .execute(conn)?;
+            }
+            Ok(())
+        })
     })
 }
 

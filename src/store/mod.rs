@@ -105,8 +105,7 @@ where
     F: FnMut(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error> + From<StoreError> + Transient,
 {
-    let mut attempt = 1;
-    loop {
+    retrying_transient(|| {
         let turn = scope.writer_turn()?;
         let result = conn.transaction(|conn| {
             lock_tenant(conn, scope.tenant_id)?;
@@ -121,11 +120,21 @@ where
         if result.is_ok() {
             scope.committed.ring();
         }
-        match result {
-            Err(err) if err.is_transient() && attempt < WRITE_ATTEMPTS => {
-                tracing::debug!(attempt, "transient conflict; retrying the transaction");
-                std::thread::sleep(Duration::from_millis(5 << attempt));
-                attempt += 1;
+        result
+    })
+}
+
+/// Runs `attempt` again, a bounded number of times with a short pause, while it fails
+/// with a transient conflict (a deadlock, a serialization failure, a lock wait timeout);
+/// after the last try its error is returned (the API answers 503).
+pub(crate) fn retrying_transient<T, E: Transient>(mut attempt: impl FnMut() -> Result<T, E>) -> Result<T, E> {
+    let mut tries = 1;
+    loop {
+        match attempt() {
+            Err(err) if err.is_transient() && tries < WRITE_ATTEMPTS => {
+                tracing::debug!(attempt = tries, "transient conflict; retrying the transaction");
+                std::thread::sleep(Duration::from_millis(5 << tries));
+                tries += 1;
             }
             other => return other,
         }
