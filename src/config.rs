@@ -56,9 +56,10 @@ pub struct Settings {
     #[arg(long, env = "SPCM_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
 
-    /// Expensive requests (catalogue imports and exports, listings without `limit`, 207
-    /// batches, pages of the change history and feed) one tenant may run at once; beyond,
-    /// that tenant gets 429 with Retry-After and the others are not slowed.
+    /// Expensive requests (catalogue imports, exports and views not answered from memory,
+    /// listings without `limit`, 207 batches, pages of the change history and feed) one
+    /// tenant may run at once; beyond, that tenant gets 429 with Retry-After and the
+    /// others are not slowed.
     #[arg(long, env = "SPCM_TENANT_EXPENSIVE_LIMIT", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
     pub tenant_expensive_limit: u16,
 

@@ -81,8 +81,11 @@ impl Application {
         let logins = Arc::new(LoginCache::default());
         let reads = Arc::new(ReadCache::default());
         let catalogues = Arc::new(CatalogueCache::default());
+        let view_answers = Arc::new(api::catalogue::ViewAnswers::default());
         let sign_ins = Arc::new(SignInGuard::new(settings.sign_in_limits()));
-        let fair_share = api::fair_share::FairShare::new(settings.tenant_expensive_limit.into());
+        let background =
+            crate::background::Background::start(std::thread::available_parallelism().map_or(1, |n| n.get()))?;
+        let fair_share = api::fair_share::FairShare::new(settings.tenant_expensive_limit.into(), background);
         let admission_bound = Arc::new(Admission::new(settings.max_in_flight));
         let password_threads = settings.password_check_threads();
         let passwords =
@@ -100,6 +103,7 @@ impl Application {
             sign_ins.register_metrics(registry);
             passwords.register_metrics(registry);
             catalogues.register_metrics(registry);
+            view_answers.register_metrics(registry);
             fair_share.register_metrics(registry);
         });
         let state = web::Data::new(AppState {
@@ -112,6 +116,7 @@ impl Application {
             reads,
             versions: Arc::new(VersionChecker::start(&pool)?),
             catalogues,
+            view_answers,
             body_limit: settings.body_limit,
             body_timeout: settings.body_timeout(),
             catalogue_limit: settings.catalogue_limit,

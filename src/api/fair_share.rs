@@ -1,9 +1,9 @@
 //! A per-tenant bound on how many expensive operations run at once (contract §1.1:
 //! one tenant's legal work cannot make another tenant's requests fail or crawl).
 //!
-//! Expensive is what can hold a pooled connection, a blocking thread or the write
-//! lock for long: catalogue imports and exports, listings without `limit`, 207 batches,
-//! pages of the change history and feed. Beyond the bound, that tenant alone gets 429
+//! Expensive is what can hold a pooled connection, a blocking thread, the write lock
+//! or the CPU for long: catalogue imports and exports, catalogue views not answered from
+//! memory, listings without `limit`, 207 batches, pages of the change history and feed. Beyond the bound, that tenant alone gets 429
 //! with `Retry-After`; other tenants' turns are not touched. The tenant is the one the
 //! credentials were verified for, never a header a stranger could send.
 
@@ -12,6 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
+
+use crate::background::{Background, JobFailed};
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -25,6 +27,8 @@ pub const RETRY_AFTER: Duration = Duration::from_secs(1);
 pub enum Expensive {
     CatalogueImport,
     CatalogueExport,
+    /// A catalogue view built and encoded (not answered from memory).
+    CatalogueView,
     /// A listing of provisioning profiles without `limit`: every matching profile.
     FullListing,
     /// A 207 batch: up to 1,000 items, each its own transaction.
@@ -38,15 +42,17 @@ impl Expensive {
         match self {
             Expensive::CatalogueImport => "catalogue_import",
             Expensive::CatalogueExport => "catalogue_export",
+            Expensive::CatalogueView => "catalogue_view",
             Expensive::FullListing => "full_listing",
             Expensive::Batch => "batch",
             Expensive::ChangePage => "change_page",
         }
     }
 
-    const ALL: [Expensive; 5] = [
+    const ALL: [Expensive; 6] = [
         Expensive::CatalogueImport,
         Expensive::CatalogueExport,
+        Expensive::CatalogueView,
         Expensive::FullListing,
         Expensive::Batch,
         Expensive::ChangePage,
@@ -76,6 +82,8 @@ pub struct FairShare {
     /// requests in flight.
     running: Mutex<HashMap<i64, usize>>,
     refused: Family<WorkLabel, Counter>,
+    /// Where a turn's CPU-heavy part runs: below every short request's priority.
+    background: Background,
 }
 
 /// A tenant's turn at expensive work; the slot is free again when it drops.
@@ -97,15 +105,28 @@ impl Drop for Turn {
     }
 }
 
+impl Turn {
+    /// Runs the CPU-heavy part of the turn's work (parsing, validating, encoding) on the
+    /// low-priority threads. `f` must not hold a pooled connection or a lock.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, JobFailed>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.share.background.run(f).await
+    }
+}
+
 impl FairShare {
-    /// At most `per_tenant` expensive operations of one tenant at once (at least one).
-    pub fn new(per_tenant: usize) -> Arc<FairShare> {
+    /// At most `per_tenant` expensive operations of one tenant at once (at least one);
+    /// their heavy parts run on `background`.
+    pub fn new(per_tenant: usize, background: Background) -> Arc<FairShare> {
         let refused = Family::default();
         // Every series exists from the start, so that an alert on it never reads "no data".
         for work in Expensive::ALL {
             let _ = refused.get_or_create(&WorkLabel { work });
         }
-        Arc::new(FairShare { per_tenant: per_tenant.max(1), running: Mutex::default(), refused })
+        Arc::new(FairShare { per_tenant: per_tenant.max(1), running: Mutex::default(), refused, background })
     }
 
     /// A turn for `work` of the tenant, or `Busy` when it already runs its bound.
@@ -136,7 +157,7 @@ mod tests {
 
     #[test]
     fn a_tenant_at_its_bound_is_refused_and_others_are_not() {
-        let share = FairShare::new(2);
+        let share = FairShare::new(2, Background::start(1).expect("threads start"));
         let first = share.enter(1, Expensive::CatalogueImport).unwrap();
         let _second = share.enter(1, Expensive::FullListing).unwrap();
         assert_eq!(share.enter(1, Expensive::Batch).unwrap_err(), Busy);

@@ -43,6 +43,8 @@ pub struct AppState {
     pub reads: Arc<ReadCache>,
     pub versions: Arc<VersionChecker>,
     pub catalogues: Arc<CatalogueCache>,
+    /// Encoded catalogue views, per catalogue version.
+    pub view_answers: Arc<catalogue::ViewAnswers>,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Requests being handled now, and the bound beyond which they are shed.
     pub admission: Arc<admission::Admission>,

@@ -142,31 +142,45 @@ fn longest_export(document: &mut CatalogueDocument, names: &HashMap<String, i64>
 
 /// Tries of an import whose validation ran outside the tenant's lock, when the tenant's
 /// profile names or catalogue changed before its swap; then 503, try again later.
-const UNLOCKED_ATTEMPTS: u32 = 5;
+pub const UNLOCKED_ATTEMPTS: u32 = 5;
 
 /// A document validated against the tenant's profile names and stored catalogue as they
 /// were, with everything its write needs.
-struct Prepared {
+pub struct Prepared {
     /// The profile names (with their ids) the document was validated against.
     names: HashMap<String, i64>,
-    counts: CatalogueCounts,
+    pub counts: CatalogueCounts,
     json: String,
     /// The stored catalogue's version and what its change record shows, if there is one.
     previous: Option<(i64, serde_json::Value)>,
     /// The stored document is this one: nothing to write.
-    unchanged: bool,
+    pub unchanged: bool,
     /// (profile id, bundled product id) pairs, sorted, without repeats.
     used: Vec<(i64, String)>,
 }
 
-/// Validates and encodes `document` against the tenant's profiles as they are now.
-fn prepare(
-    conn: &mut DbConnection,
+/// What an import is validated against: the tenant's profiles by name and its stored
+/// catalogue, read in one short call so that the validation holds no connection.
+pub struct ImportBasis {
     tenant_id: i64,
-    document: CatalogueDocument,
-    limit: usize,
-) -> Result<Prepared, ImportError> {
+    names: HashMap<String, i64>,
+    stored: Option<(i64, String)>,
+}
+
+pub fn import_basis(conn: &mut DbConnection, tenant_id: i64) -> Result<ImportBasis, StoreError> {
     let names = profile_ids_by_name(conn, tenant_id)?;
+    let stored = catalogues::table
+        .select((catalogues::version, catalogues::document))
+        .filter(catalogues::tenant_id.eq(tenant_id))
+        .first(conn)
+        .optional()?;
+    Ok(ImportBasis { tenant_id, names, stored })
+}
+
+/// Validates and encodes `document` against `basis`: the long part of an import, which
+/// needs no connection.
+pub fn prepare(basis: ImportBasis, document: CatalogueDocument, limit: usize) -> Result<Prepared, ImportError> {
+    let ImportBasis { tenant_id, names, stored } = basis;
     let mut valid = validate(document, &names).map_err(ImportError::Invalid)?;
     let longest = longest_export(&mut valid.document, &names)?;
     if longest > limit {
@@ -182,11 +196,6 @@ fn prepare(
     let counts = valid.document.counts();
     let json = serde_json::to_string(&valid.document)
         .map_err(|e| StoreError::Internal(format!("cannot encode the catalogue: {e}")))?;
-    let stored: Option<(i64, String)> = catalogues::table
-        .select((catalogues::version, catalogues::document))
-        .filter(catalogues::tenant_id.eq(tenant_id))
-        .first(conn)
-        .optional()?;
     let unchanged = stored.as_ref().is_some_and(|(_, current)| *current == json);
     let previous = match stored {
         Some((version, current)) if !unchanged => {
@@ -220,7 +229,7 @@ fn profile_ids_by_name(conn: &mut DbConnection, tenant_id: i64) -> QueryResult<H
 
 /// Why a write of a prepared import did not happen.
 #[derive(Debug)]
-enum SwapError {
+pub enum SwapError {
     /// The tenant's profile names or catalogue changed after `prepare` read them:
     /// prepare again.
     TenantChanged,
@@ -243,7 +252,7 @@ impl Transient for SwapError {
 /// uses and one change record; refused (rolled back) unless the tenant's profile names
 /// and stored catalogue are still those `prepare` validated against. Other changes of
 /// the tenant (a profile's other fields, users, tokens) do not matter to the import.
-fn swap(conn: &mut DbConnection, scope: &WriteScope, prepared: &Prepared) -> Result<(), SwapError> {
+pub fn swap(conn: &mut DbConnection, scope: &WriteScope, prepared: &Prepared) -> Result<(), SwapError> {
     let tenant_id = scope.tenant_id;
     write_transaction(conn, scope, |conn| {
         let stored = version(conn, tenant_id)?;
@@ -331,7 +340,7 @@ pub fn import(
 ) -> Result<CatalogueCounts, ImportError> {
     let tenant_id = scope.tenant_id;
     for _ in 0..UNLOCKED_ATTEMPTS {
-        let prepared = prepare(conn, tenant_id, document.clone(), limit)?;
+        let prepared = prepare(import_basis(conn, tenant_id)?, document.clone(), limit)?;
         if prepared.unchanged {
             return Ok(prepared.counts);
         }
@@ -341,9 +350,14 @@ pub fn import(
             Err(SwapError::Import(err)) => return Err(err),
         }
     }
-    Err(ImportError::Store(StoreError::Transient(
+    Err(kept_changing())
+}
+
+/// The answer when every try's swap found the tenant changed.
+pub fn kept_changing() -> ImportError {
+    ImportError::Store(StoreError::Transient(
         "the tenant's profile names or catalogue kept changing during the import".into(),
-    )))
+    ))
 }
 
 /// A bundled product that uses the profile, if any.

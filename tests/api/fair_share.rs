@@ -89,3 +89,43 @@ backend_tests_with! {
         assert_eq!(app.list("offset=0").await.status(), 200);
     }
 }
+
+backend_tests_with! {
+    Settings { tenant_expensive_limit: 1, ..Settings::default() };
+    async fn a_catalogue_view_is_built_once_per_version_and_only_a_new_one_waits_for_a_turn(app) {
+        app.create_profile("turkeySauce", false).await;
+        app.create_profile("chaCha", true).await;
+        let token = app.create_token("default", &[Permission::CatalogueRead, Permission::CatalogueWrite], None);
+        let sample: serde_json::Value =
+            serde_json::from_str(include_str!("../../docs/examples/catalogue.json")).expect("sample catalogue");
+        expect_json(app.import_catalogue("default", &token, &sample).await, 200).await;
+        let views = "/v2/orgs/default/base_profiles";
+        let first = expect_json(app.get_with_token(views, &token).await, 200).await;
+        assert_eq!(first.as_array().map(Vec::len), Some(2), "{first}");
+        let misses = metric(&app, "spcm_catalogue_view_answers_misses_total").await;
+        assert!(misses >= 1.0, "the first view was built");
+        assert_eq!(expect_json(app.get_with_token(views, &token).await, 200).await, first);
+        assert!(metric(&app, "spcm_catalogue_view_answers_hits_total").await >= 1.0);
+        assert_eq!(metric(&app, "spcm_catalogue_view_answers_misses_total").await, misses, "asked again: not built again");
+
+        let (rest, import) = slow_import(&app, "default", &token);
+        let mut probe = 0;
+        wait_until("the slow import to hold the tenant's turn", Duration::from_secs(10), async || {
+            probe += 1;
+            app.list(&format!("offset={probe}")).await.status() == 429
+        })
+        .await;
+        assert_eq!(expect_json(app.get_with_token(views, &token).await, 200).await, first, "a remembered view needs no turn");
+        let new = app.get_with_token("/v2/orgs/default/base_profiles/71_COMPRODUCT/services", &token).await;
+        assert_eq!(new.status(), 429, "a view to build takes a turn");
+        assert_eq!(new.headers().get("retry-after").map(|v| v.to_str().unwrap()), Some("1"));
+        assert_eq!(new.json::<serde_json::Value>().await.unwrap(), json!("Too Many Requests"));
+        assert!(metric(&app, "spcm_tenant_work_refused_total{work=\"catalogue_view\"}").await >= 1.0);
+
+        // The import gives a new version, whose views are its own.
+        rest.send(Bytes::from_static(b"]}")).expect("second part queued");
+        drop(rest);
+        assert_eq!(import.await.unwrap().unwrap().status(), 200);
+        assert_eq!(expect_json(app.get_with_token(views, &token).await, 200).await, json!([]));
+    }
+}

@@ -85,8 +85,8 @@ pub enum FilterErrors {
 #[derive(IntoResponses)]
 #[allow(dead_code)]
 pub enum TenantBusyErrors {
-    /// The org already runs as many catalogue imports and exports at once as allowed;
-    /// retry after the time given.
+    /// The org already runs as many expensive requests at once as allowed (catalogue
+    /// imports, exports and views not answered from memory); retry after the time given.
     #[response(
         status = 429,
         headers(("Retry-After" = String, description = "Seconds to wait before retrying")),

@@ -5,22 +5,27 @@
 use std::sync::Arc;
 
 use actix_web::http::header::ContentType;
+use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
 use super::caller::{authorize, authorize_grant, bearer};
-use super::error::{codes, CatalogueError, CatalogueErrors, FilterErrors, ImportErrors};
+use super::error::{codes, CatalogueError, CatalogueErrors, FilterErrors, ImportErrors, TenantBusyErrors};
 use super::views::{self, BaseProfileView, ProvisioningProfileView, ServiceView, ValueAddedServiceView, VasFilter};
 use crate::api::body::{parse_json, read_body};
-use crate::api::fair_share::Expensive;
+use crate::api::fair_share::{Expensive, Turn};
 use crate::api::AppState;
 use crate::auth::Permission;
 use crate::domain::catalogue::{CatalogueCounts, CatalogueDocument, CatalogueIndex, SaleTypeName, SALE_TYPES};
-use crate::store::{self, run_db, DbConnection};
+use crate::store::catalogue::SwapError;
+use crate::store::{self, run_db};
 
-/// Authorizes, loads the catalogue and runs `build` on one pooled connection.
-/// `malformed` (a bad query value) is reported after the token is checked.
+/// Authorizes and finds the tenant's current catalogue on one pooled connection; then
+/// answers from the encoded answers of that catalogue version, or, as a turn of the
+/// tenant's expensive work, builds and encodes the view at low priority with the
+/// connection back in the pool. `malformed` (a bad query value) is reported after the
+/// token is checked.
 async fn view<T, F>(
     req: &HttpRequest,
     state: &AppState,
@@ -29,21 +34,28 @@ async fn view<T, F>(
     build: F,
 ) -> Result<HttpResponse, CatalogueError>
 where
-    F: FnOnce(&mut DbConnection, i64, Option<Arc<CatalogueIndex>>) -> Result<T, CatalogueError> + Send + 'static,
-    T: Serialize + Send + 'static,
+    F: FnOnce(Option<&CatalogueIndex>) -> Result<T, CatalogueError> + Send + 'static,
+    T: Serialize,
 {
     let token = bearer(req)?;
     let catalogues = state.catalogues.clone();
-    // Built and encoded on the blocking pool: a view can hold thousands of services.
-    let body = run_db(&state.pool, move |conn| {
+    let (tenant_id, index) = run_db(&state.pool, move |conn| {
         let tenant_id = authorize(conn, &token, &org_id, Permission::CatalogueRead)?;
         if let Some(err) = malformed {
             return Err(err);
         }
-        let index = catalogues.current(conn, tenant_id)?;
-        encode(&build(conn, tenant_id, index)?)
+        Ok((tenant_id, catalogues.current(conn, tenant_id)?))
     })
     .await?;
+    let version = index.as_ref().map_or(0, |index| index.version);
+    let request = req.uri().path_and_query().map_or(req.path(), |p| p.as_str());
+    if let Some(body) = state.view_answers.get(tenant_id, version, request) {
+        return Ok(json_response(body));
+    }
+    let turn = state.fair_share.enter(tenant_id, Expensive::CatalogueView)?;
+    let body = heavy(&turn, move || encode(&build(index.as_deref())?)).await?;
+    let body = Bytes::from(body);
+    state.view_answers.remember(tenant_id, version, request, body.clone());
     Ok(json_response(body))
 }
 
@@ -52,17 +64,18 @@ fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, CatalogueError> {
         .map_err(|e| CatalogueError::Internal { reason: "cannot encode the answer", cause: e.to_string() })
 }
 
-fn json_response(body: Vec<u8>) -> HttpResponse {
+fn json_response(body: impl actix_web::body::MessageBody + 'static) -> HttpResponse {
     HttpResponse::Ok().content_type(ContentType::json()).body(body)
 }
 
-/// Runs `f` on the blocking pool, for parsing and encoding whole catalogues.
-async fn off_the_workers<T, F>(f: F) -> Result<T, CatalogueError>
+/// Runs the heavy part of an expensive request (parsing, validating, encoding a whole
+/// catalogue) on the low-priority threads, as the tenant's `turn`.
+async fn heavy<T, F>(turn: &Turn, f: F) -> Result<T, CatalogueError>
 where
     F: FnOnce() -> Result<T, CatalogueError> + Send + 'static,
     T: Send + 'static,
 {
-    actix_web::rt::task::spawn_blocking(f)
+    turn.run(f)
         .await
         .unwrap_or_else(|e| Err(CatalogueError::Internal { reason: "catalogue task failed", cause: e.to_string() }))
 }
@@ -124,8 +137,13 @@ pub async fn provisioning_profiles(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, CatalogueError> {
     let (org_id, bundled_product_id) = path.into_inner();
-    view(&req, &state, org_id, None, move |conn, tenant_id, index| {
-        let index = found(index, codes::BUNDLED_PRODUCT)?;
+    let token = bearer(&req)?;
+    let catalogues = state.catalogues.clone();
+    // Not kept with the other views' answers: it shows the profiles' current names.
+    // A bundled product names few profiles, so it is built on its connection.
+    let body = run_db(&state.pool, move |conn| {
+        let tenant_id = authorize(conn, &token, &org_id, Permission::CatalogueRead)?;
+        let index = found(catalogues.current(conn, tenant_id)?, codes::BUNDLED_PRODUCT)?;
         let position = *found(index.bundled_products.get(&bundled_product_id), codes::BUNDLED_PRODUCT)?;
         let ids: Vec<i64> = index.document.bundled_products[position]
             .provisioning_profiles
@@ -133,9 +151,10 @@ pub async fn provisioning_profiles(
             .filter_map(|l| l.profile_id)
             .collect();
         let names = store::catalogue::profile_names(conn, tenant_id, &ids)?;
-        Ok(views::provisioning_profiles(&index, position, &names))
+        encode(&views::provisioning_profiles(&index, position, &names))
     })
-    .await
+    .await?;
+    Ok(json_response(body))
 }
 
 /// List the org's base profiles.
@@ -144,17 +163,17 @@ pub async fn provisioning_profiles(
 /// that has not imported a catalogue has none. Needs a bearer token of the org with
 /// `CATALOGUE_READ_PERMISSION`.
 #[utoipa::path(get, path = "/v2/orgs/{org_id}/base_profiles", tag = "catalogue", params(("org_id" = String, Path, description = "The organization (tenant) name")),
-    responses((status = 200, description = "The base profiles", body = Vec<BaseProfileView>), CatalogueErrors),
+    responses((status = 200, description = "The base profiles", body = Vec<BaseProfileView>), CatalogueErrors, TenantBusyErrors),
     security(("bearerAuth" = [])))]
 pub async fn base_profiles(
     req: HttpRequest,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, CatalogueError> {
-    view(&req, &state, path.into_inner(), None, |_, _, index| {
+    view(&req, &state, path.into_inner(), None, |index| {
         Ok(index
             .map(|index| {
-                index.document.base_profiles.iter().map(|base| views::base_profile(&index, base, false)).collect()
+                index.document.base_profiles.iter().map(|base| views::base_profile(index, base, false)).collect()
             })
             .unwrap_or_else(Vec::new))
     })
@@ -168,7 +187,7 @@ pub async fn base_profiles(
 /// `CATALOGUE_READ_PERMISSION`.
 #[utoipa::path(get, path = "/v2/orgs/{org_id}/base_profiles/{id}/services", tag = "catalogue",
     params(("org_id" = String, Path, description = "The organization (tenant) name"), ("id" = String, Path, description = "Base profile id")),
-    responses((status = 200, description = "The services", body = Vec<ServiceView>), CatalogueErrors),
+    responses((status = 200, description = "The services", body = Vec<ServiceView>), CatalogueErrors, TenantBusyErrors),
     security(("bearerAuth" = [])))]
 pub async fn base_profile_services(
     req: HttpRequest,
@@ -176,10 +195,10 @@ pub async fn base_profile_services(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, CatalogueError> {
     let (org_id, base_profile_id) = path.into_inner();
-    view(&req, &state, org_id, None, move |_, _, index| {
+    view(&req, &state, org_id, None, move |index| {
         let index = found(index, codes::BASE_PROFILE)?;
         let position = *found(index.base_profiles.get(&base_profile_id), codes::BASE_PROFILE)?;
-        Ok(views::services_of(&index, &index.document.base_profiles[position]))
+        Ok(views::services_of(index, &index.document.base_profiles[position]))
     })
     .await
 }
@@ -190,7 +209,7 @@ pub async fn base_profile_services(
 /// bearer token of the org with `CATALOGUE_READ_PERMISSION`.
 #[utoipa::path(get, path = "/v2/orgs/{org_id}/commercial_products/{id}/base_profiles", tag = "catalogue",
     params(("org_id" = String, Path, description = "The organization (tenant) name"), ("id" = String, Path, description = "Commercial product id")),
-    responses((status = 200, description = "The base profiles", body = Vec<BaseProfileView>), CatalogueErrors),
+    responses((status = 200, description = "The base profiles", body = Vec<BaseProfileView>), CatalogueErrors, TenantBusyErrors),
     security(("bearerAuth" = [])))]
 pub async fn commercial_product_base_profiles(
     req: HttpRequest,
@@ -198,10 +217,10 @@ pub async fn commercial_product_base_profiles(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, CatalogueError> {
     let (org_id, product_id) = path.into_inner();
-    view(&req, &state, org_id, None, move |_, _, index| {
+    view(&req, &state, org_id, None, move |index| {
         let index = found(index, codes::COMMERCIAL_PRODUCT)?;
         let position = *found(index.commercial_products.get(&product_id), codes::COMMERCIAL_PRODUCT)?;
-        Ok(views::base_profiles_of(&index, &index.document.commercial_products[position]))
+        Ok(views::base_profiles_of(index, &index.document.commercial_products[position]))
     })
     .await
 }
@@ -215,7 +234,7 @@ pub async fn commercial_product_base_profiles(
 /// `CATALOGUE_READ_PERMISSION`.
 #[utoipa::path(get, path = "/v2/orgs/{org_id}/commercial_products/{id}/value_added_services", tag = "catalogue",
     params(("org_id" = String, Path, description = "The organization (tenant) name"), ("id" = String, Path, description = "Commercial product id"), VasParams),
-    responses((status = 200, description = "The value-added services", body = Vec<ValueAddedServiceView>), CatalogueErrors, FilterErrors),
+    responses((status = 200, description = "The value-added services", body = Vec<ValueAddedServiceView>), CatalogueErrors, FilterErrors, TenantBusyErrors),
     security(("bearerAuth" = [])))]
 pub async fn commercial_product_value_added_services(
     req: HttpRequest,
@@ -224,11 +243,11 @@ pub async fn commercial_product_value_added_services(
 ) -> Result<HttpResponse, CatalogueError> {
     let (org_id, product_id) = path.into_inner();
     let (filter, malformed) = defer(vas_filter(req.query_string()));
-    view(&req, &state, org_id, malformed, move |_, _, index| {
+    view(&req, &state, org_id, malformed, move |index| {
         let index = found(index, codes::COMMERCIAL_PRODUCT)?;
         let position = *found(index.commercial_products.get(&product_id), codes::COMMERCIAL_PRODUCT)?;
         let product = &index.document.commercial_products[position];
-        Ok(views::value_added_services(&index, &product.value_added_services, None, &filter))
+        Ok(views::value_added_services(index, &product.value_added_services, None, &filter))
     })
     .await
 }
@@ -242,7 +261,7 @@ pub async fn commercial_product_value_added_services(
 /// bearer token of the org with `CATALOGUE_READ_PERMISSION`.
 #[utoipa::path(get, path = "/v2/orgs/{org_id}/bundled_commercial_products/{id}/value_added_services", tag = "catalogue",
     params(("org_id" = String, Path, description = "The organization (tenant) name"), ("id" = String, Path, description = "Bundled commercial product id"), VasParams),
-    responses((status = 200, description = "The value-added services", body = Vec<ValueAddedServiceView>), CatalogueErrors, FilterErrors),
+    responses((status = 200, description = "The value-added services", body = Vec<ValueAddedServiceView>), CatalogueErrors, FilterErrors, TenantBusyErrors),
     security(("bearerAuth" = [])))]
 pub async fn bundled_commercial_product_value_added_services(
     req: HttpRequest,
@@ -251,12 +270,12 @@ pub async fn bundled_commercial_product_value_added_services(
 ) -> Result<HttpResponse, CatalogueError> {
     let (org_id, product_id) = path.into_inner();
     let (filter, malformed) = defer(vas_filter(req.query_string()));
-    view(&req, &state, org_id, malformed, move |_, _, index| {
+    view(&req, &state, org_id, malformed, move |index| {
         let index = found(index, codes::BUNDLED_COMMERCIAL_PRODUCT)?;
         let (b, s, c) = *found(index.bundled_commercial_products.get(&product_id), codes::BUNDLED_COMMERCIAL_PRODUCT)?;
         let bundled = &index.document.bundled_products[b];
         let product = &bundled.bundled_product_subs_types[s].bundled_commercial_products[c];
-        Ok(views::value_added_services(&index, &product.value_added_services, Some(&bundled.id), &filter))
+        Ok(views::value_added_services(index, &product.value_added_services, Some(&bundled.id), &filter))
     })
     .await
 }
@@ -272,7 +291,7 @@ pub async fn bundled_commercial_product_value_added_services(
     params(("org_id" = String, Path, description = "The organization (tenant) name"), ("bp_id" = String, Path, description = "Bundled product id"),
         ("bpst_id" = String, Path, description = "Bundled product subscription type id"),
         ("bcp_id" = String, Path, description = "Bundled commercial product id"), VasParams),
-    responses((status = 200, description = "The value-added services", body = Vec<ValueAddedServiceView>), CatalogueErrors, FilterErrors),
+    responses((status = 200, description = "The value-added services", body = Vec<ValueAddedServiceView>), CatalogueErrors, FilterErrors, TenantBusyErrors),
     security(("bearerAuth" = [])))]
 pub async fn nested_value_added_services(
     req: HttpRequest,
@@ -281,7 +300,7 @@ pub async fn nested_value_added_services(
 ) -> Result<HttpResponse, CatalogueError> {
     let (org_id, bundled_id, subs_type_id, product_id) = path.into_inner();
     let (filter, malformed) = defer(vas_filter(req.query_string()));
-    view(&req, &state, org_id, malformed, move |_, _, index| {
+    view(&req, &state, org_id, malformed, move |index| {
         let index = found(index, codes::BUNDLED_PRODUCT)?;
         let b = *found(index.bundled_products.get(&bundled_id), codes::BUNDLED_PRODUCT)?;
         let bundled = &index.document.bundled_products[b];
@@ -293,7 +312,7 @@ pub async fn nested_value_added_services(
             subs_type.bundled_commercial_products.iter().find(|p| p.id == product_id),
             codes::BUNDLED_COMMERCIAL_PRODUCT,
         )?;
-        Ok(views::value_added_services(&index, &product.value_added_services, Some(&bundled.id), &filter))
+        Ok(views::value_added_services(index, &product.value_added_services, Some(&bundled.id), &filter))
     })
     .await
 }
@@ -305,7 +324,7 @@ pub async fn nested_value_added_services(
 /// export again changes nothing. An org that has not imported a catalogue exports an
 /// empty one. Needs a bearer token of the org with `CATALOGUE_READ_PERMISSION`.
 #[utoipa::path(get, path = "/v2/orgs/{org_id}/catalogue", tag = "catalogue", params(("org_id" = String, Path, description = "The organization (tenant) name")),
-    responses((status = 200, description = "The catalogue document", body = CatalogueDocument), CatalogueErrors, super::error::TenantBusyErrors),
+    responses((status = 200, description = "The catalogue document", body = CatalogueDocument), CatalogueErrors, TenantBusyErrors),
     security(("bearerAuth" = [])))]
 pub async fn export(
     req: HttpRequest,
@@ -321,9 +340,8 @@ pub async fn export(
         Ok::<_, CatalogueError>((store::catalogue::export(conn, tenant_id)?, turn))
     })
     .await?;
-    // Encoded with the connection back in the pool, still as the tenant's turn.
-    let body = off_the_workers(move || encode(&document)).await?;
-    drop(turn);
+    // Encoded with the connection back in the pool, at low priority.
+    let body = heavy(&turn, move || encode(&document)).await?;
     Ok(json_response(body))
 }
 
@@ -338,7 +356,7 @@ pub async fn export(
 /// `CATALOGUE_WRITE_PERMISSION`.
 #[utoipa::path(put, path = "/v2/orgs/{org_id}/catalogue", tag = "catalogue", params(("org_id" = String, Path, description = "The organization (tenant) name")),
     request_body(content = CatalogueDocument, content_type = "application/json"),
-    responses((status = 200, description = "What the catalogue now holds", body = CatalogueCounts), CatalogueErrors, ImportErrors, super::error::TenantBusyErrors),
+    responses((status = 200, description = "What the catalogue now holds", body = CatalogueCounts), CatalogueErrors, ImportErrors, TenantBusyErrors),
     security(("bearerAuth" = [])))]
 pub async fn import(
     req: HttpRequest,
@@ -351,19 +369,40 @@ pub async fn import(
     let grant =
         run_db(&state.pool, move |conn| authorize_grant(conn, &token, &org_id, Permission::CatalogueWrite)).await?;
     // From before the body is read until the import is done.
-    let _turn = state.fair_share.enter(grant.tenant_id, Expensive::CatalogueImport)?;
+    let turn = state.fair_share.enter(grant.tenant_id, Expensive::CatalogueImport)?;
     // Checked again when the import commits: the token may be revoked meanwhile.
     let scope = state.pool.write_scope(grant.tenant_id, grant.authority(Permission::CatalogueWrite));
     let limit = state.catalogue_limit;
     let body = read_body(&req, payload, limit).await?;
-    let document = off_the_workers(move || {
-        let json = parse_json(&body)?;
-        CatalogueDocument::from_json(json).map_err(|problem| CatalogueError::Invalid(vec![problem]))
-    })
-    .await?;
-    let counts = run_db(&state.pool, move |conn| {
-        Ok::<_, CatalogueError>(store::catalogue::import(conn, &scope, document, limit)?)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(counts))
+    let document = Arc::new(
+        heavy(&turn, move || {
+            let json = parse_json(&body)?;
+            CatalogueDocument::from_json(json).map_err(|problem| CatalogueError::Invalid(vec![problem]))
+        })
+        .await?,
+    );
+    // Validated and encoded without a connection, at low priority; the connection is
+    // taken again only for the short swap, tried again if the tenant changed meanwhile.
+    for _ in 0..store::catalogue::UNLOCKED_ATTEMPTS {
+        let tenant_id = grant.tenant_id;
+        let basis = run_db(&state.pool, move |conn| store::catalogue::import_basis(conn, tenant_id)).await?;
+        let document = document.clone();
+        let prepared =
+            heavy(&turn, move || Ok(store::catalogue::prepare(basis, CatalogueDocument::clone(&document), limit)?))
+                .await?;
+        if prepared.unchanged {
+            return Ok(HttpResponse::Ok().json(prepared.counts));
+        }
+        let scope = scope.clone();
+        let swapped = run_db(&state.pool, move |conn| {
+            Ok::<_, CatalogueError>(store::catalogue::swap(conn, &scope, &prepared).map(|()| prepared.counts))
+        })
+        .await?;
+        match swapped {
+            Ok(counts) => return Ok(HttpResponse::Ok().json(counts)),
+            Err(SwapError::TenantChanged) => continue,
+            Err(SwapError::Import(err)) => return Err(err.into()),
+        }
+    }
+    Err(store::catalogue::kept_changing().into())
 }

@@ -1,12 +1,14 @@
 //! The catalogue face, `/v2/orgs/{org_id}/…` (contract §3): read views over the
 //! tenant's catalogue document, its import and export, with bearer tokens.
 
+mod answers;
 mod cache;
 mod caller;
 mod error;
 pub(crate) mod handlers;
 mod views;
 
+pub use answers::ViewAnswers;
 pub use cache::{CatalogueCache, CatalogueCacheStats};
 pub use error::{CatalogueError, ItemNotFound, JsonString};
 

@@ -1,7 +1,6 @@
 //! The change history of a profile and the tenant's change feed (contract §7), both
 //! behind `SPCM_AUDIT_READ_PERMISSION`, which suffices alone.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use serde_json::Value;
@@ -10,9 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::caller::{with_caller, Credentials};
 use super::dto::{Link, ListLinks};
 use super::error::{ErrorBody, ProfileNotFound};
-use super::handlers::{hal, parse_id};
+use super::handlers::{encode, parse_id, HAL_JSON};
 use super::{SpcmError, SpcmErrors, BASE_PATH};
-use crate::api::fair_share::Expensive;
+use crate::api::fair_share::{Expensive, Turn};
 use crate::api::AppState;
 use crate::auth::Permission;
 use crate::store::changes::{self, Entity};
@@ -181,8 +180,8 @@ pub async fn history(
     let link_base = state.link_base.clone();
     let this = this_link(&link_base, &format!("{BASE_PATH}/{id}/history"), req.query_string());
     let fair_share = state.fair_share.clone();
-    let (body, _turn) = with_caller(&state, credentials, Permission::AuditRead, malformed, move |conn, caller| {
-        // Held until the page is encoded.
+    let (body, turn) = with_caller(&state, credentials, Permission::AuditRead, malformed, move |conn, caller| {
+        // Held until the page is encoded, which runs at low priority.
         let turn = fair_share.enter(caller.tenant_id, Expensive::ChangePage)?;
         let offset = query.offset.unwrap_or(0);
         let (found, total) =
@@ -202,7 +201,16 @@ pub async fn history(
         Ok((page, turn))
     })
     .await?;
-    Ok(hal(StatusCode::OK, &body))
+    hal_page(&turn, body).await
+}
+
+/// A page of changes (up to 1,000 records), encoded on the turn's low-priority threads.
+async fn hal_page(turn: &Turn, page: ChangeList) -> Result<HttpResponse, SpcmError> {
+    let body = turn
+        .run(move || encode(&page))
+        .await
+        .map_err(|err| SpcmError::Internal { reason: "cannot encode the response", cause: err.to_string() })??;
+    Ok(HttpResponse::Ok().content_type(HAL_JSON).body(body))
 }
 
 /// Follow the tenant's change feed.
@@ -229,8 +237,8 @@ pub async fn feed(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let link_base = state.link_base.clone();
     let this = this_link(&link_base, FEED_PATH, req.query_string());
     let fair_share = state.fair_share.clone();
-    let (body, _turn) = with_caller(&state, credentials, Permission::AuditRead, malformed, move |conn, caller| {
-        // Held until the page is encoded.
+    let (body, turn) = with_caller(&state, credentials, Permission::AuditRead, malformed, move |conn, caller| {
+        // Held until the page is encoded, which runs at low priority.
         let turn = fair_share.enter(caller.tenant_id, Expensive::ChangePage)?;
         let limit = query.limit.unwrap_or(DEFAULT_FEED_LIMIT);
         let found = changes::feed(conn, caller.tenant_id, query.after.unwrap_or(0), limit)?;
@@ -244,5 +252,5 @@ pub async fn feed(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         Ok((page, turn))
     })
     .await?;
-    Ok(hal(StatusCode::OK, &body))
+    hal_page(&turn, body).await
 }

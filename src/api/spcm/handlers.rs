@@ -29,7 +29,7 @@ use crate::telemetry::current_request_id;
 pub(crate) const HAL_JSON: &str = "application/hal+json";
 const MAX_BATCH: usize = 1000;
 
-fn encode(body: &impl Serialize) -> Result<Vec<u8>, SpcmError> {
+pub(super) fn encode(body: &impl Serialize) -> Result<Vec<u8>, SpcmError> {
     serde_json::to_vec(body)
         .map_err(|err| SpcmError::Internal { reason: "cannot encode the response", cause: err.to_string() })
 }
