@@ -128,6 +128,38 @@ pub struct Settings {
     /// Unset, links are paths.
     #[arg(long, env = "SPCM_PUBLIC_URL", value_parser = public_url)]
     pub public_url: Option<String>,
+
+    /// Origins whose browser applications may call both APIs, comma-separated, such as
+    /// `https://app.example.com,http://localhost:3000`. Unset: no cross-origin access.
+    #[arg(long, env = "SPCM_CORS_ORIGINS", value_delimiter = ',', value_parser = cors_origin)]
+    pub cors_origins: Vec<String>,
+}
+
+/// Why a CORS origin is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a CORS origin is `http://` or `https://` and a host, with an optional port and nothing else: `{0}` is not")]
+pub struct BadOrigin(String);
+
+/// An origin as browsers send it in `Origin`: scheme and host in lower case, the port if
+/// any, no path, no trailing `/`.
+fn cors_origin(value: &str) -> Result<String, BadOrigin> {
+    let bad = || BadOrigin(value.chars().take(100).collect());
+    let origin = value.trim().trim_end_matches('/').to_ascii_lowercase();
+    let authority = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")).ok_or_else(bad)?;
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, _)) if !host.ends_with(']') && host.contains(':') => (authority, None),
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    let host_ok = !host.is_empty()
+        && host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'[' | b']' | b':'));
+    let port_ok =
+        port.is_none_or(|port| !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()));
+    if host_ok && port_ok {
+        Ok(origin)
+    } else {
+        Err(bad())
+    }
 }
 
 /// An `http` or `https` URL without query or fragment; a trailing `/` is dropped.
@@ -239,6 +271,7 @@ impl Default for Settings {
             amqp_exchange: "spcm.events".into(),
             changes_retention_days: 90,
             public_url: None,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -246,6 +279,27 @@ impl Default for Settings {
 #[cfg(test)]
 mod tests {
     use super::public_url;
+
+    #[test]
+    fn a_cors_origin_is_a_scheme_and_a_host_as_browsers_send_it() {
+        use super::cors_origin;
+        assert_eq!(cors_origin("https://App.Example.com/").unwrap(), "https://app.example.com");
+        assert_eq!(cors_origin("http://127.0.0.1:3000").unwrap(), "http://127.0.0.1:3000");
+        assert_eq!(cors_origin("http://[::1]:3000").unwrap(), "http://[::1]:3000");
+        for bad in [
+            "app.example.com",
+            "https://",
+            "https://a.example/path",
+            "https://a.example?x",
+            "ftp://a.example",
+            "https://a.example:",
+            "https://a.example:123456",
+            "https://user@a.example",
+            "*",
+        ] {
+            assert!(cors_origin(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn a_public_url_is_an_http_address_without_query() {

@@ -127,9 +127,12 @@ impl Application {
         let secure_cookie = settings.public_url.as_deref().is_some_and(|url| url.starts_with("https://"));
         let console = ConsoleConfig { idle, absolute, secure_cookie };
         let openapi = api::openapi::document();
+        let cors_origins = settings.cors_origins.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .wrap(api::cors::layer(&cors_origins))
+                .wrap(from_fn(api::cors::finish))
                 .wrap(from_fn(api::envelope::envelope))
                 .configure(api::configure)
                 .configure(|cfg| crate::console::configure(cfg, console.clone()))

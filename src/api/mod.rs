@@ -4,6 +4,7 @@
 pub mod admission;
 pub(crate) mod body;
 pub mod catalogue;
+pub mod cors;
 pub mod envelope;
 pub mod fair_share;
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod changes;
 mod cli;
 mod conditional;
 mod console;
+mod cors;
 mod default_profile;
 mod errors;
 mod events;
