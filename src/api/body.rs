@@ -33,13 +33,19 @@ pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Reads the whole body of the SPCM face, JSON or XML, as the JSON it stands for, on the
 /// calling thread: for small bodies.
 pub async fn read_json(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<Value, BodyError> {
+    Ok(read_json_keeping(req, payload, limit).await?.0)
+}
+
+/// As `read_json`, with the bytes as they came (an idempotency key names them).
+pub async fn read_json_keeping(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<(Value, web::Bytes), BodyError> {
     let xml = content_type(req).is_some_and(super::negotiation::is_xml);
     let body = read_body_of(req, payload, limit, xml).await?;
-    if xml {
-        super::xml::from_xml(&body).map_err(BodyError::Malformed)
-    } else {
-        parse_json(&body)
-    }
+    let value = if xml { super::xml::from_xml(&body).map_err(BodyError::Malformed)? } else { parse_json(&body)? };
+    Ok((value, body))
 }
 
 fn content_type(req: &HttpRequest) -> Option<&str> {

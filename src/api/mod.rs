@@ -9,6 +9,7 @@ pub mod envelope;
 pub mod fair_share;
 #[cfg(test)]
 mod fuzz;
+pub mod idempotency;
 pub mod json;
 pub mod negotiation;
 pub mod openapi;

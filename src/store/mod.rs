@@ -6,6 +6,7 @@ pub mod changes;
 mod connection;
 pub mod console_sessions;
 mod error;
+pub mod idempotency;
 pub mod profiles;
 pub mod schema;
 pub mod tenants;

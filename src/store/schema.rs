@@ -120,3 +120,14 @@ diesel::table! {
 diesel::joinable!(console_sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(console_sessions, users);
 diesel::allow_tables_to_appear_in_same_query!(console_sessions, tenants);
+
+diesel::table! {
+    idempotency_keys (scope_hash) {
+        scope_hash -> Text,
+        tenant_id -> BigInt,
+        request_hash -> Text,
+        created_at_ms -> BigInt,
+        status -> Nullable<Integer>,
+        answer -> Nullable<Text>,
+    }
+}

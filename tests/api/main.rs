@@ -21,6 +21,7 @@ mod fair_share;
 mod faults;
 mod hardening;
 mod hygiene;
+mod idempotency;
 mod links;
 mod listing;
 mod openapi;

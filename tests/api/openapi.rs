@@ -76,7 +76,7 @@ fn every_operation_lists_exactly_the_statuses_it_can_give() {
         ("get", "/metrics", "200 500".to_owned()),
         ("get", "/pcc/spcm/provisionProfile", format!("200 304 {SPCM}")),
         ("get", "/pcc/spcm/provisionProfile/{id}", format!("200 304 404 {SPCM}")),
-        ("post", "/pcc/spcm/provisionProfile", format!("201 207 408 409 412 413 415 {SPCM}")),
+        ("post", "/pcc/spcm/provisionProfile", format!("201 207 408 409 412 413 415 422 {SPCM}")),
         ("put", "/pcc/spcm/provisionProfile", format!("207 408 413 415 {SPCM}")),
         ("put", "/pcc/spcm/provisionProfile/{id}", format!("200 404 408 409 412 413 415 422 {SPCM}")),
         ("delete", "/pcc/spcm/provisionProfile", format!("207 {SPCM}")),
@@ -95,7 +95,7 @@ fn every_operation_lists_exactly_the_statuses_it_can_give() {
             format!("200 400 429 {CATALOGUE}"),
         ),
         ("get", "/v2/orgs/{org_id}/catalogue", format!("200 429 {CATALOGUE}")),
-        ("put", "/v2/orgs/{org_id}/catalogue", format!("200 400 408 412 413 415 429 {CATALOGUE}")),
+        ("put", "/v2/orgs/{org_id}/catalogue", format!("200 400 408 409 412 413 415 422 429 {CATALOGUE}")),
     ];
     assert_eq!(expected.len(), operations(&document).len(), "every operation is in the table");
     for (method, path, statuses) in expected {

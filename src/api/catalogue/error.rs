@@ -1,5 +1,6 @@
 //! The catalogue face's own error shapes (contract §3, seeds `000_*`–`003_*`).
 
+use crate::api::idempotency::Refusal;
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
@@ -145,6 +146,9 @@ pub enum CatalogueError {
     TenantBusy,
     #[error("the request body did not arrive in time")]
     RequestTimeout,
+    /// The key is being used by a request still running (409), or by another request (422).
+    #[error("idempotency key: {}", .0.message())]
+    Idempotency(Refusal),
 }
 
 /// Every error body of the face: one typed value that the error response renders and
@@ -185,6 +189,9 @@ impl CatalogueError {
             }
             CatalogueError::RequestTimeout => text("Request Timeout"),
             CatalogueError::TenantBusy => text("Too Many Requests"),
+            CatalogueError::Idempotency(Refusal::Malformed) => text("Bad Request"),
+            CatalogueError::Idempotency(Refusal::Running) => text("Conflict"),
+            CatalogueError::Idempotency(Refusal::OtherRequest) => text("Unprocessable Entity"),
         }
     }
 }
@@ -202,6 +209,7 @@ impl ResponseError for CatalogueError {
             CatalogueError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             CatalogueError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             CatalogueError::TenantBusy => StatusCode::TOO_MANY_REQUESTS,
+            CatalogueError::Idempotency(refusal) => refusal.status(),
         }
     }
 
@@ -244,6 +252,12 @@ impl From<BodyError> for CatalogueError {
             BodyError::TimedOut(_) => CatalogueError::RequestTimeout,
             BodyError::Refused { path, description } => CatalogueError::Invalid(vec![(path, description)]),
         }
+    }
+}
+
+impl From<Refusal> for CatalogueError {
+    fn from(refusal: Refusal) -> Self {
+        CatalogueError::Idempotency(refusal)
     }
 }
 

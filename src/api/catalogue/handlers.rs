@@ -11,10 +11,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
 use super::caller::{authorize, authorize_grant, bearer};
-use super::error::{codes, CatalogueError, CatalogueErrors, FilterErrors, ImportErrors, TenantBusyErrors};
+use super::error::{codes, CatalogueError, CatalogueErrors, FilterErrors, ImportErrors, JsonString, TenantBusyErrors};
 use super::views::{self, BaseProfileView, ProvisioningProfileView, ServiceView, ValueAddedServiceView, VasFilter};
 use crate::api::body::{parse_json, read_body};
 use crate::api::fair_share::{Expensive, Turn};
+use crate::api::idempotency::{self, Caller as IdempotentCaller, Keyed};
 use crate::api::AppState;
 use crate::auth::Permission;
 use crate::domain::catalogue::{CatalogueCounts, CatalogueDocument, CatalogueIndex, SaleTypeName, SALE_TYPES};
@@ -354,9 +355,18 @@ pub async fn export(
 /// importing the same document again changes nothing. The answer counts what the
 /// catalogue now holds. Needs a bearer token of the org with
 /// `CATALOGUE_WRITE_PERMISSION`.
-#[utoipa::path(put, path = "/v2/orgs/{org_id}/catalogue", tag = "catalogue", params(("org_id" = String, Path, description = "The organization (tenant) name")),
+#[utoipa::path(put, path = "/v2/orgs/{org_id}/catalogue", tag = "catalogue",
+    params(("org_id" = String, Path, description = "The organization (tenant) name"),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$",
+            description = "Makes a retry safe: a later import with the same token, key and document, within 24 hours, \
+            gets the first one's answer again and writes nothing. The same key with another document is 422; while the \
+            first import still runs, 409.")),
     request_body(content = CatalogueDocument, content_type = "application/json"),
-    responses((status = 200, description = "What the catalogue now holds", body = CatalogueCounts), CatalogueErrors, ImportErrors, TenantBusyErrors),
+    responses((status = 200, description = "What the catalogue now holds", body = CatalogueCounts), CatalogueErrors, ImportErrors, TenantBusyErrors,
+        (status = 409, description = "An import with this `Idempotency-Key` is still being processed; retry later",
+            body = JsonString, example = json!("Conflict")),
+        (status = 422, description = "This `Idempotency-Key` was used with another document", body = JsonString,
+            example = json!("Unprocessable Entity"))),
     security(("bearerAuth" = [])))]
 pub async fn import(
     req: HttpRequest,
@@ -374,6 +384,19 @@ pub async fn import(
     let scope = state.pool.write_scope(grant.tenant_id, grant.authority(Permission::CatalogueWrite));
     let limit = state.catalogue_limit;
     let body = read_body(&req, payload, limit).await?;
+    let keyed = Keyed::of(&req, grant.tenant_id, IdempotentCaller::Token(grant.token_id), &body)?;
+    idempotency::once(&state, keyed, import_document(&state, turn, scope, body)).await
+}
+
+/// Parses, validates and swaps in the catalogue `body`, as the tenant's `turn`.
+async fn import_document(
+    state: &AppState,
+    turn: Turn,
+    scope: crate::store::WriteScope,
+    body: Bytes,
+) -> Result<HttpResponse, CatalogueError> {
+    let limit = state.catalogue_limit;
+    let tenant_id = scope.tenant_id;
     let document = Arc::new(
         heavy(&turn, move || {
             let json = parse_json(&body)?;
@@ -384,7 +407,6 @@ pub async fn import(
     // Validated and encoded without a connection, at low priority; the connection is
     // taken again only for the short swap, tried again if the tenant changed meanwhile.
     for _ in 0..store::catalogue::UNLOCKED_ATTEMPTS {
-        let tenant_id = grant.tenant_id;
         let basis = run_db(&state.pool, move |conn| store::catalogue::import_basis(conn, tenant_id)).await?;
         let document = document.clone();
         let prepared =

@@ -1,5 +1,6 @@
 //! The SPCM face's error bodies, exactly as the contract's table (§2) shows them.
 
+use crate::api::idempotency::Refusal;
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
@@ -196,6 +197,17 @@ impl SpcmError {
             SpcmError::RequestTimeout(limit) => {
                 message(format!("the request body did not arrive within {} seconds", limit.as_secs().max(1)), 408)
             }
+        }
+    }
+}
+
+impl From<Refusal> for SpcmError {
+    fn from(refusal: Refusal) -> Self {
+        let message = refusal.message().to_owned();
+        match refusal {
+            Refusal::Malformed => SpcmError::BadRequest(message),
+            Refusal::Running => SpcmError::Conflict(message),
+            Refusal::OtherRequest => SpcmError::Rule { code: 422, message },
         }
     }
 }

@@ -15,8 +15,9 @@ use super::dto::{
 use super::error::{SpcmErrorBody, SpcmErrors};
 use super::reads::Answer;
 use super::{SpcmError, BASE_PATH};
-use crate::api::body::read_json;
+use crate::api::body::{read_json, read_json_keeping};
 use crate::api::fair_share::Expensive;
+use crate::api::idempotency::{self, Caller as IdempotentCaller, Keyed};
 use crate::api::AppState;
 use crate::auth::{Permission, Principal};
 use crate::domain::{
@@ -263,6 +264,10 @@ pub async fn get_one(
 /// turn, on its own: the answer is 207 with one result per item, in order, and one
 /// item's failure does not undo another. Needs `SPCM_PROVISION_PROFILE_CREATE_PERMISSION`.
 #[utoipa::path(post, path = "/pcc/spcm/provisionProfile", tag = "provisioning profiles",
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$",
+        description = "Makes a retry safe: a later request of the same user with the same key and the same body, \
+        within 24 hours, gets the first one's status, headers and body again and writes nothing. The same key with \
+        another body is 422; while the first request still runs, 409.")),
     request_body(description = "One profile, or an array of 1 to 1000. The body may be XML instead (`application/xml` \
         or `text/xml`): `<provisioningProfile>` with one element per field is one profile, `<provisioningProfiles>` \
         holding `<provisioningProfile>` elements a batch; an empty element is null.",
@@ -274,10 +279,13 @@ pub async fn get_one(
         (status = 207, description = "Each item of the batch", body = MultiStatus, content_type = "application/hal+json"),
         (status = 403, description = "The user lacks SPCM_PROVISION_PROFILE_CREATE_PERMISSION", body = super::ErrorBody,
             example = json!({"message": "forbidden; missing SPCM_PROVISION_PROFILE_CREATE_PERMISSION", "errorCode": 403})),
-        (status = 409, description = "The name is already used in the tenant", body = super::ErrorBody,
+        (status = 409, description = "The name is already used in the tenant, or a request with this \
+            `Idempotency-Key` is still being processed", body = super::ErrorBody,
             example = json!({"message": "name 'chaCha' already exists", "errorCode": 409})),
         (status = 412, description = "Validation failed: every failing field is listed", body = super::ValidationFailed,
             example = json!({"errors": [{"field": "name", "description": "name is mandatory"}]})),
+        (status = 422, description = "This `Idempotency-Key` was used with another request", body = super::ErrorBody,
+            example = json!({"message": "this Idempotency-Key was used with another request; use a new key for a new request", "errorCode": 422})),
         SpcmErrors, super::error::BodyErrors),
     security(("basicAuth" = [], "tenant" = [])))]
 pub async fn create(
@@ -286,16 +294,28 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, SpcmError> {
     let caller = authorize(&state, &req, Permission::ProfileCreate, None).await?;
+    let (document, raw) = read_json_keeping(&req, payload, state.body_limit).await?;
+    let keyed = Keyed::of(&req, caller.tenant_id, IdempotentCaller::User(caller.user_id), &raw)?;
+    idempotency::once(&state, keyed, create_from(&req, &state, caller, document)).await
+}
+
+/// Creates the profile or the batch of `document`.
+async fn create_from(
+    req: &HttpRequest,
+    state: &AppState,
+    caller: Principal,
+    document: Value,
+) -> Result<HttpResponse, SpcmError> {
     // Checked again when the write commits: the caller may have lost the right meanwhile.
     let scope = state.pool.write_scope(caller.tenant_id, caller.authority(Permission::ProfileCreate));
-    let items = match read_json(&req, payload, state.body_limit).await? {
+    let items = match document {
         Value::Array(items) => items,
         single @ Value::Object(_) => {
             let new = parse_new(&single).map_err(SpcmError::Validation)?;
             let created =
                 run_db(&state.pool, move |conn| Ok::<_, SpcmError>(profiles::create(conn, &scope, new)?)).await?;
             let tags = EntityTags::profile(caller.tenant_id, created.id, created.revision);
-            let etag = tags.answering(&req).clone();
+            let etag = tags.answering(req).clone();
             let profile = ProfileDto::new(created, &state.link_base);
             let mut response = hal(StatusCode::CREATED, &profile);
             if let Ok(value) = header::HeaderValue::from_str(&profile.links.this.href) {
@@ -307,7 +327,7 @@ pub async fn create(
         _ => return Err(SpcmError::BadRequest("the request body must be a JSON object or an array of objects".into())),
     };
     check_batch(items.len())?;
-    bulk(&state, caller.tenant_id, items, move |conn, item| {
+    bulk(state, caller.tenant_id, items, move |conn, item| {
         let new = parse_new(item).map_err(SpcmError::Validation)?;
         Ok((StatusCode::CREATED, Some(profiles::create(conn, &scope, new)?)))
     })
