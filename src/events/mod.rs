@@ -64,11 +64,29 @@ pub struct Broker {
 }
 
 impl Broker {
+    /// Where change events go, when `settings` name a broker.
+    pub fn of(settings: &crate::config::Settings) -> Option<Broker> {
+        settings.amqp_url.clone().map(|url| Broker { url, exchange: settings.amqp_exchange.clone() })
+    }
+
     /// The parsed URL. The parser's own message can quote the URL, password included,
     /// so it is never shown.
-    pub fn uri(&self) -> Result<lapin::uri::AMQPUri, String> {
-        self.url.expose_secret().parse().map_err(|_| "SPCM_AMQP_URL is not a valid AMQP URL".to_owned())
+    pub fn uri(&self) -> Result<lapin::uri::AMQPUri, BrokerError> {
+        self.url.expose_secret().parse().map_err(|_| BrokerError::InvalidUrl)
     }
+}
+
+/// Why the broker cannot be used. No message quotes the URL: it may hold a password.
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    #[error("SPCM_AMQP_URL is not a valid AMQP URL")]
+    InvalidUrl,
+    #[error("{0}")]
+    Amqp(lapin::Error),
+    #[error("cannot declare the exchange '{exchange}': {cause}")]
+    DeclareExchange { exchange: String, cause: lapin::Error },
+    #[error("no answer within {0:?}")]
+    NoAnswer(Duration),
 }
 
 /// The relay's counters and the backlog, for `/metrics`.
@@ -304,7 +322,7 @@ impl Worker {
                 }
                 Err(why) => {
                     tracing::warn!(
-                        error = why.as_str(),
+                        error = %why,
                         retry_in_ms = self.retry.as_millis() as u64,
                         "change relay: broker unreachable; changes wait in the database"
                     );
@@ -368,12 +386,12 @@ impl Worker {
 }
 
 /// Connects, opens a channel in confirm mode and declares the durable topic exchange.
-async fn connect(broker: &Broker) -> Result<Amqp, String> {
+async fn connect(broker: &Broker) -> Result<Amqp, BrokerError> {
     let attempt = async {
         let connection =
-            Connection::connect_uri(broker.uri()?, ConnectionProperties::default()).await.map_err(|e| e.to_string())?;
-        let channel = connection.create_channel().await.map_err(|e| e.to_string())?;
-        channel.confirm_select(ConfirmSelectOptions::default()).await.map_err(|e| e.to_string())?;
+            Connection::connect_uri(broker.uri()?, ConnectionProperties::default()).await.map_err(BrokerError::Amqp)?;
+        let channel = connection.create_channel().await.map_err(BrokerError::Amqp)?;
+        channel.confirm_select(ConfirmSelectOptions::default()).await.map_err(BrokerError::Amqp)?;
         channel
             .exchange_declare(
                 &broker.exchange,
@@ -382,12 +400,12 @@ async fn connect(broker: &Broker) -> Result<Amqp, String> {
                 FieldTable::default(),
             )
             .await
-            .map_err(|e| format!("cannot declare the exchange '{}': {e}", broker.exchange))?;
-        Ok::<_, String>(Amqp { connection, channel })
+            .map_err(|cause| BrokerError::DeclareExchange { exchange: broker.exchange.clone(), cause })?;
+        Ok::<_, BrokerError>(Amqp { connection, channel })
     };
     match tokio::time::timeout(BROKER_WAIT, attempt).await {
         Ok(result) => result,
-        Err(_) => Err(format!("no answer within {BROKER_WAIT:?}")),
+        Err(_) => Err(BrokerError::NoAnswer(BROKER_WAIT)),
     }
 }
 

@@ -16,7 +16,9 @@ mod wal_index;
 mod wal_sync;
 
 pub(crate) use connection::on_backend;
-pub use connection::{run_db, Backend, CommitSignal, DbConnection, DbPool, WriteScope};
+pub use connection::{
+    run_db, Backend, CommitSignal, DatabaseUrlError, DbConnection, DbPool, MigrationError, WriteScope,
+};
 pub use error::StoreError;
 pub use versions::VersionChecker;
 
