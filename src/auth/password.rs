@@ -237,10 +237,10 @@ impl PasswordChecks {
 }
 
 /// The answer of one check, shared by every request that waits for it.
-type Shared = tokio::sync::OnceCell<bool>;
+type SharedAnswer = tokio::sync::OnceCell<bool>;
 
 /// The checks under way, by login and the hash it is checked against.
-type Running = std::sync::Mutex<HashMap<(LoginKey, Option<String>), Arc<Shared>>>;
+type Running = std::sync::Mutex<HashMap<(LoginKey, Option<String>), Arc<SharedAnswer>>>;
 
 /// Takes a shared check off the list of running ones when a request that took part in
 /// it leaves (answered, failed or dropped): later requests then start afresh, or find
@@ -248,7 +248,7 @@ type Running = std::sync::Mutex<HashMap<(LoginKey, Option<String>), Arc<Shared>>
 struct Leaving<'a> {
     running: &'a Running,
     key: &'a (LoginKey, Option<String>),
-    shared: &'a Arc<Shared>,
+    shared: &'a Arc<SharedAnswer>,
 }
 
 impl Drop for Leaving<'_> {

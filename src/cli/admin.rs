@@ -2,7 +2,6 @@
 
 use std::io::{BufRead, IsTerminal};
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context};
 use secrecy::{ExposeSecret, SecretString};
@@ -97,7 +96,7 @@ fn timestamp(seconds: i64) -> String {
 }
 
 fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    crate::clock::unix_secs().unwrap_or(0)
 }
 
 pub fn migrate(settings: &Settings) -> anyhow::Result<()> {

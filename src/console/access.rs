@@ -376,7 +376,7 @@ pub async fn remove_user(
 // ---- tokens -------------------------------------------------------------------------
 
 fn unix_now() -> i64 {
-    store::changes::now_ms() / 1000
+    crate::clock::unix_secs().unwrap_or(0)
 }
 
 fn tokens_page(

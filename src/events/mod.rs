@@ -1,4 +1,4 @@
-//! Change events (contract §7): the relay that publishes the outbox (`store::changes`)
+//! Change events (contract §7): the relay that publishes the outbox (`outbox`)
 //! to a RabbitMQ topic exchange, and the pruning of old changes.
 //!
 //! One thread per process, `spcm-changes`, with a database connection of its own. It
@@ -10,6 +10,8 @@
 //!
 //! Database calls block this thread, never an HTTP worker; lapin runs its own I/O
 //! threads, so a slow query does not stop its heartbeats.
+
+mod outbox;
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
@@ -128,7 +130,8 @@ impl Collector for Backlog {
             waiting.metric_type(),
         )?)?;
         let oldest = self.0.oldest_ms.load(Ordering::Relaxed);
-        let age = if oldest == 0 { 0.0 } else { (changes::now_ms() - oldest).max(0) as f64 / 1000.0 };
+        let age =
+            if oldest == 0 { 0.0 } else { (crate::clock::unix_ms().unwrap_or(0) - oldest).max(0) as f64 / 1000.0 };
         let age = ConstGauge::new(age);
         age.encode(encoder.encode_descriptor(
             "spcm_changes_oldest_waiting_age_seconds",
@@ -158,7 +161,7 @@ impl Relay {
     ) -> std::io::Result<Relay> {
         let stop = Arc::new(AtomicBool::new(false));
         let commits = pool.commits();
-        let worker = Worker {
+        let worker = RelayThread {
             pool: pool.clone(),
             broker,
             retention,
@@ -208,7 +211,7 @@ struct Amqp {
     channel: Channel,
 }
 
-struct Worker {
+struct RelayThread {
     pool: DbPool,
     broker: Option<Broker>,
     retention: Duration,
@@ -227,7 +230,7 @@ struct Worker {
     next_prune: Instant,
 }
 
-impl Worker {
+impl RelayThread {
     fn run(mut self) {
         let runtime = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
             Ok(runtime) => runtime,
@@ -262,7 +265,7 @@ impl Worker {
         }
         if self.leader {
             if let Some(conn) = self.conn.as_mut() {
-                if let Err(err) = changes::release_lease(conn, &self.holder) {
+                if let Err(err) = outbox::release_lease(conn, &self.holder) {
                     tracing::warn!(error = %err, "change relay could not give up its lease");
                 }
             }
@@ -279,7 +282,7 @@ impl Worker {
         // Without a broker nothing waits: every change would count as waiting forever.
         if self.broker.is_some() && now >= self.next_gauge {
             self.next_gauge = now + GAUGE_EVERY;
-            let (waiting, oldest) = changes::backlog(self.conn()?)?;
+            let (waiting, oldest) = outbox::backlog(self.conn()?)?;
             self.metrics.waiting.store(waiting, Ordering::Relaxed);
             self.metrics.oldest_ms.store(oldest.unwrap_or(0), Ordering::Relaxed);
         }
@@ -293,7 +296,7 @@ impl Worker {
         if !self.leader || self.lease_renewed.is_none_or(|at| at.elapsed() >= LEASE_RENEWAL) {
             let was_leader = self.leader;
             let holder = self.holder.clone();
-            self.leader = changes::hold_lease(self.conn()?, &holder, LEASE_TTL)?;
+            self.leader = outbox::hold_lease(self.conn()?, &holder, LEASE_TTL)?;
             self.lease_renewed = Some(Instant::now());
             if self.leader && !was_leader {
                 tracing::info!("change relay: this instance publishes events now");
@@ -332,7 +335,7 @@ impl Worker {
                 }
             }
         }
-        let batch = changes::waiting(self.conn()?, BATCH)?;
+        let batch = outbox::waiting(self.conn()?, BATCH)?;
         if batch.is_empty() {
             return Ok(PUBLISHER_POLL);
         }
@@ -340,7 +343,7 @@ impl Worker {
             return Ok(PUBLISHER_POLL);
         };
         let (confirmed, failure) = runtime.block_on(publish(&amqp.channel, &broker.exchange, &batch));
-        changes::mark_published(self.conn()?, &confirmed)?;
+        outbox::mark_published(self.conn()?, &confirmed)?;
         self.metrics.published.inc_by(confirmed.len() as u64);
         if let Some(why) = failure {
             self.metrics.failed.inc_by((batch.len() - confirmed.len()) as u64);
@@ -354,7 +357,7 @@ impl Worker {
             self.retry = (self.retry * 2).min(LAST_RETRY);
             return Ok(FIRST_RETRY);
         }
-        let (waiting, oldest) = changes::backlog(self.conn()?)?;
+        let (waiting, oldest) = outbox::backlog(self.conn()?)?;
         self.metrics.waiting.store(waiting, Ordering::Relaxed);
         self.metrics.oldest_ms.store(oldest.unwrap_or(0), Ordering::Relaxed);
         Ok(if batch.len() as i64 == BATCH { Duration::ZERO } else { PUBLISHER_POLL })
@@ -367,11 +370,11 @@ impl Worker {
     /// Removes changes older than the retention, a batch at a time, each batch its own
     /// short statement. A change not yet published stays while a broker is configured.
     fn prune(&mut self) -> Result<(), StoreError> {
-        let cutoff = changes::now_ms() - self.retention.as_millis() as i64;
+        let cutoff = crate::clock::unix_ms().unwrap_or(0) - self.retention.as_millis() as i64;
         let any = self.broker.is_none();
         let mut removed = 0;
         loop {
-            let gone = changes::prune(self.conn()?, cutoff, any, PRUNE_BATCH)?;
+            let gone = outbox::prune(self.conn()?, cutoff, any, PRUNE_BATCH)?;
             removed += gone;
             if (gone as i64) < PRUNE_BATCH || self.stop.load(Ordering::SeqCst) {
                 break;

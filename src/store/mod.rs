@@ -81,10 +81,8 @@ fn check_authority(conn: &mut DbConnection, tenant_id: i64, authority: &Authorit
                 .select((k::permissions, k::expires_at, k::revoked))
                 .first(conn)
                 .optional()?;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(i64::MAX);
+            // A clock before 1970 counts every token as expired.
+            let now = crate::clock::unix_secs().unwrap_or(i64::MAX);
             row.is_some_and(|(stored, expires_at, revoked)| {
                 TokenStatus::of(revoked, expires_at, now).is_active()
                     && PermissionSet::parse_stored(&stored).contains(*permission)
