@@ -418,7 +418,13 @@ async fn publish(channel: &Channel, exchange: &str, batch: &[ChangeRecord]) -> (
     let mut pending = Vec::with_capacity(batch.len());
     let mut failure = None;
     for change in batch {
-        let body = change.to_json().to_string();
+        let body = match serde_json::to_vec(&change.to_event()) {
+            Ok(body) => body,
+            Err(err) => {
+                failure = Some(err.to_string());
+                break;
+            }
+        };
         let properties = BasicProperties::default()
             .with_delivery_mode(2)
             .with_content_type("application/json".into())
@@ -426,7 +432,7 @@ async fn publish(channel: &Channel, exchange: &str, batch: &[ChangeRecord]) -> (
             .with_type(changes::event_type(&change.entity, &change.action).into())
             .with_timestamp((change.at_ms / 1000).max(0) as u64);
         let sent = channel
-            .basic_publish(exchange, &change.routing_key(), BasicPublishOptions::default(), body.as_bytes(), properties)
+            .basic_publish(exchange, &change.routing_key(), BasicPublishOptions::default(), &body, properties)
             .await;
         match sent {
             Ok(confirm) => pending.push((change.id, confirm)),

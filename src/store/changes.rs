@@ -7,67 +7,14 @@
 //! lock (`lock_tenant`), so ids increase in commit order within a tenant.
 
 use diesel::prelude::*;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
+
+pub use crate::domain::change::{event_type, Action, Entity};
+use crate::domain::change::{ChangeActor, ChangeEvent};
 
 use super::schema::changes::dsl as c;
 use super::schema::tenants;
 use super::{Authority, DbConnection, StoreError, WriteScope};
-
-/// What was changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Entity {
-    ProvisionProfile,
-    Catalogue,
-    User,
-    Token,
-    Tenant,
-}
-
-impl Entity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Entity::ProvisionProfile => "provisionProfile",
-            Entity::Catalogue => "catalogue",
-            Entity::User => "user",
-            Entity::Token => "token",
-            Entity::Tenant => "tenant",
-        }
-    }
-}
-
-/// What happened to it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Created,
-    Updated,
-    Deleted,
-    Imported,
-}
-
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Created => "created",
-            Action::Updated => "updated",
-            Action::Deleted => "deleted",
-            Action::Imported => "imported",
-        }
-    }
-}
-
-/// `PROVISION_PROFILE_UPDATED` from `provisionProfile` and `updated`.
-pub fn event_type(entity: &str, action: &str) -> String {
-    let mut snake = String::with_capacity(entity.len() + action.len() + 4);
-    for ch in entity.chars() {
-        if ch.is_ascii_uppercase() {
-            snake.push('_');
-        }
-        snake.push(ch.to_ascii_uppercase());
-    }
-    snake.push('_');
-    snake.push_str(&action.to_ascii_uppercase());
-    snake
-}
 
 /// One change of one entity, as the write knows it.
 #[derive(Debug, Clone)]
@@ -208,24 +155,29 @@ fn parse(text: &str) -> Value {
 
 impl ChangeRecord {
     /// The change as the API, the CLI and the events show it (contract §7).
-    pub fn to_json(&self) -> Value {
+    pub fn to_event(&self) -> ChangeEvent {
         let at = chrono::DateTime::from_timestamp_millis(self.at_ms)
             .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
             .unwrap_or_default();
-        json!({
-            "id": self.id,
-            "at": at,
-            "tenant": self.tenant,
-            "actor": {"kind": self.actor_kind, "name": self.actor_name},
-            "requestId": self.request_id,
-            "eventType": event_type(&self.entity, &self.action),
-            "entity": self.entity,
-            "entityId": self.entity_id,
-            "action": self.action,
-            "changedFields": parse(&self.changed_fields),
-            "before": self.before.as_deref().map_or(Value::Null, parse),
-            "after": self.after.as_deref().map_or(Value::Null, parse),
-        })
+        ChangeEvent {
+            id: self.id,
+            at,
+            tenant: self.tenant.clone(),
+            actor: ChangeActor { kind: self.actor_kind.clone(), name: self.actor_name.clone() },
+            request_id: self.request_id.clone(),
+            event_type: event_type(&self.entity, &self.action),
+            entity: self.entity.clone(),
+            entity_id: self.entity_id.clone(),
+            action: self.action.clone(),
+            changed_fields: parse(&self.changed_fields),
+            before: self.before.as_deref().map_or(Value::Null, parse),
+            after: self.after.as_deref().map_or(Value::Null, parse),
+        }
+    }
+
+    /// `to_event` as a JSON value, for answers built as values.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self.to_event()).unwrap_or(Value::Null)
     }
 
     /// `<tenant>.<entity>.<action>`.
@@ -316,13 +268,43 @@ pub fn history(
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
+    /// The typed record writes what the hand-built JSON of earlier versions wrote, byte for byte.
     #[test]
-    fn event_types_are_upper_snake_case() {
-        assert_eq!(event_type("provisionProfile", "deleted"), "PROVISION_PROFILE_DELETED");
-        assert_eq!(event_type("catalogue", "imported"), "CATALOGUE_IMPORTED");
-        assert_eq!(event_type("user", "created"), "USER_CREATED");
+    fn a_change_event_is_written_field_for_field_in_order() {
+        let record = ChangeRecord {
+            id: 7,
+            tenant: "acme".into(),
+            at_ms: 1_764_000_000_123,
+            actor_kind: "user".into(),
+            actor_name: "ann".into(),
+            request_id: None,
+            entity: "provisionProfile".into(),
+            entity_id: "42".into(),
+            action: "updated".into(),
+            changed_fields: r#"["name"]"#.into(),
+            before: Some(r#"{"name":"a","z":1,"b":[1.5,null]}"#.into()),
+            after: None,
+        };
+        let expected = json!({
+            "id": 7,
+            "at": "2025-11-24T16:00:00.123Z",
+            "tenant": "acme",
+            "actor": {"kind": "user", "name": "ann"},
+            "requestId": null,
+            "eventType": "PROVISION_PROFILE_UPDATED",
+            "entity": "provisionProfile",
+            "entityId": "42",
+            "action": "updated",
+            "changedFields": ["name"],
+            "before": {"name": "a", "z": 1, "b": [1.5, null]},
+            "after": null,
+        });
+        assert_eq!(serde_json::to_string(&record.to_event()).unwrap(), expected.to_string());
+        assert_eq!(record.to_json(), expected);
     }
 
     #[test]

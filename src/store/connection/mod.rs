@@ -146,3 +146,38 @@ impl Backend {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_name_the_fault_without_quoting_the_url() {
+        let cases = [
+            (
+                "postgres:db",
+                "the database URL is malformed: write it postgres://[user[:password]@]host[:port]/database",
+            ),
+            ("ftp://secret@host/db", "unsupported database URL scheme 'ftp://'"),
+            ("://x", "the database URL names no supported scheme (sqlite://, postgres://, mysql://)"),
+            ("sqlite://", "the database URL names no database"),
+            (
+                "postgres://u:se/cret@host/db",
+                "the database URL is malformed: write '@', '/', '?', '#' and spaces in its user name and password \
+                 percent-encoded (%40, %2F, %3F, %23, %20)",
+            ),
+            (
+                "postgres://u:sec%zzret@host/db",
+                "the database URL is malformed: its user name or password has a '%' that is not followed by two \
+                 hexadecimal digits (write '%' as %25), or encodes a NUL (%00)",
+            ),
+        ];
+        for (url, message) in cases {
+            assert_eq!(Backend::from_url(url).map(|(backend, _)| backend).unwrap_err().to_string(), message, "{url}");
+        }
+        assert_eq!(
+            DatabaseUrlError::NotCompiled(Backend::Mysql).to_string(),
+            "this build has no MySQL support; rebuild with `--features mysql`"
+        );
+    }
+}
