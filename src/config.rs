@@ -7,8 +7,6 @@ use clap::Args;
 
 use secrecy::SecretString;
 
-use crate::auth::SignInLimits;
-
 /// The database every command works on: a global flag, accepted before or after the command.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
@@ -162,17 +160,26 @@ fn cors_origin(value: &str) -> Result<String, BadOrigin> {
     }
 }
 
+/// Why `SPCM_PUBLIC_URL` is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PublicUrlError {
+    #[error("the public URL must start with http:// or https://")]
+    Scheme,
+    #[error("the public URL must name a host")]
+    NoHost,
+    #[error("the public URL must have no query, fragment, spaces or control characters")]
+    Extra,
+}
+
 /// An `http` or `https` URL without query or fragment; a trailing `/` is dropped.
-fn public_url(value: &str) -> Result<String, String> {
-    let rest = value
-        .strip_prefix("https://")
-        .or_else(|| value.strip_prefix("http://"))
-        .ok_or("the public URL must start with http:// or https://")?;
+fn public_url(value: &str) -> Result<String, PublicUrlError> {
+    let rest =
+        value.strip_prefix("https://").or_else(|| value.strip_prefix("http://")).ok_or(PublicUrlError::Scheme)?;
     if rest.is_empty() || rest.starts_with('/') {
-        return Err("the public URL must name a host".into());
+        return Err(PublicUrlError::NoHost);
     }
     if value.contains(['?', '#']) || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("the public URL must have no query, fragment, spaces or control characters".into());
+        return Err(PublicUrlError::Extra);
     }
     Ok(value.trim_end_matches('/').to_owned())
 }
@@ -225,23 +232,9 @@ impl Settings {
         Duration::from_secs(u64::from(self.changes_retention_days.max(1)) * 86_400)
     }
 
-    /// Where change events go, when anywhere.
-    pub fn broker(&self) -> Option<crate::events::Broker> {
-        self.amqp_url.clone().map(|url| crate::events::Broker { url, exchange: self.amqp_exchange.clone() })
-    }
-
     /// How long a console session may stay unused, and how long it lasts in all.
     pub fn console_session_limits(&self) -> (Duration, Duration) {
         (Duration::from_secs(self.console_idle_secs.max(1)), Duration::from_secs(self.console_absolute_secs.max(1)))
-    }
-
-    pub fn sign_in_limits(&self) -> SignInLimits {
-        SignInLimits {
-            per_account_address: self.signin_account_limit.max(1),
-            per_address: self.signin_address_limit.max(1),
-            window: Duration::from_secs(self.signin_window_secs.max(1)),
-            account_checks_per_sec: self.signin_suspect_checks_per_sec.max(1),
-        }
     }
 }
 

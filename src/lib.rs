@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod background;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod console;
 pub mod domain;

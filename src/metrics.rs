@@ -7,7 +7,6 @@
 //! route template or `unmatched`.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
@@ -16,7 +15,6 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use crate::api::admission::Admission;
 use crate::store::DbPool;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -41,15 +39,15 @@ pub struct Metrics {
 }
 
 /// Values read at scrape time from the pool and the admission bound.
-#[derive(Debug)]
 struct LiveValues {
     pool: DbPool,
-    admission: Arc<Admission>,
+    /// Requests being handled now.
+    in_flight: Box<dyn Fn() -> usize + Send + Sync>,
 }
 
-impl std::fmt::Debug for DbPool {
+impl std::fmt::Debug for LiveValues {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DbPool").field("backend", &self.backend()).finish()
+        f.debug_struct("LiveValues").field("pool", &self.pool).field("in_flight", &(self.in_flight)()).finish()
     }
 }
 
@@ -69,7 +67,7 @@ impl prometheus_client::collector::Collector for LiveValues {
                 i64::from(open.saturating_sub(idle)),
             ),
             ("spcm_db_pool_connections_idle", "Open database connections waiting in the pool", i64::from(idle)),
-            ("spcm_requests_in_flight", "Requests being handled now", self.admission.in_flight() as i64),
+            ("spcm_requests_in_flight", "Requests being handled now", (self.in_flight)() as i64),
         ];
         for (name, help, value) in gauges {
             let gauge = ConstGauge::new(value);
@@ -97,7 +95,12 @@ impl prometheus_client::collector::Collector for LiveValues {
 
 impl Metrics {
     /// The service's metrics; `register` adds the counters that other parts own.
-    pub fn new(pool: DbPool, admission: Arc<Admission>, register: impl FnOnce(&mut Registry)) -> Metrics {
+    /// `in_flight` counts the requests being handled now.
+    pub fn new(
+        pool: DbPool,
+        in_flight: impl Fn() -> usize + Send + Sync + 'static,
+        register: impl FnOnce(&mut Registry),
+    ) -> Metrics {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
@@ -117,7 +120,7 @@ impl Metrics {
             "Requests answered 503 (overload or database unavailable)",
             shed.clone(),
         );
-        registry.register_collector(Box::new(LiveValues { pool, admission }));
+        registry.register_collector(Box::new(LiveValues { pool, in_flight: Box::new(in_flight) }));
         register(&mut registry);
         Metrics { registry, requests, latency, shed }
     }

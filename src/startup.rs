@@ -14,11 +14,11 @@ use crate::api::admission::Admission;
 use crate::api::catalogue::CatalogueCache;
 use crate::api::spcm::ReadCache;
 use crate::api::{self, ops, AppState};
-use crate::auth::{self, LoginCache, PasswordChecks, PermissionSet, SignInGuard};
+use crate::auth::{self, LoginCache, PasswordChecks, PermissionSet, SignInGuard, SignInLimits};
 use crate::config::Settings;
 use crate::console::ConsoleConfig;
 use crate::domain::TenantName;
-use crate::events::{Relay, RelayMetrics};
+use crate::events::{Broker, Relay, RelayMetrics};
 use crate::metrics::Metrics;
 use crate::store::{self, Authority, DbPool, StoreError, VersionChecker};
 
@@ -70,8 +70,8 @@ impl Application {
             settings.pool_size,
             settings.pool_timeout(),
             settings.statement_timeout(),
-        )
-        .map_err(anyhow::Error::msg)?;
+        )?
+        .with_request_ids(crate::telemetry::current_request_id);
         let setup_pool = pool.clone();
         actix_web::rt::task::spawn_blocking(move || prepare_database(&setup_pool, bootstrap)).await??;
 
@@ -82,30 +82,34 @@ impl Application {
         let reads = Arc::new(ReadCache::default());
         let catalogues = Arc::new(CatalogueCache::default());
         let view_answers = Arc::new(api::catalogue::ViewAnswers::default());
-        let sign_ins = Arc::new(SignInGuard::new(settings.sign_in_limits()));
+        let sign_ins = Arc::new(SignInGuard::new(SignInLimits::of(&settings)));
         let background =
             crate::background::Background::start(std::thread::available_parallelism().map_or(1, |n| n.get()))?;
         let fair_share = api::fair_share::FairShare::new(settings.tenant_expensive_limit.into(), background);
         let admission_bound = Arc::new(Admission::new(settings.max_in_flight));
         let password_threads = settings.password_check_threads();
-        let passwords =
-            Arc::new(PasswordChecks::new(password_threads, settings.pool_timeout()).map_err(anyhow::Error::msg)?);
+        let passwords = Arc::new(PasswordChecks::new(password_threads, settings.pool_timeout())?);
         let relay_metrics = Arc::new(RelayMetrics::default());
-        let broker = settings.broker();
+        let broker = Broker::of(&settings);
         if let Some(broker) = &broker {
-            broker.uri().map_err(anyhow::Error::msg)?;
+            broker.uri()?;
         }
         let relay = Relay::start(&pool, broker, settings.changes_retention(), relay_metrics.clone())?;
-        let metrics = Metrics::new(pool.clone(), admission_bound.clone(), |registry| {
-            relay_metrics.register(registry);
-            logins.register_metrics(registry);
-            reads.register_metrics(registry);
-            sign_ins.register_metrics(registry);
-            passwords.register_metrics(registry);
-            catalogues.register_metrics(registry);
-            view_answers.register_metrics(registry);
-            fair_share.register_metrics(registry);
-        });
+        let in_flight = admission_bound.clone();
+        let metrics = Metrics::new(
+            pool.clone(),
+            move || in_flight.in_flight(),
+            |registry| {
+                relay_metrics.register(registry);
+                logins.register_metrics(registry);
+                reads.register_metrics(registry);
+                sign_ins.register_metrics(registry);
+                passwords.register_metrics(registry);
+                catalogues.register_metrics(registry);
+                view_answers.register_metrics(registry);
+                fair_share.register_metrics(registry);
+            },
+        );
         let state = web::Data::new(AppState {
             metrics: Arc::new(metrics),
             admission: admission_bound,
@@ -184,7 +188,7 @@ fn state_backend_name(settings: &Settings) -> &'static str {
 
 /// Migrations, then the bootstrap tenant and admin if the database has no tenant yet.
 pub fn prepare_database(pool: &DbPool, bootstrap: Bootstrap) -> anyhow::Result<()> {
-    pool.migrate().map_err(anyhow::Error::msg)?;
+    pool.migrate()?;
     let tenant = TenantName::parse(&bootstrap.tenant).map_err(|e| anyhow::anyhow!("SPCM_BOOTSTRAP_TENANT: {e}"))?;
     let mut conn = pool.get()?;
     if store::tenants::count(&mut conn)? > 0 {
@@ -193,7 +197,7 @@ pub fn prepare_database(pool: &DbPool, bootstrap: Bootstrap) -> anyhow::Result<(
     }
     let generated = bootstrap.password.is_none();
     let password = bootstrap.password.unwrap_or_else(auth::generate_password);
-    let hash = auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+    let hash = auth::hash_password(&password)?;
     let created = diesel::Connection::transaction(&mut *conn, |conn| {
         let tenant_id = store::tenants::create(conn, &tenant)?;
         let scope = pool.write_scope(tenant_id, Authority::Cli);

@@ -23,7 +23,7 @@ pub async fn envelope<B: MessageBody + 'static>(
     let state = req.app_data::<web::Data<AppState>>().map(|state| state.clone().into_inner());
     let context = RequestContext::start(&req);
     let mut response = context.scope(answer(state.as_deref(), req, next)).await?;
-    context.finish(state.as_deref(), &mut response);
+    context.finish(state.as_deref().map(|state| &*state.metrics), &mut response);
     Ok(response)
 }
 

@@ -109,7 +109,7 @@ where
     let Some(keyed) = keyed else { return run.await };
     let (tenant_id, scope, request) = (keyed.tenant_id, keyed.scope_hash.clone(), keyed.request_hash);
     let begun = run_db(&state.pool, move |conn| {
-        idempotency::begin(conn, tenant_id, &scope, &request, crate::store::changes::now_ms())
+        idempotency::begin(conn, tenant_id, &scope, &request, crate::clock::unix_ms().unwrap_or(0))
     })
     .await?;
     match begun {

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
+use moka::sync::Cache;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::registry::Registry;
-use quick_cache::sync::Cache;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
@@ -15,7 +15,7 @@ use super::PermissionSet;
 use crate::store::users::LoginRecord;
 
 /// Logins kept; beyond, the least useful go (a miss costs one argon2 run).
-const CAPACITY: usize = 10_000;
+const CAPACITY: u64 = 10_000;
 
 /// What a login key stands for: a keyed SHA-256 of tenant, username and password under
 /// a random key that lives and dies with the process. The password itself is never kept.

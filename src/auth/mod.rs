@@ -11,7 +11,10 @@ mod tokens;
 pub use crate::domain::{Permission, PermissionSet};
 pub use header::{basic_credentials, bearer_token};
 pub use logins::{process_key, LoginCache, LoginKey, VerifiedLogin};
-pub use password::{check_new_password, generate_password, hash_password, PasswordChecks, MIN_PASSWORD_CHARS};
+pub use password::{
+    check_new_password, generate_password, hash_password, PasswordChecks, PasswordError, ShortPassword,
+    MIN_PASSWORD_CHARS,
+};
 pub use sign_in::{SignInGuard, SignInLimits};
 pub use tokens::{generate_token, token_digest};
 

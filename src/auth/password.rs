@@ -9,13 +9,29 @@ use std::sync::Arc;
 
 use super::logins::LoginKey;
 
+/// Why the password machinery could not do its work.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    #[error("cannot hash password: {0}")]
+    Hash(argon2::password_hash::Error),
+    #[error("cannot start a password-check thread: {0}")]
+    Thread(std::io::Error),
+}
+
+/// A new password refused for being too short.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the password has {chars} characters; at least {MIN_PASSWORD_CHARS} are needed")]
+pub struct ShortPassword {
+    pub chars: usize,
+}
+
 /// Hashes with argon2id and the crate's recommended cost (19 MiB, 2 passes).
-pub fn hash_password(password: &SecretString) -> Result<String, String> {
+pub fn hash_password(password: &SecretString) -> Result<String, PasswordError> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(password.expose_secret().as_bytes(), &salt)
         .map(|hash| hash.to_string())
-        .map_err(|e| format!("cannot hash password: {e}"))
+        .map_err(PasswordError::Hash)
 }
 
 /// True when `password` matches the PHC string; a malformed hash never matches.
@@ -78,10 +94,10 @@ fn verify_reusing(phc: &str, password: &[u8], memory: &mut Vec<argon2::Block>) -
 pub const MIN_PASSWORD_CHARS: usize = 12;
 
 /// Refuses a new password shorter than [`MIN_PASSWORD_CHARS`] characters.
-pub fn check_new_password(password: &SecretString) -> Result<(), String> {
+pub fn check_new_password(password: &SecretString) -> Result<(), ShortPassword> {
     let chars = password.expose_secret().chars().count();
     if chars < MIN_PASSWORD_CHARS {
-        return Err(format!("the password has {chars} characters; at least {MIN_PASSWORD_CHARS} are needed"));
+        return Err(ShortPassword { chars });
     }
     Ok(())
 }
@@ -149,7 +165,7 @@ fn check_thread(jobs: std::sync::Arc<std::sync::Mutex<std::sync::mpsc::Receiver<
 }
 
 impl PasswordChecks {
-    pub fn new(threads: usize, wait: std::time::Duration) -> Result<PasswordChecks, String> {
+    pub fn new(threads: usize, wait: std::time::Duration) -> Result<PasswordChecks, PasswordError> {
         let threads = threads.max(1);
         let (jobs, receiver) = std::sync::mpsc::sync_channel(threads);
         let receiver = std::sync::Arc::new(std::sync::Mutex::new(receiver));
@@ -158,7 +174,7 @@ impl PasswordChecks {
             std::thread::Builder::new()
                 .name(format!("spcm-password-{n}"))
                 .spawn(move || check_thread(receiver))
-                .map_err(|e| format!("cannot start a password-check thread: {e}"))?;
+                .map_err(PasswordError::Thread)?;
         }
         Ok(PasswordChecks {
             running: Default::default(),
@@ -221,10 +237,10 @@ impl PasswordChecks {
 }
 
 /// The answer of one check, shared by every request that waits for it.
-type Shared = tokio::sync::OnceCell<bool>;
+type SharedAnswer = tokio::sync::OnceCell<bool>;
 
 /// The checks under way, by login and the hash it is checked against.
-type Running = std::sync::Mutex<HashMap<(LoginKey, Option<String>), Arc<Shared>>>;
+type Running = std::sync::Mutex<HashMap<(LoginKey, Option<String>), Arc<SharedAnswer>>>;
 
 /// Takes a shared check off the list of running ones when a request that took part in
 /// it leaves (answered, failed or dropped): later requests then start afresh, or find
@@ -232,7 +248,7 @@ type Running = std::sync::Mutex<HashMap<(LoginKey, Option<String>), Arc<Shared>>
 struct Leaving<'a> {
     running: &'a Running,
     key: &'a (LoginKey, Option<String>),
-    shared: &'a Arc<Shared>,
+    shared: &'a Arc<SharedAnswer>,
 }
 
 impl Drop for Leaving<'_> {

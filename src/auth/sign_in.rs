@@ -32,6 +32,18 @@ pub struct SignInLimits {
     pub account_checks_per_sec: u32,
 }
 
+impl SignInLimits {
+    /// The limits `settings` set; each at least 1.
+    pub fn of(settings: &crate::config::Settings) -> SignInLimits {
+        SignInLimits {
+            per_account_address: settings.signin_account_limit.max(1),
+            per_address: settings.signin_address_limit.max(1),
+            window: Duration::from_secs(settings.signin_window_secs.max(1)),
+            account_checks_per_sec: settings.signin_suspect_checks_per_sec.max(1),
+        }
+    }
+}
+
 impl Default for SignInLimits {
     fn default() -> Self {
         SignInLimits {

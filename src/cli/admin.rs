@@ -2,7 +2,6 @@
 
 use std::io::{BufRead, IsTerminal};
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context};
 use secrecy::{ExposeSecret, SecretString};
@@ -22,7 +21,7 @@ use crate::store::{self, Authority, Backend, DbConnection, DbPool, StoreError};
 /// than work on a new empty database (a typo, or another working directory).
 pub(super) fn open(settings: &Settings) -> anyhow::Result<DbPool> {
     let pool = open_existing(settings)?;
-    pool.migrate().map_err(anyhow::Error::msg)?;
+    pool.migrate()?;
     Ok(pool)
 }
 
@@ -33,7 +32,7 @@ pub(super) fn open_existing(settings: &Settings) -> anyhow::Result<DbPool> {
             path.display()
         );
     }
-    DbPool::new(&settings.database_url, 1, settings.pool_timeout()).map_err(anyhow::Error::msg)
+    Ok(DbPool::new(&settings.database_url, 1, settings.pool_timeout())?)
 }
 
 /// The file a SQLite URL names, when it does not exist (`:memory:` and `file:` URIs are
@@ -86,7 +85,7 @@ fn read_password(username: &str) -> anyhow::Result<SecretString> {
         bail!("no password on stdin");
     }
     let password = SecretString::from(password);
-    auth::check_new_password(&password).map_err(anyhow::Error::msg)?;
+    auth::check_new_password(&password)?;
     Ok(password)
 }
 
@@ -97,12 +96,12 @@ fn timestamp(seconds: i64) -> String {
 }
 
 fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    crate::clock::unix_secs().unwrap_or(0)
 }
 
 pub fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    let pool = DbPool::new(&settings.database_url, 1, settings.pool_timeout()).map_err(anyhow::Error::msg)?;
-    let applied = pool.migrate().map_err(anyhow::Error::msg)?;
+    let pool = DbPool::new(&settings.database_url, 1, settings.pool_timeout())?;
+    let applied = pool.migrate()?;
     match applied.len() {
         0 => line("nothing to apply: the database is up to date"),
         1 => line(format!("applied 1 migration: {}", applied[0])),
@@ -156,7 +155,7 @@ pub fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
             let tenant_id = tenant_id(&mut conn, &tenant)?;
             let username = Username::parse(&username).map_err(anyhow::Error::msg)?;
             let granted = permissions(&names, all_permissions)?;
-            let hash = auth::hash_password(&read_password(username.as_str())?).map_err(anyhow::Error::msg)?;
+            let hash = auth::hash_password(&read_password(username.as_str())?)?;
             let scope = pool.write_scope(tenant_id, Authority::Cli);
             match store::users::add(&mut conn, &scope, username.as_str(), &hash, granted) {
                 Ok(()) => line(format!("user '{username}' added to tenant '{tenant}'"))?,
@@ -170,7 +169,7 @@ pub fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
             if !store::users::list(&mut conn, tenant_id)?.iter().any(|(name, _)| *name == username) {
                 bail!("no user '{username}' in tenant '{tenant}'");
             }
-            let hash = auth::hash_password(&read_password(&username)?).map_err(anyhow::Error::msg)?;
+            let hash = auth::hash_password(&read_password(&username)?)?;
             store::users::set_password(&mut conn, &pool.write_scope(tenant_id, Authority::Cli), &username, &hash)
                 .map_err(|err| refused(err, &tenant))?;
             line(format!("password of '{username}' changed"))?;

@@ -20,7 +20,7 @@ use crate::config::Settings;
 use crate::store::{Backend, DbConnection};
 
 pub fn run(settings: &Settings, file: &Path) -> anyhow::Result<()> {
-    let (backend, _) = Backend::from_url(&settings.database_url).map_err(anyhow::Error::msg)?;
+    let (backend, _) = Backend::from_url(&settings.database_url)?;
     match backend {
         Backend::Sqlite => {}
         Backend::Postgres => bail!(

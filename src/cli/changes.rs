@@ -22,7 +22,7 @@ pub fn run(settings: &Settings, tenant: &str, after: i64, limit: Option<u64>) ->
     while remaining > 0 {
         let page = store::changes::feed(&mut conn, tenant_id, after, PAGE.min(remaining as i64))?;
         for change in &page {
-            writeln!(out, "{}", change.to_json())?;
+            writeln!(out, "{}", serde_json::to_string(&change.to_event())?)?;
         }
         match page.last() {
             Some(last) if page.len() as i64 == PAGE.min(remaining as i64) => {

@@ -112,7 +112,7 @@ async fn hash(password: SecretString) -> Result<String, ConsoleError> {
     actix_web::rt::task::spawn_blocking(move || auth::hash_password(&password))
         .await
         .map_err(|_| StoreError::Internal("password hashing failed".into()))?
-        .map_err(|why| ConsoleError::Store(StoreError::Internal(why)))
+        .map_err(|why| ConsoleError::Store(StoreError::Internal(why.to_string())))
 }
 
 fn user_path(username: &str) -> String {
@@ -204,7 +204,7 @@ pub async fn add_user(
     let password = SecretString::from(form.get("password").unwrap_or_default().to_owned());
     let mut errors = NewUserErrors {
         username: Username::parse(&username).err(),
-        password: auth::check_new_password(&password).err().or_else(|| {
+        password: auth::check_new_password(&password).err().map(|why| why.to_string()).or_else(|| {
             forbidden_character(password.expose_secret())
                 .map(|_| "the password must not contain control characters or Unicode noncharacters".to_owned())
         }),
@@ -336,7 +336,7 @@ pub async fn reset_password(
     let (session, form) = admin_form(&req, payload, &state, &config).await?;
     let username = path.into_inner();
     let password = SecretString::from(form.get("password").unwrap_or_default().to_owned());
-    if let Err(why) = auth::check_new_password(&password) {
+    if let Err(why) = auth::check_new_password(&password).map_err(|why| why.to_string()) {
         let granted = permissions_of(&state, session.tenant_id, &username).await?;
         return Ok(html_page(
             StatusCode::PRECONDITION_FAILED,
@@ -376,7 +376,7 @@ pub async fn remove_user(
 // ---- tokens -------------------------------------------------------------------------
 
 fn unix_now() -> i64 {
-    store::changes::now_ms() / 1000
+    crate::clock::unix_secs().unwrap_or(0)
 }
 
 fn tokens_page(

@@ -72,7 +72,7 @@ pub fn fingerprint(password_hash: &str, permissions: &str) -> String {
 }
 
 pub fn now_ms() -> i64 {
-    store::changes::now_ms()
+    crate::clock::unix_ms().unwrap_or(0)
 }
 
 /// The cookie that carries a new session's secret.

@@ -3,6 +3,7 @@
 
 pub mod authority;
 pub mod catalogue;
+pub mod change;
 pub mod names;
 mod permissions;
 pub mod profile;

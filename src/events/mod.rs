@@ -1,4 +1,4 @@
-//! Change events (contract §7): the relay that publishes the outbox (`store::changes`)
+//! Change events (contract §7): the relay that publishes the outbox (`outbox`)
 //! to a RabbitMQ topic exchange, and the pruning of old changes.
 //!
 //! One thread per process, `spcm-changes`, with a database connection of its own. It
@@ -10,6 +10,8 @@
 //!
 //! Database calls block this thread, never an HTTP worker; lapin runs its own I/O
 //! threads, so a slow query does not stop its heartbeats.
+
+mod outbox;
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
@@ -64,11 +66,29 @@ pub struct Broker {
 }
 
 impl Broker {
+    /// Where change events go, when `settings` name a broker.
+    pub fn of(settings: &crate::config::Settings) -> Option<Broker> {
+        settings.amqp_url.clone().map(|url| Broker { url, exchange: settings.amqp_exchange.clone() })
+    }
+
     /// The parsed URL. The parser's own message can quote the URL, password included,
     /// so it is never shown.
-    pub fn uri(&self) -> Result<lapin::uri::AMQPUri, String> {
-        self.url.expose_secret().parse().map_err(|_| "SPCM_AMQP_URL is not a valid AMQP URL".to_owned())
+    pub fn uri(&self) -> Result<lapin::uri::AMQPUri, BrokerError> {
+        self.url.expose_secret().parse().map_err(|_| BrokerError::InvalidUrl)
     }
+}
+
+/// Why the broker cannot be used. No message quotes the URL: it may hold a password.
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    #[error("SPCM_AMQP_URL is not a valid AMQP URL")]
+    InvalidUrl,
+    #[error("{0}")]
+    Amqp(lapin::Error),
+    #[error("cannot declare the exchange '{exchange}': {cause}")]
+    DeclareExchange { exchange: String, cause: lapin::Error },
+    #[error("no answer within {0:?}")]
+    NoAnswer(Duration),
 }
 
 /// The relay's counters and the backlog, for `/metrics`.
@@ -110,7 +130,8 @@ impl Collector for Backlog {
             waiting.metric_type(),
         )?)?;
         let oldest = self.0.oldest_ms.load(Ordering::Relaxed);
-        let age = if oldest == 0 { 0.0 } else { (changes::now_ms() - oldest).max(0) as f64 / 1000.0 };
+        let age =
+            if oldest == 0 { 0.0 } else { (crate::clock::unix_ms().unwrap_or(0) - oldest).max(0) as f64 / 1000.0 };
         let age = ConstGauge::new(age);
         age.encode(encoder.encode_descriptor(
             "spcm_changes_oldest_waiting_age_seconds",
@@ -140,7 +161,7 @@ impl Relay {
     ) -> std::io::Result<Relay> {
         let stop = Arc::new(AtomicBool::new(false));
         let commits = pool.commits();
-        let worker = Worker {
+        let worker = RelayThread {
             pool: pool.clone(),
             broker,
             retention,
@@ -190,7 +211,7 @@ struct Amqp {
     channel: Channel,
 }
 
-struct Worker {
+struct RelayThread {
     pool: DbPool,
     broker: Option<Broker>,
     retention: Duration,
@@ -209,7 +230,7 @@ struct Worker {
     next_prune: Instant,
 }
 
-impl Worker {
+impl RelayThread {
     fn run(mut self) {
         let runtime = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
             Ok(runtime) => runtime,
@@ -244,7 +265,7 @@ impl Worker {
         }
         if self.leader {
             if let Some(conn) = self.conn.as_mut() {
-                if let Err(err) = changes::release_lease(conn, &self.holder) {
+                if let Err(err) = outbox::release_lease(conn, &self.holder) {
                     tracing::warn!(error = %err, "change relay could not give up its lease");
                 }
             }
@@ -261,7 +282,7 @@ impl Worker {
         // Without a broker nothing waits: every change would count as waiting forever.
         if self.broker.is_some() && now >= self.next_gauge {
             self.next_gauge = now + GAUGE_EVERY;
-            let (waiting, oldest) = changes::backlog(self.conn()?)?;
+            let (waiting, oldest) = outbox::backlog(self.conn()?)?;
             self.metrics.waiting.store(waiting, Ordering::Relaxed);
             self.metrics.oldest_ms.store(oldest.unwrap_or(0), Ordering::Relaxed);
         }
@@ -275,7 +296,7 @@ impl Worker {
         if !self.leader || self.lease_renewed.is_none_or(|at| at.elapsed() >= LEASE_RENEWAL) {
             let was_leader = self.leader;
             let holder = self.holder.clone();
-            self.leader = changes::hold_lease(self.conn()?, &holder, LEASE_TTL)?;
+            self.leader = outbox::hold_lease(self.conn()?, &holder, LEASE_TTL)?;
             self.lease_renewed = Some(Instant::now());
             if self.leader && !was_leader {
                 tracing::info!("change relay: this instance publishes events now");
@@ -304,7 +325,7 @@ impl Worker {
                 }
                 Err(why) => {
                     tracing::warn!(
-                        error = why.as_str(),
+                        error = %why,
                         retry_in_ms = self.retry.as_millis() as u64,
                         "change relay: broker unreachable; changes wait in the database"
                     );
@@ -314,7 +335,7 @@ impl Worker {
                 }
             }
         }
-        let batch = changes::waiting(self.conn()?, BATCH)?;
+        let batch = outbox::waiting(self.conn()?, BATCH)?;
         if batch.is_empty() {
             return Ok(PUBLISHER_POLL);
         }
@@ -322,7 +343,7 @@ impl Worker {
             return Ok(PUBLISHER_POLL);
         };
         let (confirmed, failure) = runtime.block_on(publish(&amqp.channel, &broker.exchange, &batch));
-        changes::mark_published(self.conn()?, &confirmed)?;
+        outbox::mark_published(self.conn()?, &confirmed)?;
         self.metrics.published.inc_by(confirmed.len() as u64);
         if let Some(why) = failure {
             self.metrics.failed.inc_by((batch.len() - confirmed.len()) as u64);
@@ -336,7 +357,7 @@ impl Worker {
             self.retry = (self.retry * 2).min(LAST_RETRY);
             return Ok(FIRST_RETRY);
         }
-        let (waiting, oldest) = changes::backlog(self.conn()?)?;
+        let (waiting, oldest) = outbox::backlog(self.conn()?)?;
         self.metrics.waiting.store(waiting, Ordering::Relaxed);
         self.metrics.oldest_ms.store(oldest.unwrap_or(0), Ordering::Relaxed);
         Ok(if batch.len() as i64 == BATCH { Duration::ZERO } else { PUBLISHER_POLL })
@@ -349,11 +370,11 @@ impl Worker {
     /// Removes changes older than the retention, a batch at a time, each batch its own
     /// short statement. A change not yet published stays while a broker is configured.
     fn prune(&mut self) -> Result<(), StoreError> {
-        let cutoff = changes::now_ms() - self.retention.as_millis() as i64;
+        let cutoff = crate::clock::unix_ms().unwrap_or(0) - self.retention.as_millis() as i64;
         let any = self.broker.is_none();
         let mut removed = 0;
         loop {
-            let gone = changes::prune(self.conn()?, cutoff, any, PRUNE_BATCH)?;
+            let gone = outbox::prune(self.conn()?, cutoff, any, PRUNE_BATCH)?;
             removed += gone;
             if (gone as i64) < PRUNE_BATCH || self.stop.load(Ordering::SeqCst) {
                 break;
@@ -368,12 +389,12 @@ impl Worker {
 }
 
 /// Connects, opens a channel in confirm mode and declares the durable topic exchange.
-async fn connect(broker: &Broker) -> Result<Amqp, String> {
+async fn connect(broker: &Broker) -> Result<Amqp, BrokerError> {
     let attempt = async {
         let connection =
-            Connection::connect_uri(broker.uri()?, ConnectionProperties::default()).await.map_err(|e| e.to_string())?;
-        let channel = connection.create_channel().await.map_err(|e| e.to_string())?;
-        channel.confirm_select(ConfirmSelectOptions::default()).await.map_err(|e| e.to_string())?;
+            Connection::connect_uri(broker.uri()?, ConnectionProperties::default()).await.map_err(BrokerError::Amqp)?;
+        let channel = connection.create_channel().await.map_err(BrokerError::Amqp)?;
+        channel.confirm_select(ConfirmSelectOptions::default()).await.map_err(BrokerError::Amqp)?;
         channel
             .exchange_declare(
                 &broker.exchange,
@@ -382,12 +403,12 @@ async fn connect(broker: &Broker) -> Result<Amqp, String> {
                 FieldTable::default(),
             )
             .await
-            .map_err(|e| format!("cannot declare the exchange '{}': {e}", broker.exchange))?;
-        Ok::<_, String>(Amqp { connection, channel })
+            .map_err(|cause| BrokerError::DeclareExchange { exchange: broker.exchange.clone(), cause })?;
+        Ok::<_, BrokerError>(Amqp { connection, channel })
     };
     match tokio::time::timeout(BROKER_WAIT, attempt).await {
         Ok(result) => result,
-        Err(_) => Err(format!("no answer within {BROKER_WAIT:?}")),
+        Err(_) => Err(BrokerError::NoAnswer(BROKER_WAIT)),
     }
 }
 
@@ -397,7 +418,13 @@ async fn publish(channel: &Channel, exchange: &str, batch: &[ChangeRecord]) -> (
     let mut pending = Vec::with_capacity(batch.len());
     let mut failure = None;
     for change in batch {
-        let body = change.to_json().to_string();
+        let body = match serde_json::to_vec(&change.to_event()) {
+            Ok(body) => body,
+            Err(err) => {
+                failure = Some(err.to_string());
+                break;
+            }
+        };
         let properties = BasicProperties::default()
             .with_delivery_mode(2)
             .with_content_type("application/json".into())
@@ -405,7 +432,7 @@ async fn publish(channel: &Channel, exchange: &str, batch: &[ChangeRecord]) -> (
             .with_type(changes::event_type(&change.entity, &change.action).into())
             .with_timestamp((change.at_ms / 1000).max(0) as u64);
         let sent = channel
-            .basic_publish(exchange, &change.routing_key(), BasicPublishOptions::default(), body.as_bytes(), properties)
+            .basic_publish(exchange, &change.routing_key(), BasicPublishOptions::default(), &body, properties)
             .await;
         match sent {
             Ok(confirm) => pending.push((change.id, confirm)),

@@ -1,75 +1,20 @@
-//! The change history, which is also the outbox of change events (contract §7).
+//! The change history (contract §7); its unpublished records are the outbox of change
+//! events, which `events::outbox` reads.
 //!
 //! Every write records its changes with `record`, inside the write's own transaction:
 //! a write that rolls back leaves no record, and no committed write lacks one. The
 //! row's id comes from the database inside that transaction, which holds the tenant's
 //! lock (`lock_tenant`), so ids increase in commit order within a tenant.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use diesel::prelude::*;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
+
+pub use crate::domain::change::{event_type, Action, Entity};
+use crate::domain::change::{ChangeActor, ChangeEvent};
 
 use super::schema::changes::dsl as c;
-use super::schema::event_relay_lease::dsl as l;
 use super::schema::tenants;
 use super::{Authority, DbConnection, StoreError, WriteScope};
-
-/// What was changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Entity {
-    ProvisionProfile,
-    Catalogue,
-    User,
-    Token,
-    Tenant,
-}
-
-impl Entity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Entity::ProvisionProfile => "provisionProfile",
-            Entity::Catalogue => "catalogue",
-            Entity::User => "user",
-            Entity::Token => "token",
-            Entity::Tenant => "tenant",
-        }
-    }
-}
-
-/// What happened to it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Created,
-    Updated,
-    Deleted,
-    Imported,
-}
-
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Created => "created",
-            Action::Updated => "updated",
-            Action::Deleted => "deleted",
-            Action::Imported => "imported",
-        }
-    }
-}
-
-/// `PROVISION_PROFILE_UPDATED` from `provisionProfile` and `updated`.
-pub fn event_type(entity: &str, action: &str) -> String {
-    let mut snake = String::with_capacity(entity.len() + action.len() + 4);
-    for ch in entity.chars() {
-        if ch.is_ascii_uppercase() {
-            snake.push('_');
-        }
-        snake.push(ch.to_ascii_uppercase());
-    }
-    snake.push('_');
-    snake.push_str(&action.to_ascii_uppercase());
-    snake
-}
 
 /// One change of one entity, as the write knows it.
 #[derive(Debug, Clone)]
@@ -116,11 +61,6 @@ pub fn changed_fields(before: Option<&Value>, after: Option<&Value>) -> Vec<Stri
         after.iter().filter(|(key, value)| before.get(*key) != Some(*value)).map(|(key, _)| key.clone()).collect();
     fields.extend(before.keys().filter(|key| !after.contains_key(*key)).cloned());
     fields
-}
-
-/// Milliseconds since the Unix epoch, by this process's clock.
-pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// `actor.kind` and `actor.name` of a write.
@@ -177,7 +117,7 @@ impl ChangeRow {
         let (actor_kind, actor_name) = actor(authority);
         ChangeRow {
             tenant_id,
-            at_ms: now_ms(),
+            at_ms: crate::clock::unix_ms().unwrap_or(0),
             actor_kind,
             actor_name,
             request_id: request_id.map(str::to_owned),
@@ -215,24 +155,29 @@ fn parse(text: &str) -> Value {
 
 impl ChangeRecord {
     /// The change as the API, the CLI and the events show it (contract §7).
-    pub fn to_json(&self) -> Value {
+    pub fn to_event(&self) -> ChangeEvent {
         let at = chrono::DateTime::from_timestamp_millis(self.at_ms)
             .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
             .unwrap_or_default();
-        json!({
-            "id": self.id,
-            "at": at,
-            "tenant": self.tenant,
-            "actor": {"kind": self.actor_kind, "name": self.actor_name},
-            "requestId": self.request_id,
-            "eventType": event_type(&self.entity, &self.action),
-            "entity": self.entity,
-            "entityId": self.entity_id,
-            "action": self.action,
-            "changedFields": parse(&self.changed_fields),
-            "before": self.before.as_deref().map_or(Value::Null, parse),
-            "after": self.after.as_deref().map_or(Value::Null, parse),
-        })
+        ChangeEvent {
+            id: self.id,
+            at,
+            tenant: self.tenant.clone(),
+            actor: ChangeActor { kind: self.actor_kind.clone(), name: self.actor_name.clone() },
+            request_id: self.request_id.clone(),
+            event_type: event_type(&self.entity, &self.action),
+            entity: self.entity.clone(),
+            entity_id: self.entity_id.clone(),
+            action: self.action.clone(),
+            changed_fields: parse(&self.changed_fields),
+            before: self.before.as_deref().map_or(Value::Null, parse),
+            after: self.after.as_deref().map_or(Value::Null, parse),
+        }
+    }
+
+    /// `to_event` as a JSON value, for answers built as values.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self.to_event()).unwrap_or(Value::Null)
     }
 
     /// `<tenant>.<entity>.<action>`.
@@ -241,7 +186,7 @@ impl ChangeRecord {
     }
 }
 
-type Selection = (
+pub(crate) type Selection = (
     c::id,
     tenants::name,
     c::at_ms,
@@ -256,7 +201,7 @@ type Selection = (
     c::after_state,
 );
 
-const SELECTION: Selection = (
+pub(crate) const SELECTION: Selection = (
     c::id,
     tenants::name,
     c::at_ms,
@@ -321,110 +266,45 @@ pub fn history(
     Ok((records, total))
 }
 
-// ---- the outbox ---------------------------------------------------------------------
-
-/// Changes not yet published, in id order (per tenant, commit order), at most `limit`.
-pub fn waiting(conn: &mut DbConnection, limit: i64) -> Result<Vec<ChangeRecord>, StoreError> {
-    Ok(c::changes
-        .inner_join(tenants::table)
-        .filter(c::published.eq(false))
-        .order(c::id.asc())
-        .limit(limit)
-        .select(SELECTION)
-        .load(conn)?)
-}
-
-/// Marks changes published: the broker confirmed them.
-pub fn mark_published(conn: &mut DbConnection, ids: &[i64]) -> Result<(), StoreError> {
-    for chunk in ids.chunks(500) {
-        diesel::update(c::changes.filter(c::id.eq_any(chunk))).set(c::published.eq(true)).execute(conn)?;
-    }
-    Ok(())
-}
-
-/// How many changes wait to be published, and when the oldest was made (ms).
-pub fn backlog(conn: &mut DbConnection) -> Result<(i64, Option<i64>), StoreError> {
-    let oldest: Option<i64> =
-        c::changes.filter(c::published.eq(false)).order(c::id.asc()).select(c::at_ms).first(conn).optional()?;
-    if oldest.is_none() {
-        return Ok((0, None));
-    }
-    let count = c::changes.filter(c::published.eq(false)).count().get_result(conn)?;
-    Ok((count, oldest))
-}
-
-/// Removes up to `batch` changes made before `cutoff_ms`: only published ones unless
-/// `any` (no publisher is configured). Returns how many went. Each batch is a short
-/// statement of its own, so writes never wait long behind it.
-pub fn prune(conn: &mut DbConnection, cutoff_ms: i64, any: bool, batch: i64) -> Result<usize, StoreError> {
-    let mut query =
-        c::changes.select(c::id).filter(c::at_ms.lt(cutoff_ms)).order(c::id.asc()).limit(batch).into_boxed();
-    if !any {
-        query = query.filter(c::published.eq(true));
-    }
-    let ids: Vec<i64> = query.load(conn)?;
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    Ok(diesel::delete(c::changes.filter(c::id.eq_any(&ids))).execute(conn)?)
-}
-
-/// The database's clock in ms: instances agree on it even when their own clocks differ.
-fn database_now_ms(conn: &mut DbConnection) -> Result<i64, StoreError> {
-    #[derive(QueryableByName)]
-    struct Now {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        now_ms: i64,
-    }
-    let now: Now = match conn {
-        DbConnection::Sqlite(conn) => {
-            diesel::sql_query("SELECT CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) AS now_ms")
-                .get_result(conn)?
-        }
-        #[cfg(feature = "postgres")]
-        DbConnection::Postgres(conn) => {
-            diesel::sql_query("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) AS now_ms")
-                .get_result(conn)?
-        }
-        #[cfg(feature = "mysql")]
-        DbConnection::Mysql(conn) => {
-            diesel::sql_query("SELECT CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED) AS now_ms").get_result(conn)?
-        }
-    };
-    Ok(now.now_ms)
-}
-
-const LEASE: &str = "events";
-
-/// Takes or renews the publisher's lease for `ttl`: true when `holder` holds it now.
-/// One conditional UPDATE, so two instances can never both take it.
-pub fn hold_lease(conn: &mut DbConnection, holder: &str, ttl: Duration) -> Result<bool, StoreError> {
-    let now = database_now_ms(conn)?;
-    let taken = diesel::update(
-        l::event_relay_lease.filter(l::name.eq(LEASE)).filter(l::holder.eq(holder).or(l::expires_at_ms.lt(now))),
-    )
-    .set((l::holder.eq(holder), l::expires_at_ms.eq(now + ttl.as_millis() as i64)))
-    .execute(conn)?;
-    Ok(taken == 1)
-}
-
-/// Gives the lease up, so that another instance takes over at once.
-pub fn release_lease(conn: &mut DbConnection, holder: &str) -> Result<(), StoreError> {
-    diesel::update(l::event_relay_lease.filter(l::name.eq(LEASE)).filter(l::holder.eq(holder)))
-        .set(l::expires_at_ms.eq(0))
-        .execute(conn)?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
+    /// The typed record writes what the hand-built JSON of earlier versions wrote, byte for byte.
     #[test]
-    fn event_types_are_upper_snake_case() {
-        assert_eq!(event_type("provisionProfile", "deleted"), "PROVISION_PROFILE_DELETED");
-        assert_eq!(event_type("catalogue", "imported"), "CATALOGUE_IMPORTED");
-        assert_eq!(event_type("user", "created"), "USER_CREATED");
+    fn a_change_event_is_written_field_for_field_in_order() {
+        let record = ChangeRecord {
+            id: 7,
+            tenant: "acme".into(),
+            at_ms: 1_764_000_000_123,
+            actor_kind: "user".into(),
+            actor_name: "ann".into(),
+            request_id: None,
+            entity: "provisionProfile".into(),
+            entity_id: "42".into(),
+            action: "updated".into(),
+            changed_fields: r#"["name"]"#.into(),
+            before: Some(r#"{"name":"a","z":1,"b":[1.5,null]}"#.into()),
+            after: None,
+        };
+        let expected = json!({
+            "id": 7,
+            "at": "2025-11-24T16:00:00.123Z",
+            "tenant": "acme",
+            "actor": {"kind": "user", "name": "ann"},
+            "requestId": null,
+            "eventType": "PROVISION_PROFILE_UPDATED",
+            "entity": "provisionProfile",
+            "entityId": "42",
+            "action": "updated",
+            "changedFields": ["name"],
+            "before": {"name": "a", "z": 1, "b": [1.5, null]},
+            "after": null,
+        });
+        assert_eq!(serde_json::to_string(&record.to_event()).unwrap(), expected.to_string());
+        assert_eq!(record.to_json(), expected);
     }
 
     #[test]

@@ -99,9 +99,9 @@ fn lock_user(conn: &mut DbConnection, tenant_id: i64, user_id: i64) -> Result<()
         DbConnection::Mysql(c) => {
             #[derive(QueryableByName)]
             struct Locked {
-                #[diesel(sql_type = diesel::sql_types::BigInt)]
-                #[allow(dead_code)]
-                id: i64,
+                // Only taking the lock matters, not the id read.
+                #[diesel(sql_type = diesel::sql_types::BigInt, column_name = id)]
+                _id: i64,
             }
             diesel::sql_query("SELECT id FROM tenants WHERE id = ? LOCK IN SHARE MODE")
                 .bind::<diesel::sql_types::BigInt, _>(tenant_id)

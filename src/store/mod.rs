@@ -17,7 +17,9 @@ mod wal_index;
 mod wal_sync;
 
 pub(crate) use connection::on_backend;
-pub use connection::{run_db, Backend, CommitSignal, DbConnection, DbPool, WriteScope};
+pub use connection::{
+    run_db, Backend, CommitSignal, DatabaseUrlError, DbConnection, DbPool, MigrationError, WriteScope,
+};
 pub use error::StoreError;
 pub use versions::VersionChecker;
 
@@ -80,10 +82,8 @@ fn check_authority(conn: &mut DbConnection, tenant_id: i64, authority: &Authorit
                 .select((k::permissions, k::expires_at, k::revoked))
                 .first(conn)
                 .optional()?;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(i64::MAX);
+            // A clock before 1970 counts every token as expired.
+            let now = crate::clock::unix_secs().unwrap_or(i64::MAX);
             row.is_some_and(|(stored, expires_at, revoked)| {
                 TokenStatus::of(revoked, expires_at, now).is_active()
                     && PermissionSet::parse_stored(&stored).contains(*permission)

@@ -42,7 +42,7 @@ struct Queue {
 }
 
 #[derive(Default)]
-struct Shared {
+struct Checks {
     queue: Mutex<Queue>,
     arrived: Condvar,
     /// SQLite: the versions read while the WAL-index header was `stamp`.
@@ -57,7 +57,7 @@ struct Known {
     versions: HashMap<i64, i64>,
 }
 
-impl Shared {
+impl Checks {
     /// The tenant's version when nothing was committed since it was read.
     fn known_version(&self, tenant_id: i64) -> Option<i64> {
         let known = self.known.lock();
@@ -83,7 +83,7 @@ impl Shared {
 /// Asks the database for tenants' versions on behalf of many requests at once.
 /// Dropping it stops its thread.
 pub struct VersionChecker {
-    shared: Arc<Shared>,
+    shared: Arc<Checks>,
     /// How long a request waits for its check: the pool's wait for a connection.
     wait: Duration,
 }
@@ -91,10 +91,10 @@ pub struct VersionChecker {
 impl VersionChecker {
     /// Starts the checking thread; it opens its own connection, outside the pool.
     pub fn start(pool: &DbPool) -> std::io::Result<VersionChecker> {
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Checks::default());
         let window = (pool.backend() != super::Backend::Sqlite).then_some(SERVER_BATCH_WINDOW);
         let worker =
-            Worker { shared: shared.clone(), pool: pool.clone(), conn: None, index: None, retry_at: None, window };
+            CheckThread { shared: shared.clone(), pool: pool.clone(), conn: None, index: None, retry_at: None, window };
         std::thread::Builder::new().name("spcm-versions".into()).spawn(move || worker.run())?;
         Ok(VersionChecker { shared, wait: pool.wait() })
     }
@@ -132,8 +132,8 @@ impl Drop for VersionChecker {
     }
 }
 
-struct Worker {
-    shared: Arc<Shared>,
+struct CheckThread {
+    shared: Arc<Checks>,
     pool: DbPool,
     conn: Option<DbConnection>,
     /// SQLite: the WAL index, mapped once `conn` has opened it; lives no longer than `conn`.
@@ -143,11 +143,13 @@ struct Worker {
     window: Option<Duration>,
 }
 
-impl Worker {
+impl CheckThread {
     fn run(mut self) {
         if self.window.is_some() {
             // The window is a few tens of microseconds: without this, Linux lets a sleep
             // overrun by its default timer slack of 50 µs.
+            // Elsewhere the sleep overruns by what the system allows.
+            #[cfg(target_os = "linux")]
             // SAFETY: PR_SET_TIMERSLACK changes only this thread's timer slack.
             unsafe {
                 libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong);

@@ -14,7 +14,7 @@ use std::time::Instant;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 
-use crate::api::AppState;
+use crate::metrics::Metrics;
 use tracing_subscriber::EnvFilter;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -82,17 +82,17 @@ impl RequestContext {
     }
 
     /// Counts the answer in the metrics, writes its access log line and names its id.
-    pub fn finish<B>(self, state: Option<&AppState>, response: &mut ServiceResponse<B>) {
+    pub fn finish<B>(self, metrics: Option<&Metrics>, response: &mut ServiceResponse<B>) {
         let status = response.status().as_u16();
         let elapsed = self.started.elapsed();
         let request = response.request();
-        if let Some(state) = state {
+        if let Some(metrics) = metrics {
             let route = match request.app_data::<RouteTemplate>() {
                 Some(RouteTemplate(template)) => Cow::Borrowed(*template),
                 None => Cow::Owned(request.match_pattern().unwrap_or_else(|| "unmatched".to_owned())),
             };
             let method = crate::metrics::method_label(request.method());
-            state.metrics.observe(method, route, status, elapsed.as_secs_f64());
+            metrics.observe(method, route, status, elapsed.as_secs_f64());
         }
         let line = AccessLine {
             request_id: self.id.to_str().unwrap_or("-"),

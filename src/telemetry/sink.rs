@@ -24,7 +24,7 @@ struct Buffer {
 }
 
 #[derive(Default)]
-struct Shared {
+struct LogBuffer {
     buffer: Mutex<Buffer>,
     wake: Condvar,
     dropped: AtomicU64,
@@ -33,26 +33,26 @@ struct Shared {
 /// Writes into the buffer; cheap to clone, one per log line.
 #[derive(Clone)]
 pub struct LogSink {
-    shared: Arc<Shared>,
+    shared: Arc<LogBuffer>,
 }
 
 /// Flushes what is buffered and stops the writer when dropped: keep it alive.
 pub struct LogGuard {
-    shared: Arc<Shared>,
+    shared: Arc<LogBuffer>,
     writer: Option<JoinHandle<()>>,
 }
 
 impl LogSink {
     /// The sink and the guard of its writer thread, which writes to `out`.
     pub fn start(out: impl Write + Send + 'static) -> std::io::Result<(LogSink, LogGuard)> {
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(LogBuffer::default());
         let for_writer = shared.clone();
         let writer = std::thread::Builder::new().name("spcm-log".into()).spawn(move || write_out(&for_writer, out))?;
         Ok((LogSink { shared: shared.clone() }, LogGuard { shared, writer: Some(writer) }))
     }
 }
 
-fn write_out(shared: &Shared, mut out: impl Write) {
+fn write_out(shared: &LogBuffer, mut out: impl Write) {
     let mut batch = Vec::new();
     loop {
         let closed = {
@@ -163,7 +163,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_full_buffer_drops_lines_and_says_so() {
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(LogBuffer::default());
         let mut sink = LogSink { shared: shared.clone() };
         shared.buffer.lock().bytes.resize(LIMIT - 10, b'x');
         sink.write_all(b"fits\n").unwrap();

@@ -1,7 +1,5 @@
 //! Bearer tokens of the catalogue face (parsed by actix-web-httpauth, the scheme in any case).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use actix_web::HttpRequest;
 use secrecy::SecretString;
 
@@ -16,7 +14,7 @@ pub fn bearer(req: &HttpRequest) -> Result<SecretString, CatalogueError> {
 }
 
 fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(i64::MAX)
+    crate::clock::unix_secs().unwrap_or(i64::MAX)
 }
 
 /// The tenant id of `org_id` when the token may use `permission` there. Blocking.

@@ -12,14 +12,16 @@
 //! the XML, `Vary` and `Cache-Control` are added on the way out (`envelope`), as for an
 //! answer read from the database.
 
+use std::borrow::Borrow;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
+use moka::sync::Cache;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::registry::Registry;
-use quick_cache::sync::Cache;
 
 use super::conditional::{Condition, EntityTags};
 
@@ -63,42 +65,74 @@ struct Versioned {
     answer: Arc<Answer>,
 }
 
-/// Answers by tenant and path, each with the tenant's version it was read at: an answer
-/// of an older version is simply never used again (and is evicted in time), so a write
-/// costs the cache nothing.
-/// The weight of an answer: its bytes and its key's.
-#[derive(Clone)]
-struct AnswerWeight;
-
-impl quick_cache::Weighter<Key, Arc<Versioned>> for AnswerWeight {
-    fn weight(&self, key: &Key, value: &Arc<Versioned>) -> u64 {
-        (key.path.len() + value.answer.body.len() + 128) as u64
-    }
+/// The weight of an answer: its bytes and its key's (at most a quarter of the budget).
+fn answer_weight(key: &Key, value: &Arc<Versioned>) -> u32 {
+    u32::try_from(key.path.len() + value.answer.body.len() + 128).unwrap_or(u32::MAX)
 }
 
 /// A tenant and a path with its query.
-#[derive(Hash, PartialEq, Eq)]
 struct Key {
     tenant_id: i64,
     path: Box<str>,
 }
 
-/// `Key` borrowed, to look one up without building it (the hashes agree: same fields,
-/// same order, and `str` hashes as `Box<str>` does).
-#[derive(Hash)]
-struct KeyRef<'a> {
-    tenant_id: i64,
-    path: &'a str,
+/// A tenant and a path, owned (`Key`) or borrowed (`(i64, &str)`), so that an answer
+/// is looked up without building its key; both hash and compare by these parts.
+trait AnswerKey {
+    fn parts(&self) -> (i64, &str);
 }
 
-impl quick_cache::Equivalent<Key> for KeyRef<'_> {
-    fn equivalent(&self, key: &Key) -> bool {
-        self.tenant_id == key.tenant_id && self.path == &*key.path
+impl AnswerKey for Key {
+    fn parts(&self) -> (i64, &str) {
+        (self.tenant_id, &self.path)
     }
 }
 
+impl AnswerKey for (i64, &str) {
+    fn parts(&self) -> (i64, &str) {
+        *self
+    }
+}
+
+impl<'a> Borrow<dyn AnswerKey + 'a> for Key {
+    fn borrow(&self) -> &(dyn AnswerKey + 'a) {
+        self
+    }
+}
+
+impl Hash for dyn AnswerKey + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.parts().hash(state);
+    }
+}
+
+impl PartialEq for dyn AnswerKey + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn AnswerKey + '_ {}
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.parts().hash(state);
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for Key {}
+
+/// Answers by tenant and path, each with the tenant's version it was read at: an answer
+/// of an older version is simply never used again (and is evicted in time), so a write
+/// costs the cache nothing.
 pub struct ReadCache {
-    answers: Cache<Key, Arc<Versioned>, AnswerWeight>,
+    answers: Cache<Key, Arc<Versioned>>,
     hits: Counter,
     misses: Counter,
 }
@@ -106,7 +140,7 @@ pub struct ReadCache {
 impl Default for ReadCache {
     fn default() -> Self {
         ReadCache {
-            answers: Cache::with_weighter(4096, ANSWER_BUDGET, AnswerWeight),
+            answers: Cache::builder().max_capacity(ANSWER_BUDGET).weigher(answer_weight).build(),
             hits: Counter::default(),
             misses: Counter::default(),
         }
@@ -122,7 +156,7 @@ impl std::fmt::Debug for ReadCache {
 impl ReadCache {
     /// The answer of `path` read at the tenant's `version`, if remembered.
     pub fn lookup(&self, tenant_id: i64, version: i64, path: &str) -> Option<Arc<Answer>> {
-        let found = self.answers.get(&KeyRef { tenant_id, path }).filter(|entry| entry.version == version);
+        let found = self.answers.get(&(tenant_id, path) as &dyn AnswerKey).filter(|entry| entry.version == version);
         found.map(|entry| entry.answer.clone())
     }
 
@@ -132,7 +166,7 @@ impl ReadCache {
         if (path.len() + answer.body.len()) as u64 > ANSWER_BUDGET / 4 {
             return;
         }
-        if self.answers.get(&KeyRef { tenant_id, path }).is_some_and(|entry| entry.version > version) {
+        if self.answers.get(&(tenant_id, path) as &dyn AnswerKey).is_some_and(|entry| entry.version > version) {
             return;
         }
         self.answers.insert(Key { tenant_id, path: path.into() }, Arc::new(Versioned { version, answer }));

@@ -4,11 +4,16 @@
 //! database it read. So a server URL is first checked to delimit its password the same
 //! way for every reader, and every driver message is then stripped of the password.
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 use std::borrow::Cow;
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 use percent_encoding::percent_decode_str;
 
+use super::DatabaseUrlError;
+
 /// Put where a secret was.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 const REDACTED: &str = "***";
 
 /// Refuses a server URL whose user name or password could be read two ways. libpq takes
@@ -16,26 +21,23 @@ const REDACTED: &str = "***";
 /// `/`, `?` or `#`: a password holding an unencoded `@`, `/`, `?` or `#` would be cut
 /// in two, and a piece of it printed as a host, port or database name. The message
 /// never quotes the URL.
-pub(crate) fn check_credentials(url: &str) -> Result<(), String> {
-    const AMBIGUOUS: &str = "the database URL is malformed: write '@', '/', '?', '#' and spaces in its user name \
-                             and password percent-encoded (%40, %2F, %3F, %23, %20)";
+pub(crate) fn check_credentials(url: &str) -> Result<(), DatabaseUrlError> {
+    const AMBIGUOUS: DatabaseUrlError = DatabaseUrlError::AmbiguousCredentials;
     let Some((_, rest)) = url.split_once("://") else { return Ok(()) };
     let head_end = rest.find('/').unwrap_or(rest.len());
     let (head, tail) = rest.split_at(head_end);
     let path = tail.split(['?', '#']).next().unwrap_or_default();
     let userinfo = match head.matches('@').count() {
-        0 if path.contains('@') => return Err(AMBIGUOUS.into()),
+        0 if path.contains('@') => return Err(AMBIGUOUS),
         0 => return Ok(()),
         1 => head.split('@').next().unwrap_or_default(),
-        _ => return Err(AMBIGUOUS.into()),
+        _ => return Err(AMBIGUOUS),
     };
     if userinfo.chars().any(|c| matches!(c, '?' | '#' | '[' | ']') || c.is_whitespace() || c.is_control()) {
-        return Err(AMBIGUOUS.into());
+        return Err(AMBIGUOUS);
     }
     if !well_escaped(userinfo) {
-        return Err("the database URL is malformed: its user name or password has a '%' that is not followed by \
-                    two hexadecimal digits (write '%' as %25), or encodes a NUL (%00)"
-            .into());
+        return Err(DatabaseUrlError::BadEscape);
     }
     Ok(())
 }
@@ -60,9 +62,11 @@ fn well_escaped(text: &str) -> bool {
 
 /// What of a database URL must never be printed: its password as written and
 /// percent-decoded, and the value of any `password` query parameter (libpq reads one).
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 #[derive(Debug, Clone, Default)]
 pub(crate) struct UrlSecrets(Vec<String>);
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 impl UrlSecrets {
     pub(crate) fn of(url: &str) -> UrlSecrets {
         let Some((_, rest)) = url.split_once("://") else { return UrlSecrets::default() };
@@ -127,12 +131,13 @@ mod tests {
             "postgres://u:sec%2@host/db",
             "postgres://u:sec%00ret@host/db",
         ] {
-            let refused = check_credentials(ambiguous).expect_err(ambiguous);
+            let refused = check_credentials(ambiguous).expect_err(ambiguous).to_string();
             assert!(!refused.contains("cret") && !refused.contains("host"), "{refused}");
         }
     }
 
     #[test]
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
     fn the_password_is_redacted_as_written_and_decoded_and_messages_are_one_line() {
         let secrets = UrlSecrets::of("postgres://u:s%65cret@[::1/x?password=other%21&sslmode=x");
         let message = "in URI: \"postgres://u:s%65cret@[::1/x?password=other%21\"\n\tsecret other! other%21";
