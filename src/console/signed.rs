@@ -1,6 +1,7 @@
 //! Who may open a console page, checked before its handler runs: the request's session
-//! (signed out: to the sign-in form), the permission the page needs (403), and for a
-//! form that changes something, the session's form token (403, nothing done).
+//! (signed out: to the sign-in form); for a form that changes something, the form and
+//! the session's token in it (403, nothing done); then the permission the page needs
+//! (403).
 
 use std::any::type_name;
 use std::marker::PhantomData;
