@@ -2,7 +2,7 @@
 //! field bounded.
 
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest};
+use actix_web::{dev, web, HttpRequest};
 use futures_util::StreamExt;
 
 use super::error::ConsoleError;
@@ -61,7 +61,7 @@ fn from_another_site(req: &HttpRequest) -> bool {
 
 /// Reads the form, refusing one posted from another site (403), too large (413), late
 /// (408) or not a form (415).
-pub async fn read(req: &HttpRequest, mut payload: web::Payload, state: &AppState) -> Result<Form, ConsoleError> {
+pub async fn read(req: &HttpRequest, mut payload: dev::Payload, state: &AppState) -> Result<Form, ConsoleError> {
     if from_another_site(req) {
         return Err(ConsoleError::refused(
             StatusCode::FORBIDDEN,

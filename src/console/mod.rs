@@ -3,18 +3,22 @@
 //! writes as the SPCM face. Its one stylesheet is compiled into the binary.
 
 mod access;
+mod changes;
 mod error;
 mod form;
+mod home;
 mod layout;
 mod profiles;
 mod session;
 mod sign_in;
+mod signed;
 
 pub use session::{ConsoleConfig, COOKIE};
 
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, HttpResponse};
+use maud::Markup;
 
 use error::ConsoleError;
 
@@ -40,7 +44,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, config: ConsoleConfig) {
         web::scope("/console")
             .app_data(web::Data::new(config))
             .wrap(security_headers())
-            .route("/", web::get().to(profiles::home))
+            .route("/", web::get().to(home::home))
             .route("/assets/console.css", web::get().to(stylesheet))
             .route("/sign-in", web::get().to(sign_in::form))
             .route("/sign-in", web::post().to(sign_in::submit))
@@ -55,7 +59,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, config: ConsoleConfig) {
             .route("/profiles/{id}/default", web::post().to(profiles::make_default))
             .route("/profiles/{id}/delete", web::get().to(profiles::confirm_delete))
             .route("/profiles/{id}/delete", web::post().to(profiles::delete))
-            .route("/changes", web::get().to(profiles::changes))
+            .route("/changes", web::get().to(changes::changes))
             .route("/users", web::get().to(access::users))
             .route("/users", web::post().to(access::add_user))
             .route("/users/{username}", web::get().to(access::user))
@@ -80,4 +84,9 @@ async fn not_found() -> Result<HttpResponse, ConsoleError> {
 /// A 303 to `location`: every form that changes something answers so.
 fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, location.to_owned())).finish()
+}
+
+/// A console page with `status`.
+fn html_page(status: StatusCode, markup: Markup) -> HttpResponse {
+    HttpResponse::build(status).content_type("text/html; charset=utf-8").body(markup.into_string())
 }

@@ -190,17 +190,3 @@ pub async fn current(req: &HttpRequest, state: &AppState, config: &ConsoleConfig
     })
     .await
 }
-
-/// The request's session and its form, which must carry the session's token (403 and
-/// nothing done otherwise): how every console form that changes something is read.
-pub async fn signed_form(
-    req: &HttpRequest,
-    payload: actix_web::web::Payload,
-    state: &AppState,
-    config: &ConsoleConfig,
-) -> Result<(Session, super::form::Form), ConsoleError> {
-    let session = current(req, state, config).await?;
-    let form = super::form::read(req, payload, state).await?;
-    session.check_form_token(form.token())?;
-    Ok((session, form))
-}

@@ -10,8 +10,10 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::error::ConsoleError;
 use super::form::{self, Form};
+use super::html_page;
 use super::layout::{page, text_field};
 use super::session::{self, ConsoleConfig};
+use super::signed::{Anyone, Signed, SignedForm};
 use crate::api::AppState;
 use crate::auth::VerifiedLogin;
 use crate::domain::{forbidden_character, TenantName, Username};
@@ -39,13 +41,9 @@ fn sign_in_page(tenant: &str, username: &str, problem: Option<&str>) -> Markup {
     )
 }
 
-fn html_page(status: StatusCode, markup: Markup) -> HttpResponse {
-    HttpResponse::build(status).content_type("text/html; charset=utf-8").body(markup.into_string())
-}
-
-pub async fn form(req: HttpRequest, state: web::Data<AppState>, config: web::Data<ConsoleConfig>) -> HttpResponse {
+pub async fn form(signed: Option<Signed<Anyone>>, req: HttpRequest) -> HttpResponse {
     // Already signed in: straight to the console.
-    if session::current(&req, &state, &config).await.is_ok() {
+    if signed.is_some() {
         return super::see_other("/console/");
     }
     let tenant = form::query_value(req.query_string(), "tenant").unwrap_or_default();
@@ -59,7 +57,7 @@ pub async fn submit(
     state: web::Data<AppState>,
     config: web::Data<ConsoleConfig>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let form: Form = form::read(&req, payload, &state).await?;
+    let form: Form = form::read(&req, payload.into_inner(), &state).await?;
     let tenant = form.get("tenant").unwrap_or_default().trim().to_owned();
     let username = form.get("username").unwrap_or_default().trim().to_owned();
     let password = SecretString::from(form.get("password").unwrap_or_default().to_owned());
@@ -129,13 +127,8 @@ pub async fn submit(
     Ok(response)
 }
 
-pub async fn sign_out(
-    req: HttpRequest,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-    config: web::Data<ConsoleConfig>,
-) -> Result<HttpResponse, ConsoleError> {
-    let (session, _form) = session::signed_form(&req, payload, &state, &config).await?;
+pub async fn sign_out(signed: SignedForm<Anyone>, state: web::Data<AppState>) -> Result<HttpResponse, ConsoleError> {
+    let session = signed.session;
     let secret_hash = session.secret_hash().to_owned();
     let pool = state.pool.clone();
     run_db(&state.pool, move |conn| {
