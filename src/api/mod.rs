@@ -6,8 +6,6 @@ pub(crate) mod body;
 pub mod catalogue;
 pub mod envelope;
 pub mod fair_share;
-#[cfg(test)]
-mod fuzz;
 pub mod json;
 pub mod negotiation;
 pub mod openapi;
