@@ -1,6 +1,7 @@
 //! The Swagger UI as a user meets it: a real headless Chromium, driven through
-//! chromedriver with fantoccini (`common/webdriver.rs`), opens `/swagger-ui/`, authorizes with HTTP
-//! Basic and the `tenant` key, tries the profile listing and reads the live response.
+//! chromedriver with fantoccini (`common/webdriver.rs`), opens `/swagger-ui/`,
+//! authorizes with HTTP Basic and the `tenant` key, tries the profile listing and reads
+//! the live response.
 //!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian packages `chromium`
 //! and `chromium-driver`). When the build does not find them (`build.rs`) the test is

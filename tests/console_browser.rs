@@ -1,9 +1,9 @@
 //! The console (contract §8) as a user meets it: a real headless Chromium, driven
-//! through chromedriver with fantoccini (`common/webdriver.rs`), signs in, finds a profile, edits it
-//! (an invalid field first), makes another profile the default through the
-//! confirmation, reads the history, signs out; a read-only user sees no edit controls;
-//! the same flow runs with JavaScript disabled; every page passes axe-core with no
-//! serious or critical violation.
+//! through chromedriver with fantoccini (`common/webdriver.rs`), signs in, finds a
+//! profile, edits it (an invalid field first), makes another profile the default
+//! through the confirmation, reads the history, signs out; a read-only user sees no
+//! edit controls; the same flow runs with JavaScript disabled; every page passes
+//! axe-core with no serious or critical violation.
 //!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian packages `chromium`
 //! and `chromium-driver`), ignored when the build did not find them unless
