@@ -1,22 +1,21 @@
 //! The console (contract §8) as a user meets it: a real headless Chromium, driven
-//! through chromedriver's W3C WebDriver HTTP API, signs in, finds a profile, edits it
-//! (an invalid field first), makes another profile the default through the
-//! confirmation, reads the history, signs out; a read-only user sees no edit controls;
-//! the same flow runs with JavaScript disabled; every page passes axe-core with no
-//! serious or critical violation.
+//! through chromedriver with fantoccini (`common/webdriver.rs`), signs in, finds a
+//! profile, edits it (an invalid field first), makes another profile the default
+//! through the confirmation, reads the history, signs out; a read-only user sees no
+//! edit controls; the same flow runs with JavaScript disabled; every page passes
+//! axe-core with no serious or critical violation.
 //!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian packages `chromium`
 //! and `chromium-driver`), ignored when the build did not find them unless
 //! `SPCM_TEST_BROWSER=1`; and axe-core in `target/axe-core/axe.min.js`
 //! (`scripts/fetch-axe.sh`). Screenshots of the main pages go to `docs/console/` with `SPCM_CONSOLE_SCREENSHOTS=1`.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+#[path = "common/webdriver.rs"]
+mod webdriver;
+
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use reqwest::Method;
 use secrecy::SecretString;
 use serde_json::{json, Value};
@@ -25,16 +24,13 @@ use spcm::config::Settings;
 use spcm::startup::{Application, Bootstrap};
 use spcm::store::{self, Authority, DbPool};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+use webdriver::{Browser, StopServer};
+
 const ADMIN_PASSWORD: &str = "admin-Secret-1";
 const VIEWER_PASSWORD: &str = "viewer-Secret-1";
 const PROFILES: &str = "/pcc/spcm/provisionProfile";
-/// The key under which W3C WebDriver hands out element references.
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// All the browser work of one test must fit in this.
 const BUDGET: Duration = Duration::from_secs(180);
-const POLL: Duration = Duration::from_millis(100);
 
 /// The service on a random port over a fresh SQLite file, with two profiles and a
 /// read-only user.
@@ -129,14 +125,8 @@ fn axe_source() -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}; run scripts/fetch-axe.sh first", path.display()))
 }
 
-async fn browser(name: &str, javascript: bool) -> (Browser, tempfile::TempDir) {
-    require_browser();
-    let deadline = Instant::now() + BUDGET;
-    let out = out_dir(name);
-    let driver = ChromeDriver::start(&out, deadline).await;
-    let profile_dir = tempfile::tempdir().expect("browser profile directory");
-    let browser = Browser::open(driver, profile_dir.path(), out, deadline, javascript).await;
-    (browser, profile_dir)
+async fn browser(name: &str, javascript: bool) -> Browser {
+    Browser::open("console", out_dir(name), Instant::now(), BUDGET, javascript).await
 }
 
 /// An XPath for the element of `tag` whose normalised text is `text`.
@@ -158,11 +148,7 @@ impl Browser {
     /// Runs axe-core on the page: no violation of impact serious or critical.
     async fn check_accessibility(&self, page: &str, axe: &str) {
         let loaded = self
-            .command(
-                Method::POST,
-                "/execute/sync",
-                Some(json!({"script": format!("{axe}\nreturn typeof axe;"), "args": []})),
-            )
+            .run("loading axe-core", self.client().execute(&format!("{axe}\nreturn typeof axe;"), Vec::new()))
             .await;
         assert_eq!(
             loaded.as_ref().ok().and_then(|v| v.as_str()),
@@ -174,7 +160,7 @@ impl Browser {
               .then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
                 .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))))
               .catch(e => done('axe failed: ' + e));";
-        let result = self.command(Method::POST, "/execute/async", Some(json!({"script": script, "args": []}))).await;
+        let result = self.run("running axe-core", self.client().execute_async(script, Vec::new())).await;
         match result {
             Ok(Value::Array(violations)) if violations.is_empty() => {}
             other => panic!(
@@ -195,7 +181,7 @@ async fn an_administrator_edits_a_profile_and_moves_the_default() {
     let service = Service::start().await;
     let axe = axe_source();
     let shots = screenshots_dir();
-    let (browser, _profile) = browser("console", true).await;
+    let browser = browser("console", true).await;
     let base = service.base.clone();
 
     browser.go(&format!("{base}/console/")).await;
@@ -274,10 +260,7 @@ async fn an_administrator_edits_a_profile_and_moves_the_default() {
     browser.check_accessibility("the new-profile page", &axe).await;
 
     // Phone width.
-    browser
-        .command(Method::POST, "/window/rect", Some(json!({"width": 390, "height": 844})))
-        .await
-        .expect("window resized");
+    browser.run("resizing the window", browser.client().set_window_size(390, 844)).await.expect("window resized");
     browser.go(&format!("{base}/console/profiles")).await;
     browser.wait_for_text("the profile list", "//h1", &["Provisioning profiles"]).await;
     browser.check_accessibility("the profile list at phone width", &axe).await;
@@ -291,10 +274,7 @@ async fn an_administrator_edits_a_profile_and_moves_the_default() {
     assert!(browser.url().await.ends_with("/console/sign-in"), "{}", browser.url().await);
 
     // A read-only user sees no control for what it lacks.
-    browser
-        .command(Method::POST, "/window/rect", Some(json!({"width": 1280, "height": 2000})))
-        .await
-        .expect("window resized");
+    browser.run("resizing the window", browser.client().set_window_size(1280, 2000)).await.expect("window resized");
     browser.sign_in(&base, "viewer", VIEWER_PASSWORD).await;
     for absent in [
         "//a[normalize-space()='New profile']",
@@ -327,11 +307,11 @@ async fn an_administrator_edits_a_profile_and_moves_the_default() {
 )]
 async fn the_console_works_with_javascript_disabled() {
     let service = Service::start().await;
-    let (browser, _profile) = browser("console-no-js", false).await;
+    let browser = browser("console-no-js", false).await;
     let base = service.base.clone();
     // Page scripts really do not run in this browser.
     browser.go("data:text/html,<title>off</title><script>document.title='on'</script>").await;
-    let title = browser.command(Method::GET, "/title", None).await.expect("title");
+    let title = browser.run("reading the title", browser.client().title()).await.expect("title");
     assert_eq!(title, "off", "JavaScript is disabled");
     browser.sign_in(&base, "admin", ADMIN_PASSWORD).await;
     browser.click("the chaCha link", "//td/a[normalize-space()='chaCha']").await;
@@ -352,250 +332,13 @@ async fn the_console_works_with_javascript_disabled() {
     browser.quit().await;
 }
 
-/// Panics unless Chromium and chromedriver are installed.
-fn require_browser() {
-    let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER].into_iter().filter(|p| !Path::new(p).exists()).collect();
-    assert!(missing.is_empty(), "{} missing (Debian packages: chromium chromium-driver)", missing.join(" and "));
-}
-
-/// Stops the server when the test ends, however it ends.
-struct StopServer(actix_web::dev::ServerHandle);
-
-impl Drop for StopServer {
-    fn drop(&mut self) {
-        drop(self.0.stop(false));
-    }
-}
-
-/// A chromedriver process on a free port of 127.0.0.1, killed when dropped.
-struct ChromeDriver {
-    child: Child,
-    port: u16,
-}
-
-impl ChromeDriver {
-    async fn start(out_dir: &Path, deadline: Instant) -> ChromeDriver {
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
-        let child = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .arg(format!("--log-path={}", out_dir.join("chromedriver.log").display()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        let mut driver = ChromeDriver { child, port };
-        let client = reqwest::Client::builder().no_proxy().build().expect("HTTP client");
-        let ready_by = deadline.min(Instant::now() + Duration::from_secs(15));
-        loop {
-            if let Ok(Some(status)) = driver.child.try_wait() {
-                panic!("chromedriver exited at start ({status}); see {}", out_dir.join("chromedriver.log").display());
-            }
-            let status = client.get(format!("{}/status", driver.url())).timeout(Duration::from_secs(2)).send().await;
-            if let Ok(response) = status {
-                let body: Value = response.json().await.unwrap_or_default();
-                if body["value"]["ready"] == true {
-                    return driver;
-                }
-            }
-            assert!(Instant::now() < ready_by, "chromedriver not ready on port {port} within 15 s");
-            tokio::time::sleep(POLL).await;
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for ChromeDriver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One WebDriver session: a headless Chromium. Dropping it (a panic included) ends
-/// the session, which closes the browser, then stops chromedriver.
-struct Browser {
-    client: reqwest::Client,
-    session: Option<String>,
-    out_dir: PathBuf,
-    deadline: Instant,
-    // Dropped after `Browser::drop` has closed the session.
-    driver: ChromeDriver,
-}
-
 impl Browser {
-    async fn open(
-        driver: ChromeDriver,
-        profile_dir: &Path,
-        out_dir: PathBuf,
-        deadline: Instant,
-        javascript: bool,
-    ) -> Browser {
-        let client = reqwest::Client::builder().no_proxy().build().expect("HTTP client");
-        let args = [
-            "--headless=new".to_owned(),
-            "--no-sandbox".to_owned(),
-            "--disable-gpu".to_owned(),
-            "--disable-dev-shm-usage".to_owned(),
-            "--disable-quic".to_owned(),
-            "--no-first-run".to_owned(),
-            "--disable-background-networking".to_owned(),
-            "--disable-component-update".to_owned(),
-            "--disable-sync".to_owned(),
-            // Only 127.0.0.1 is ever contacted: no proxy from the environment, and no name
-            // resolution at all (Chromium otherwise looks up Google and search-engine hosts).
-            "--no-proxy-server".to_owned(),
-            "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1".to_owned(),
-            "--dns-prefetch-disable".to_owned(),
-            "--disable-extensions".to_owned(),
-            "--disable-default-apps".to_owned(),
-            "--disable-client-side-phishing-detection".to_owned(),
-            "--disable-domain-reliability".to_owned(),
-            "--no-pings".to_owned(),
-            "--window-size=1280,2000".to_owned(),
-            format!("--user-data-dir={}", profile_dir.display()),
-        ];
-        let capabilities = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "pageLoadStrategy": "normal",
-            "timeouts": {"pageLoad": 30_000, "script": 10_000, "implicit": 0},
-            "goog:chromeOptions": {"binary": CHROMIUM, "args": args, "prefs": {
-                // 2: blocked, for the run that proves the console needs no JavaScript.
-                "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 },
-            }},
-        }}});
-        let response = client
-            .post(format!("{}/session", driver.url()))
-            .json(&capabilities)
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .expect("new-session request sent");
-        let status = response.status();
-        let body: Value = response.json().await.expect("new-session JSON");
-        let Some(session) = body["value"]["sessionId"].as_str().filter(|_| status.is_success()) else {
-            panic!("chromedriver could not start Chromium ({status}): {body}");
-        };
-        let session = Some(session.to_owned());
-        Browser { client, session, out_dir, deadline, driver }
-    }
-
-    /// A WebDriver command on this session: its `value`, or the error it reported.
-    async fn command(&self, method: Method, path: &str, body: Option<Value>) -> Result<Value, String> {
-        let session = self.session.as_deref().expect("session open");
-        let url = format!("{}/session/{session}{path}", self.driver.url());
-        // Requests may outlive the budget a little so that a failure can still be described.
-        let left = self.deadline.saturating_duration_since(Instant::now());
-        let mut request =
-            self.client.request(method, url).timeout(left.clamp(Duration::from_secs(5), Duration::from_secs(30)));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.map_err(|e| format!("{path}: {e}"))?;
-        let status = response.status();
-        let body: Value = response.json().await.map_err(|e| format!("{path}: {status}, not JSON: {e}"))?;
-        let value = body.get("value").cloned().unwrap_or(Value::Null);
-        if status.is_success() {
-            Ok(value)
-        } else {
-            Err(format!("{path}: {status} {}: {}", value["error"], value["message"]))
-        }
-    }
-
-    async fn go(&self, url: &str) {
-        if let Err(e) = self.command(Method::POST, "/url", Some(json!({"url": url}))).await {
-            self.fail::<()>(&format!("opening {url}"), &e).await;
-        }
-    }
-
-    /// The elements that `xpath` matches now.
-    async fn find_all(&self, xpath: &str) -> Result<Vec<String>, String> {
-        let found = self.command(Method::POST, "/elements", Some(json!({"using": "xpath", "value": xpath}))).await?;
-        Ok(found
-            .as_array()
-            .map(|all| all.iter().filter_map(|e| e[ELEMENT].as_str().map(str::to_owned)).collect())
-            .unwrap_or_default())
-    }
-
-    async fn displayed(&self, element: &str) -> bool {
-        let shown = self.command(Method::GET, &format!("/element/{element}/displayed"), None).await;
-        shown.is_ok_and(|v| v == true)
-    }
-
-    async fn text(&self, element: &str) -> Result<String, String> {
-        let text = self.command(Method::GET, &format!("/element/{element}/text"), None).await?;
-        Ok(text.as_str().unwrap_or_default().to_owned())
-    }
-
-    /// The first displayed element that `xpath` matches, waited for.
-    async fn wait_for(&self, what: &str, xpath: &str) -> String {
-        let mut last = String::from("nothing matched");
-        loop {
-            match self.find_all(xpath).await {
-                Ok(found) => {
-                    for element in &found {
-                        if self.displayed(element).await {
-                            return element.clone();
-                        }
-                    }
-                    if !found.is_empty() {
-                        last = format!("{} match(es), none displayed", found.len());
-                    }
-                }
-                Err(e) => last = e,
-            }
-            self.tick(what, &format!("{xpath}: {last}")).await;
-        }
-    }
-
-    /// The text of the first displayed element that `xpath` matches once it holds every
-    /// one of `needles` (and is not empty), waited for.
-    async fn wait_for_text(&self, what: &str, xpath: &str, needles: &[&str]) -> String {
-        loop {
-            let element = self.wait_for(what, xpath).await;
-            let last = match self.text(&element).await {
-                Ok(text) if !text.trim().is_empty() && needles.iter().all(|n| text.contains(n)) => return text,
-                Ok(text) => format!("text so far: {text:?}"),
-                Err(e) => e,
-            };
-            self.tick(what, &format!("{xpath}: {last}")).await;
-        }
-    }
-
-    /// Waits until `xpath` matches no displayed element.
-    async fn wait_gone(&self, what: &str, xpath: &str) {
-        loop {
-            let mut shown = false;
-            for element in self.find_all(xpath).await.unwrap_or_default() {
-                shown |= self.displayed(&element).await;
-            }
-            if !shown {
-                return;
-            }
-            self.tick(what, &format!("{xpath} still displayed")).await;
-        }
-    }
-
-    /// Clicks the element once it is there and clickable (nothing drawn over it).
-    async fn click(&self, what: &str, xpath: &str) {
-        loop {
-            let element = self.wait_for(what, xpath).await;
-            match self.command(Method::POST, &format!("/element/{element}/click"), Some(json!({}))).await {
-                Ok(_) => return,
-                Err(e) => self.tick(&format!("clicking {what}"), &e).await,
-            }
-        }
-    }
-
     /// Empties a text input.
     async fn clear(&self, what: &str, xpath: &str) {
         loop {
             let element = self.wait_for(what, xpath).await;
-            match self.command(Method::POST, &format!("/element/{element}/clear"), Some(json!({}))).await {
-                Ok(_) => return,
+            match self.run("clearing", element.clear()).await {
+                Ok(()) => return,
                 Err(e) => self.tick(&format!("clearing {what}"), &e).await,
             }
         }
@@ -603,104 +346,6 @@ impl Browser {
 
     /// The current URL.
     async fn url(&self) -> String {
-        self.command(Method::GET, "/url", None)
-            .await
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
-    }
-
-    /// Types `text` into the input, as keystrokes.
-    async fn type_into(&self, what: &str, xpath: &str, text: &str) {
-        loop {
-            let element = self.wait_for(what, xpath).await;
-            let path = format!("/element/{element}/value");
-            match self.command(Method::POST, &path, Some(json!({"text": text}))).await {
-                Ok(_) => return,
-                Err(e) => self.tick(&format!("typing into {what}"), &e).await,
-            }
-        }
-    }
-
-    /// Waits a polling interval, or fails if the budget is spent.
-    async fn tick(&self, what: &str, last: &str) {
-        if Instant::now() >= self.deadline {
-            self.fail::<()>(&format!("waiting for {what} (budget {} s)", BUDGET.as_secs()), last).await;
-        }
-        tokio::time::sleep(POLL).await;
-    }
-
-    /// The page's visible text, or why it could not be read.
-    async fn page_text(&self) -> String {
-        let text = self.command(
-            Method::POST,
-            "/execute/sync",
-            Some(json!({"script": "return document.body ? document.body.innerText : '';", "args": []})),
-        );
-        match text.await {
-            Ok(text) => text.as_str().unwrap_or_default().to_owned(),
-            Err(e) => format!("(page text unavailable: {e})"),
-        }
-    }
-
-    /// Panics with what was awaited, the last error, a screenshot and the page's text.
-    async fn fail<T>(&self, what: &str, last: &str) -> T {
-        let url = self.command(Method::GET, "/url", None).await.unwrap_or_default();
-        let shot = self.out_dir.join("failure.png");
-        let shot = match self.save_screenshot(&shot).await {
-            Ok(()) => shot.display().to_string(),
-            Err(e) => format!("(no screenshot: {e})"),
-        };
-        let mut text = self.page_text().await;
-        if text.len() > 6000 {
-            let mut cut = 6000;
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            text.truncate(cut);
-            text.push_str("\n…");
-        }
-        panic!("console: failed {what}\nlast: {last}\nurl: {url}\nscreenshot: {shot}\npage text:\n{text}");
-    }
-
-    async fn save_screenshot(&self, path: &Path) -> Result<(), String> {
-        let png = self.command(Method::GET, "/screenshot", None).await?;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(png.as_str().unwrap_or_default())
-            .map_err(|e| format!("screenshot not base64: {e}"))?;
-        if !png.starts_with(b"\x89PNG\r\n\x1a\n") {
-            return Err(format!("screenshot is not a PNG ({} bytes)", png.len()));
-        }
-        std::fs::write(path, png).map_err(|e| format!("writing {}: {e}", path.display()))
-    }
-
-    async fn screenshot_to(&self, path: &Path) {
-        if let Err(e) = self.save_screenshot(path).await {
-            self.fail::<()>("taking a screenshot", &e).await;
-        }
-    }
-
-    /// Ends the session (the browser closes) and checks that it did.
-    async fn quit(mut self) {
-        let closed = self.command(Method::DELETE, "", None).await;
-        self.session = None;
-        closed.expect("session closed");
-    }
-}
-
-impl Drop for Browser {
-    /// On the unhappy path the session is ended with a plain blocking request: Drop
-    /// cannot await, and killing chromedriver alone could leave Chromium running.
-    fn drop(&mut self) {
-        let Some(session) = self.session.take() else { return };
-        let address = SocketAddr::from(([127, 0, 0, 1], self.driver.port));
-        let Ok(mut stream) = TcpStream::connect_timeout(&address, Duration::from_secs(2)) else { return };
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-        let request = format!(
-            "DELETE /session/{session} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        );
-        if stream.write_all(request.as_bytes()).is_ok() {
-            let _ = stream.read_to_end(&mut Vec::new());
-        }
+        self.run("reading the URL", self.client().current_url()).await.map(String::from).unwrap_or_default()
     }
 }

@@ -7,8 +7,6 @@ pub mod catalogue;
 pub mod cors;
 pub mod envelope;
 pub mod fair_share;
-#[cfg(test)]
-mod fuzz;
 pub mod idempotency;
 pub mod json;
 pub mod negotiation;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 
-use crate::helpers::{backend_tests, PROFILES};
+use crate::helpers::{backend_tests, wait_until, wait_until_blocking, PROFILES};
 
 /// Runs `spcm ARGS` against `database_url` with `stdin`, the URL as a flag after the command.
 fn spcm(database_url: &str, args: &[&str], stdin: &str) -> Output {
@@ -452,11 +452,10 @@ async fn serve_process(url: &str, env: &[(&str, &str)]) -> (std::process::Child,
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let started = Instant::now();
-    while !client.get(format!("{base}/health/ready")).send().await.is_ok_and(|r| r.status() == 200) {
-        assert!(started.elapsed() < Duration::from_secs(30), "server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until("the server to be ready", Duration::from_secs(30), async || {
+        client.get(format!("{base}/health/ready")).send().await.is_ok_and(|r| r.status() == 200)
+    })
+    .await;
     (child, base)
 }
 
@@ -495,20 +494,20 @@ async fn a_skipped_bootstrap_is_logged_with_its_reason() {
 
 /// The terminal (stdin) of the `spcm` process whose arguments contain `marker`.
 fn terminal_of(marker: &str) -> String {
-    let started = Instant::now();
-    loop {
-        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+    let find = || {
+        std::fs::read_dir("/proc").unwrap().flatten().find_map(|entry| {
             let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
             let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            if cmdline.starts_with(env!("CARGO_BIN_EXE_spcm")) && cmdline.contains(marker) {
-                if let Ok(tty) = std::fs::read_link(entry.path().join("fd/0")) {
-                    return tty.display().to_string();
-                }
-            }
-        }
-        assert!(started.elapsed() < Duration::from_secs(10), "no spcm process with {marker}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+            let ours = cmdline.starts_with(env!("CARGO_BIN_EXE_spcm")) && cmdline.contains(marker);
+            ours.then(|| std::fs::read_link(entry.path().join("fd/0")).ok()).flatten()
+        })
+    };
+    let mut terminal = None;
+    wait_until_blocking(&format!("an spcm process with {marker}"), Duration::from_secs(10), || {
+        terminal = find();
+        terminal.is_some()
+    });
+    terminal.expect("found").display().to_string()
 }
 
 fn echo_is_off(terminal: &str) -> bool {
@@ -547,11 +546,9 @@ fn a_password_typed_on_a_terminal_is_prompted_for_and_not_echoed() {
         }
         // The prompt comes just before echo is turned off: type once the terminal says so.
         let terminal = terminal_of("--username typed");
-        let started = Instant::now();
-        while !echo_is_off(&terminal) {
-            assert!(started.elapsed() < Duration::from_secs(10), "echo stays on at {terminal}");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_until_blocking(&format!("echo to be off at {terminal}"), Duration::from_secs(10), || {
+            echo_is_off(&terminal)
+        });
         stdin.write_all(b"Typed-Secret-42\r").unwrap();
         stdin.flush().unwrap();
         seen.clear();
@@ -589,11 +586,10 @@ async fn serve_is_the_default_command_and_logs_no_secrets() {
 
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while client.get(format!("{base}/health/live")).send().await.is_err() {
-        assert!(started.elapsed() < Duration::from_secs(20), "server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until("the server to answer", Duration::from_secs(20), async || {
+        client.get(format!("{base}/health/live")).send().await.is_ok()
+    })
+    .await;
     let ok = client
         .get(format!("{base}{PROFILES}"))
         .basic_auth("admin", Some(&password))

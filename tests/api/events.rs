@@ -23,7 +23,9 @@ use spcm::config::Settings;
 use spcm::store::{self, DbPool};
 
 use crate::faults::Proxy;
-use crate::helpers::{create_database, spawn_app_with, wait_until, TestBackend, ADMIN_PASSWORD, PROFILES};
+use crate::helpers::{
+    backend_matrix, create_database, spawn_app_with, wait_until, TestBackend, ADMIN_PASSWORD, PROFILES,
+};
 
 const BROKER: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 const BROKER_ADDRESS: &str = "127.0.0.1:5672";
@@ -220,32 +222,11 @@ async fn events_reach_a_consumer_with_their_routing_keys_and_properties(backend:
     consumer.finish().await;
 }
 
-#[cfg_attr(not(spcm_test_broker), ignore = "SPCM_TEST_BROKER is not set (RabbitMQ on 127.0.0.1:5672)")]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_events_reach_a_consumer() {
-    events_reach_a_consumer_with_their_routing_keys_and_properties(TestBackend::Sqlite).await;
-}
-
-#[cfg_attr(
-    all(not(spcm_test_broker), spcm_test_postgres),
-    ignore = "SPCM_TEST_BROKER is not set (RabbitMQ on 127.0.0.1:5672)"
-)]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(all(not(spcm_test_postgres), feature = "postgres"), ignore = "SPCM_TEST_POSTGRES_URL is not set")]
-#[cfg_attr(all(not(spcm_test_postgres), not(feature = "postgres")), ignore = "built without the postgres feature")]
-async fn postgres_events_reach_a_consumer() {
-    events_reach_a_consumer_with_their_routing_keys_and_properties(TestBackend::Postgres).await;
-}
-
-#[cfg_attr(
-    all(not(spcm_test_broker), spcm_test_mysql),
-    ignore = "SPCM_TEST_BROKER is not set (RabbitMQ on 127.0.0.1:5672)"
-)]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(all(not(spcm_test_mysql), feature = "mysql"), ignore = "SPCM_TEST_MYSQL_URL is not set")]
-#[cfg_attr(all(not(spcm_test_mysql), not(feature = "mysql")), ignore = "built without the mysql feature")]
-async fn mysql_events_reach_a_consumer() {
-    events_reach_a_consumer_with_their_routing_keys_and_properties(TestBackend::Mysql).await;
+backend_matrix! {
+    on [sqlite, postgres, mysql] requires spcm_test_broker = "SPCM_TEST_BROKER is not set (RabbitMQ on 127.0.0.1:5672)";
+    async fn events_reach_a_consumer(backend) {
+        events_reach_a_consumer_with_their_routing_keys_and_properties(backend).await;
+    }
 }
 
 #[cfg_attr(not(spcm_test_broker), ignore = "SPCM_TEST_BROKER is not set (RabbitMQ on 127.0.0.1:5672)")]
@@ -440,16 +421,16 @@ async fn a_service_killed_while_publishing_sends_the_rest_when_started_again() {
     consumer.finish().await;
 }
 
-#[cfg_attr(
-    all(not(spcm_test_broker), spcm_test_postgres),
-    ignore = "SPCM_TEST_BROKER is not set (RabbitMQ on 127.0.0.1:5672)"
-)]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(all(not(spcm_test_postgres), feature = "postgres"), ignore = "SPCM_TEST_POSTGRES_URL is not set")]
-#[cfg_attr(all(not(spcm_test_postgres), not(feature = "postgres")), ignore = "built without the postgres feature")]
-async fn of_two_instances_one_publishes_and_the_other_takes_over_within_ten_seconds() {
+backend_matrix! {
+    on [postgres] requires spcm_test_broker = "SPCM_TEST_BROKER is not set (RabbitMQ on 127.0.0.1:5672)";
+    async fn of_two_instances_one_publishes_and_the_other_takes_over_within_ten_seconds(backend) {
+        of_two_instances_one_publishes_and_the_other_takes_over(backend).await;
+    }
+}
+
+async fn of_two_instances_one_publishes_and_the_other_takes_over(backend: TestBackend) {
     let consumer = Consumer::start().await;
-    let db = create_database(TestBackend::Postgres);
+    let db = create_database(backend);
     let services =
         vec![Service::start(&db.url, &consumer.exchange).await, Service::start(&db.url, &consumer.exchange).await];
     let client = reqwest::Client::new();

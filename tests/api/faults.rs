@@ -9,7 +9,7 @@ use spcm::config::Settings;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-use crate::helpers::{expect_json, spawn_through_proxy, TestApp, TestBackend};
+use crate::helpers::{backend_matrix, expect_json, spawn_through_proxy, wait_until, TestApp, TestBackend};
 
 /// A TCP proxy to the database server that can be cut (listener closed, every
 /// connection dropped) and restored on the same port.
@@ -56,19 +56,13 @@ impl Proxy {
     }
 
     pub async fn restore(&self) {
-        let mut tries = 0;
-        let listener = loop {
-            match TcpListener::bind(("127.0.0.1", self.port)).await {
-                Ok(listener) => break listener,
-                Err(err) if tries < 50 => {
-                    tries += 1;
-                    let _ = err;
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                Err(err) => panic!("cannot listen again on {}: {err}", self.port),
-            }
-        };
-        self.serve(listener);
+        let mut listener = None;
+        wait_until(&format!("listening again on {}", self.port), Duration::from_secs(5), async || {
+            listener = TcpListener::bind(("127.0.0.1", self.port)).await.ok();
+            listener.is_some()
+        })
+        .await;
+        self.serve(listener.expect("listening"));
     }
 }
 
@@ -109,15 +103,10 @@ async fn the_service_rides_out_a_database_outage(backend: TestBackend) {
     assert!(started.elapsed() < Duration::from_secs(10), "503s come within the wait, took {:?}", started.elapsed());
 
     proxy.restore().await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let response = app.get_profile(kept).await;
-        if response.status() == 200 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "no recovery: still {}", response.status());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until("recovery: the profile read again", Duration::from_secs(20), async || {
+        app.get_profile(kept).await.status() == 200
+    })
+    .await;
     assert_eq!(status(app.client.get(app.url("/health/ready")).send().await.unwrap()).await, 200);
     let names: Value = expect_json(app.list("").await, 200).await;
     let names: Vec<&str> =
@@ -127,16 +116,9 @@ async fn the_service_rides_out_a_database_outage(backend: TestBackend) {
     drop::<TestApp>(app);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(all(not(spcm_test_postgres), feature = "postgres"), ignore = "SPCM_TEST_POSTGRES_URL is not set")]
-#[cfg_attr(all(not(spcm_test_postgres), not(feature = "postgres")), ignore = "built without the postgres feature")]
-async fn postgres_outage_is_answered_503_and_recovered_from() {
-    the_service_rides_out_a_database_outage(TestBackend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(all(not(spcm_test_mysql), feature = "mysql"), ignore = "SPCM_TEST_MYSQL_URL is not set")]
-#[cfg_attr(all(not(spcm_test_mysql), not(feature = "mysql")), ignore = "built without the mysql feature")]
-async fn mysql_outage_is_answered_503_and_recovered_from() {
-    the_service_rides_out_a_database_outage(TestBackend::Mysql).await;
+backend_matrix! {
+    on [postgres, mysql];
+    async fn outage_is_answered_503_and_recovered_from(backend) {
+        the_service_rides_out_a_database_outage(backend).await;
+    }
 }

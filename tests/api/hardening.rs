@@ -12,7 +12,7 @@ use spcm::config::Settings;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{backend_tests, expect_json, spawn_with, TestApp, ADMIN_PASSWORD, PROFILES};
+use crate::helpers::{backend_tests, expect_json, spawn_with, wait_until, TestApp, ADMIN_PASSWORD, PROFILES};
 
 /// The value of the first metric line that starts with `name`; 0 when it is absent.
 pub(crate) async fn metric(app: &TestApp, name: &str) -> f64 {
@@ -24,11 +24,10 @@ pub(crate) async fn metric(app: &TestApp, name: &str) -> f64 {
 
 /// Polls `/metrics` until `name` reaches `at_least`; panics after five seconds.
 async fn wait_for_metric(app: &TestApp, name: &str, at_least: f64) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while metric(app, name).await < at_least {
-        assert!(Instant::now() < deadline, "{name} never reached {at_least}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_until(&format!("{name} to reach {at_least}"), Duration::from_secs(5), async || {
+        metric(app, name).await >= at_least
+    })
+    .await;
 }
 
 fn basic(user: &str, password: &str) -> String {
@@ -239,11 +238,10 @@ async fn failed_sign_ins_are_limited_per_account_and_address_then_allowed_again(
     assert_eq!(metric(&app, "spcm_sign_in_failures_total").await, 3.0, "refusals do not count as failures");
     assert!(metric(&app, "spcm_sign_in_throttled_total").await >= 2.0);
 
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while status_as(&app, "default", "admin", ADMIN_PASSWORD).await == 429 {
-        assert!(Instant::now() < deadline, "the account stayed refused at this address after its window");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until("the account's window at this address to pass", Duration::from_secs(10), async || {
+        status_as(&app, "default", "admin", ADMIN_PASSWORD).await != 429
+    })
+    .await;
     assert_eq!(status_as(&app, "default", "admin", ADMIN_PASSWORD).await, 200);
 }
 

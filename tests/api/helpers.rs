@@ -360,10 +360,70 @@ impl TestApp {
     }
 }
 
-/// Runs each test body once per backend: `mod name { sqlite, postgres, mysql }`.
-/// The PostgreSQL and MariaDB variants are ignored, with the reason, when the build
-/// did not find their server configured (`build.rs`); with `SPCM_TEST_ALL_BACKENDS=1`
-/// none is ignored, so an unavailable backend fails.
+/// One `#[tokio::test]` per backend of the list, each calling `$run(backend)`. The
+/// PostgreSQL and MariaDB variants are ignored, with the reason, when the build did not
+/// find their server configured (`build.rs`); with `SPCM_TEST_ALL_BACKENDS=1` none is
+/// ignored, so an unavailable backend fails. `requires cfg = "why"` also ignores every
+/// variant while that cfg is off (for a broker, say), unless its backend already is.
+macro_rules! backend_variants {
+    ($run:ident; [] $($requires:tt)*) => {};
+    ($run:ident; [$first:ident $(, $rest:ident)*] $($requires:tt)*) => {
+        $crate::helpers::backend_variants!(@ $first, $run $($requires)*);
+        $crate::helpers::backend_variants!($run; [$($rest),*] $($requires)*);
+    };
+    (@ sqlite, $run:ident $(, $cfg:ident, $why:literal)?) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        $(#[cfg_attr(not($cfg), ignore = $why)])?
+        async fn sqlite() {
+            $run($crate::helpers::TestBackend::Sqlite).await;
+        }
+    };
+    (@ postgres, $run:ident $(, $cfg:ident, $why:literal)?) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        $(#[cfg_attr(all(not($cfg), spcm_test_postgres), ignore = $why)])?
+        #[cfg_attr(all(not(spcm_test_postgres), feature = "postgres"), ignore = "SPCM_TEST_POSTGRES_URL is not set")]
+        #[cfg_attr(all(not(spcm_test_postgres), not(feature = "postgres")), ignore = "built without the postgres feature")]
+        async fn postgres() {
+            $run($crate::helpers::TestBackend::Postgres).await;
+        }
+    };
+    (@ mysql, $run:ident $(, $cfg:ident, $why:literal)?) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        $(#[cfg_attr(all(not($cfg), spcm_test_mysql), ignore = $why)])?
+        #[cfg_attr(all(not(spcm_test_mysql), feature = "mysql"), ignore = "SPCM_TEST_MYSQL_URL is not set")]
+        #[cfg_attr(all(not(spcm_test_mysql), not(feature = "mysql")), ignore = "built without the mysql feature")]
+        async fn mysql() {
+            $run($crate::helpers::TestBackend::Mysql).await;
+        }
+    };
+}
+pub(crate) use backend_variants;
+
+/// Each test body once per listed backend, given the backend:
+/// `on [postgres, mysql] (requires cfg = "why")?; async fn name(backend) { … }` makes
+/// `mod name { postgres, mysql }`. For tests that start their own app or database.
+macro_rules! backend_matrix {
+    (on $backends:tt $(requires $cfg:ident = $why:literal)?; $($tests:tt)*) => {
+        $crate::helpers::backend_matrix!(@tests $backends [$(, $cfg, $why)?] $($tests)*);
+    };
+    (@tests $backends:tt [$($requires:tt)*]) => {};
+    (@tests $backends:tt [$($requires:tt)*]
+     $(#[$meta:meta])* async fn $name:ident($b:ident) $body:block $($rest:tt)*) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($b: $crate::helpers::TestBackend) $body
+
+            $crate::helpers::backend_variants!(run; $backends $($requires)*);
+        }
+        $crate::helpers::backend_matrix!(@tests $backends [$($requires)*] $($rest)*);
+    };
+}
+pub(crate) use backend_matrix;
+
+/// Runs each test body once per backend on a fresh app: `mod name { sqlite, postgres, mysql }`.
 macro_rules! backend_tests {
     ($( $(#[$meta:meta])* async fn $name:ident($app:ident) $body:block )*) => {
         $(
@@ -374,24 +434,11 @@ macro_rules! backend_tests {
 
                 async fn run($app: $crate::helpers::TestApp) $body
 
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    run($crate::helpers::spawn_app($crate::helpers::TestBackend::Sqlite).await).await;
+                async fn on(backend: $crate::helpers::TestBackend) {
+                    run($crate::helpers::spawn_app(backend).await).await;
                 }
 
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[cfg_attr(all(not(spcm_test_postgres), feature = "postgres"), ignore = "SPCM_TEST_POSTGRES_URL is not set")]
-                #[cfg_attr(all(not(spcm_test_postgres), not(feature = "postgres")), ignore = "built without the postgres feature")]
-                async fn postgres() {
-                    run($crate::helpers::spawn_app($crate::helpers::TestBackend::Postgres).await).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[cfg_attr(all(not(spcm_test_mysql), feature = "mysql"), ignore = "SPCM_TEST_MYSQL_URL is not set")]
-                #[cfg_attr(all(not(spcm_test_mysql), not(feature = "mysql")), ignore = "built without the mysql feature")]
-                async fn mysql() {
-                    run($crate::helpers::spawn_app($crate::helpers::TestBackend::Mysql).await).await;
-                }
+                $crate::helpers::backend_variants!(on; [sqlite, postgres, mysql]);
             }
         )*
     };
@@ -408,24 +455,11 @@ macro_rules! backend_tests_with {
 
                 async fn run($app: $crate::helpers::TestApp) $body
 
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    run($crate::helpers::spawn_app_with($crate::helpers::TestBackend::Sqlite, $settings).await).await;
+                async fn on(backend: $crate::helpers::TestBackend) {
+                    run($crate::helpers::spawn_app_with(backend, $settings).await).await;
                 }
 
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[cfg_attr(all(not(spcm_test_postgres), feature = "postgres"), ignore = "SPCM_TEST_POSTGRES_URL is not set")]
-                #[cfg_attr(all(not(spcm_test_postgres), not(feature = "postgres")), ignore = "built without the postgres feature")]
-                async fn postgres() {
-                    run($crate::helpers::spawn_app_with($crate::helpers::TestBackend::Postgres, $settings).await).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[cfg_attr(all(not(spcm_test_mysql), feature = "mysql"), ignore = "SPCM_TEST_MYSQL_URL is not set")]
-                #[cfg_attr(all(not(spcm_test_mysql), not(feature = "mysql")), ignore = "built without the mysql feature")]
-                async fn mysql() {
-                    run($crate::helpers::spawn_app_with($crate::helpers::TestBackend::Mysql, $settings).await).await;
-                }
+                $crate::helpers::backend_variants!(on; [sqlite, postgres, mysql]);
             }
         )*
     };
@@ -538,5 +572,14 @@ pub async fn wait_until(what: &str, within: std::time::Duration, mut condition: 
     while !condition().await {
         assert!(std::time::Instant::now() < deadline, "waited {within:?} for {what}");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// `wait_until` for code that cannot await (a child process, a terminal's settings).
+pub fn wait_until_blocking(what: &str, within: std::time::Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + within;
+    while !condition() {
+        assert!(std::time::Instant::now() < deadline, "waited {within:?} for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }

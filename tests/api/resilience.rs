@@ -166,11 +166,10 @@ async fn serve(db: &std::path::Path, env: &[(&str, &str)], stderr: Stdio) -> (st
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let started = Instant::now();
-    while client.get(format!("{base}/health/live")).send().await.is_err() {
-        assert!(started.elapsed() < Duration::from_secs(30), "server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until("the server to answer", Duration::from_secs(30), async || {
+        client.get(format!("{base}/health/live")).send().await.is_ok()
+    })
+    .await;
     (child, base)
 }
 
@@ -219,14 +218,13 @@ async fn a_signal_finishes_in_flight_requests_then_exits_zero(signal: &str) {
     blocker.batch_execute("ROLLBACK").unwrap();
 
     assert_eq!(in_flight.await.unwrap().expect("the in-flight request is answered"), 201);
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(started.elapsed() < Duration::from_secs(20), "the process did not exit");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let mut exit = None;
+    wait_until("the process to exit", Duration::from_secs(20), async || {
+        exit = child.try_wait().unwrap();
+        exit.is_some()
+    })
+    .await;
+    let status = exit.expect("exited");
     assert!(status.success(), "exit status {status:?}");
     let mut conn = diesel::SqliteConnection::establish(db.to_str().unwrap()).unwrap();
     #[derive(diesel::QueryableByName)]

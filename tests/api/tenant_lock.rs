@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use spcm::auth::Permission;
 
-use crate::helpers::{expect_json, spawn_app, wait_until, TestApp, TestBackend, PROFILES};
+use crate::helpers::{backend_matrix, expect_json, spawn_app, wait_until, TestApp, TestBackend, PROFILES};
 
 const PASSWORD: &str = "writer-Secret-1";
 
@@ -60,8 +60,8 @@ async fn create_behind_a_write(app: &TestApp, name: &str, meanwhile: &str) -> (u
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn app_with_writer() -> TestApp {
-    let app = spawn_app(TestBackend::Postgres).await;
+async fn app_with_writer(backend: TestBackend) -> TestApp {
+    let app = spawn_app(backend).await;
     app.add_user("default", "writer", PASSWORD, &[Permission::ProfileRead, Permission::ProfileCreate]);
     // The writer's login is verified once, so that the writes below check it in the database only.
     let seen = app.request_as(Method::GET, PROFILES, "default", "writer", PASSWORD).send().await.expect("sent");
@@ -69,84 +69,81 @@ async fn app_with_writer() -> TestApp {
     app
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(all(not(spcm_test_postgres), feature = "postgres"), ignore = "SPCM_TEST_POSTGRES_URL is not set")]
-#[cfg_attr(all(not(spcm_test_postgres), not(feature = "postgres")), ignore = "built without the postgres feature")]
-async fn postgres_creates_a_profile_in_one_statement_behind_the_tenants_other_writes() {
-    let app = app_with_writer().await;
+backend_matrix! {
+    on [postgres];
+    async fn creates_a_profile_in_one_statement_behind_the_tenants_other_writes(backend) {
+        let app = app_with_writer(backend).await;
 
-    // Nothing about the writer changes meanwhile: the create waits, then happens.
-    let (status, created) = create_behind_a_write(&app, "after-a-wait", "SELECT 1").await;
-    assert_eq!(status, 201, "{created}");
-    assert_eq!(created["name"], "after-a-wait");
-    assert_eq!(created["locale"], "en");
-    assert_eq!(created["defaultProfile"], false);
-    let id = created["id"].as_i64().expect("id");
-    assert_eq!(expect_json(app.get_profile(id).await, 200).await, created);
+        // Nothing about the writer changes meanwhile: the create waits, then happens.
+        let (status, created) = create_behind_a_write(&app, "after-a-wait", "SELECT 1").await;
+        assert_eq!(status, 201, "{created}");
+        assert_eq!(created["name"], "after-a-wait");
+        assert_eq!(created["locale"], "en");
+        assert_eq!(created["defaultProfile"], false);
+        let id = created["id"].as_i64().expect("id");
+        assert_eq!(expect_json(app.get_profile(id).await, 200).await, created);
 
-    let entity_id = id.to_string();
-    // Its change record says what the profile became, who made it, and nothing more.
-    let history = expect_json(app.request(Method::GET, "/pcc/spcm/changes").send().await.expect("sent"), 200).await;
-    let records: Vec<&Value> = history["changes"]
-        .as_array()
-        .expect("changes")
-        .iter()
-        .filter(|c| c["entity"] == "provisionProfile" && c["entityId"] == entity_id.as_str())
-        .collect();
-    assert_eq!(records.len(), 1, "{history}");
-    assert_eq!(records[0]["action"], "created");
-    assert_eq!(records[0]["actor"]["name"], "writer");
-    assert_eq!(records[0]["after"]["name"], "after-a-wait");
-    assert_eq!(records[0]["after"]["id"], id);
-    assert_eq!(records[0]["before"], Value::Null);
-    assert!(records[0]["requestId"].is_string(), "{}", records[0]);
+        let entity_id = id.to_string();
+        // Its change record says what the profile became, who made it, and nothing more.
+        let history = expect_json(app.request(Method::GET, "/pcc/spcm/changes").send().await.expect("sent"), 200).await;
+        let records: Vec<&Value> = history["changes"]
+            .as_array()
+            .expect("changes")
+            .iter()
+            .filter(|c| c["entity"] == "provisionProfile" && c["entityId"] == entity_id.as_str())
+            .collect();
+        assert_eq!(records.len(), 1, "{history}");
+        assert_eq!(records[0]["action"], "created");
+        assert_eq!(records[0]["actor"]["name"], "writer");
+        assert_eq!(records[0]["after"]["name"], "after-a-wait");
+        assert_eq!(records[0]["after"]["id"], id);
+        assert_eq!(records[0]["before"], Value::Null);
+        assert!(records[0]["requestId"].is_string(), "{}", records[0]);
 
-    // One statement for the write itself: the pool ran the login's read, the profile's
-    // id, and the write (and a check of each connection it took).
-    let before = app.server_pool.queries();
-    let created = app
-        .request_as(Method::POST, PROFILES, "default", "writer", PASSWORD)
-        .json(&json!({"name": "counted", "defaultProfile": false}))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(created.status(), 201);
-    let statements = app.server_pool.queries() - before;
-    assert!(statements <= 5, "{statements} statements for one create");
+        // One statement for the write itself: the pool ran the login's read, the profile's
+        // id, and the write (and a check of each connection it took).
+        let before = app.server_pool.queries();
+        let created = app
+            .request_as(Method::POST, PROFILES, "default", "writer", PASSWORD)
+            .json(&json!({"name": "counted", "defaultProfile": false}))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(created.status(), 201);
+        let statements = app.server_pool.queries() - before;
+        assert!(statements <= 5, "{statements} statements for one create");
 
-    // A name already taken is a 409 from the statement, and nothing more is written.
-    let taken = app
-        .request_as(Method::POST, PROFILES, "default", "writer", PASSWORD)
-        .json(&json!({"name": "counted", "defaultProfile": false}))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(taken.status(), 409);
-    assert_eq!(app.names("").await, ["after-a-wait", "counted"]);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(all(not(spcm_test_postgres), feature = "postgres"), ignore = "SPCM_TEST_POSTGRES_URL is not set")]
-#[cfg_attr(all(not(spcm_test_postgres), not(feature = "postgres")), ignore = "built without the postgres feature")]
-async fn postgres_create_waiting_for_the_tenant_sees_the_callers_rights_as_that_write_left_them() {
-    let app = app_with_writer().await;
-    let cases = [
-        ("password", "UPDATE users SET password_hash = 'changed' WHERE username = 'writer'"),
-        (
-            "permission",
-            "UPDATE users SET permissions = 'SPCM_PROVISION_PROFILE_READ_PERMISSION' WHERE username = 'writer'",
-        ),
-        ("removal", "DELETE FROM users WHERE username = 'writer'"),
-    ];
-    for (what, meanwhile) in cases {
-        let (status, body) = create_behind_a_write(&app, &format!("after-{what}"), meanwhile).await;
-        assert!(matches!(status, 401 | 403), "{what}: {status} {body}");
-        assert_eq!(app.names("").await, Vec::<String>::new(), "{what}: nothing written");
-        // Back as it was for the next case.
-        let mut conn = diesel::PgConnection::establish(&app.db.url).expect("connect");
-        conn.batch_execute("DELETE FROM users WHERE username = 'writer'").expect("reset");
-        app.add_user("default", "writer", PASSWORD, &[Permission::ProfileRead, Permission::ProfileCreate]);
+        // A name already taken is a 409 from the statement, and nothing more is written.
+        let taken = app
+            .request_as(Method::POST, PROFILES, "default", "writer", PASSWORD)
+            .json(&json!({"name": "counted", "defaultProfile": false}))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(taken.status(), 409);
+        assert_eq!(app.names("").await, ["after-a-wait", "counted"]);
     }
-    let changes = count(&app, "SELECT count(*) AS n FROM changes WHERE entity = 'provisionProfile'");
-    assert_eq!(changes, 0, "no change record of a write that did not happen");
+
+    async fn create_waiting_for_the_tenant_sees_the_callers_rights_as_that_write_left_them(backend) {
+        let app = app_with_writer(backend).await;
+        let cases = [
+            ("password", "UPDATE users SET password_hash = 'changed' WHERE username = 'writer'"),
+            (
+                "permission",
+                "UPDATE users SET permissions = 'SPCM_PROVISION_PROFILE_READ_PERMISSION' WHERE username = 'writer'",
+            ),
+            ("removal", "DELETE FROM users WHERE username = 'writer'"),
+        ];
+        for (what, meanwhile) in cases {
+            let (status, body) = create_behind_a_write(&app, &format!("after-{what}"), meanwhile).await;
+            assert!(matches!(status, 401 | 403), "{what}: {status} {body}");
+            assert_eq!(app.names("").await, Vec::<String>::new(), "{what}: nothing written");
+            // Back as it was for the next case.
+            let mut conn = diesel::PgConnection::establish(&app.db.url).expect("connect");
+            conn.batch_execute("DELETE FROM users WHERE username = 'writer'").expect("reset");
+            app.add_user("default", "writer", PASSWORD, &[Permission::ProfileRead, Permission::ProfileCreate]);
+        }
+        let changes = count(&app, "SELECT count(*) AS n FROM changes WHERE entity = 'provisionProfile'");
+        assert_eq!(changes, 0, "no change record of a write that did not happen");
+    }
 }

@@ -6,6 +6,8 @@ mod conditional;
 pub(crate) mod dto;
 mod error;
 pub(crate) mod handlers;
+#[cfg(test)]
+mod properties;
 mod reads;
 
 pub use dto::{MultiStatus, ProfileDto, ProfileList};

@@ -1,11 +1,12 @@
-//! Property tests over request decoding and validation: whatever arrives, parsing
-//! answers a value or a described error, never a panic. Bounded, so they run in CI.
+//! Property tests over the SPCM face's request decoding, and the catalogue document's
+//! validation that shares its generators: whatever arrives, parsing answers a value or
+//! a described error, never a panic. Bounded, so they run in CI.
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
-use super::spcm::dto::{parse_new, parse_patch};
-use super::spcm::handlers::{parse_ids, ListQuery};
+use super::dto::{parse_new, parse_patch};
+use super::handlers::{parse_ids, ListQuery};
 use crate::domain::catalogue::{validate, CatalogueDocument};
 
 const FIELDS: [&str; 12] = [
