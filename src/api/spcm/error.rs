@@ -7,22 +7,9 @@ use utoipa::{IntoResponses, ToSchema};
 
 use crate::api::body::BodyError;
 use crate::auth::{AuthError, Permission};
+use crate::domain::FieldError;
 use crate::store::profiles::ProfileWriteError;
 use crate::store::StoreError;
-
-/// One failing field of a 412.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[schema(xml(name = "error"), example = json!({"field": "name", "description": "name is mandatory"}))]
-pub struct FieldError {
-    pub field: String,
-    pub description: String,
-}
-
-impl FieldError {
-    pub fn new(field: &str, description: impl Into<String>) -> Self {
-        FieldError { field: field.to_owned(), description: description.into() }
-    }
-}
 
 /// The SPCM API's error body: what is wrong, and a code (the HTTP status, or a business
 /// rule's own code on a 422).

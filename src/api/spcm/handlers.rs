@@ -8,12 +8,10 @@ use serde_json::Value;
 
 use super::caller::{cached_read, with_caller, Credentials};
 use super::conditional::{if_match, EntityTags, IfMatchHeader, IfNoneMatchHeader};
-use super::dto::{
-    parse_new, parse_patch, CreateProfiles, DeleteParams, Link, ListLinks, ListParams, MultiStatus, MultiStatusItem,
-    ProfileChangeRequest, ProfileDto, ProfileList, ProfileUpdates,
-};
+use super::dto::{DeleteParams, Link, ListLinks, ListParams, MultiStatus, MultiStatusItem, ProfileDto, ProfileList};
 use super::error::{SpcmErrorBody, SpcmErrors};
 use super::reads::Answer;
+use super::requests::{parse_new, parse_patch, CreateProfiles, ProfileChangeRequest, ProfileUpdates};
 use super::{SpcmError, BASE_PATH};
 use crate::api::body::read_json;
 use crate::api::fair_share::Expensive;
@@ -106,7 +104,7 @@ impl ListQuery {
             }
             match key.as_ref() {
                 // Compared as names are stored (NFC).
-                "name" => parsed.filter.name = Some(ProfileName::filter(&value).map_err(|why| bad(&why))?),
+                "name" => parsed.filter.name = Some(ProfileName::filter(&value).map_err(|why| bad(&why.to_string()))?),
                 "subscriberType" => {
                     parsed.filter.subscriber_type =
                         Some(SubscriberType::parse(&value).map_err(|_| bad("must be PREPAID or POSTPAID"))?)

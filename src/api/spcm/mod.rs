@@ -7,9 +7,11 @@ pub(crate) mod dto;
 mod error;
 pub(crate) mod handlers;
 mod reads;
+mod requests;
 
+pub use crate::domain::FieldError;
 pub use dto::{MultiStatus, ProfileDto, ProfileList};
-pub use error::{ErrorBody, FieldError, ServerError, SpcmError, SpcmErrors, ValidationFailed};
+pub use error::{ErrorBody, ServerError, SpcmError, SpcmErrors, ValidationFailed};
 pub use reads::ReadCache;
 
 use actix_web::http::Method;
