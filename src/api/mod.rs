@@ -5,6 +5,7 @@ pub mod admission;
 pub(crate) mod body;
 pub mod catalogue;
 pub mod envelope;
+pub mod failure;
 pub mod fair_share;
 #[cfg(test)]
 mod fuzz;
@@ -12,6 +13,7 @@ pub mod json;
 pub mod negotiation;
 pub mod openapi;
 pub mod ops;
+pub mod query;
 pub mod spcm;
 pub mod xml;
 

@@ -11,7 +11,8 @@ mod requests;
 
 pub use crate::domain::FieldError;
 pub use dto::{MultiStatus, ProfileDto, ProfileList};
-pub use error::{ErrorBody, ServerError, SpcmError, SpcmErrors, ValidationFailed};
+// The answer sets are public: the OpenAPI document is built from them.
+pub use error::{BodyErrors, ErrorBody, ProfileNotFound, ServerError, SpcmError, SpcmErrors, ValidationFailed};
 pub use reads::ReadCache;
 
 use actix_web::http::Method;
