@@ -36,7 +36,7 @@ pub async fn read_json(req: &HttpRequest, payload: web::Payload, limit: usize) -
     let xml = content_type(req).is_some_and(super::negotiation::is_xml);
     let body = read_body_of(req, payload, limit, xml).await?;
     if xml {
-        super::xml::from_xml(&body).map_err(BodyError::Malformed)
+        super::xml::from_xml(&body).map_err(|refused| BodyError::Malformed(refused.to_string()))
     } else {
         parse_json(&body)
     }
