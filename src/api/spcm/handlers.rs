@@ -8,8 +8,9 @@ use serde_json::Value;
 
 use super::caller::{cached_read, with_caller, Credentials};
 use super::conditional::{if_match, EntityTags, IfMatchHeader, IfNoneMatchHeader};
-use super::dto::{DeleteParams, Link, ListLinks, ListParams, MultiStatus, MultiStatusItem, ProfileDto, ProfileList};
+use super::dto::{Link, ListLinks, MultiStatus, MultiStatusItem, ProfileDto, ProfileList};
 use super::error::{SpcmErrorBody, SpcmErrors};
+use super::queries::{DeleteParams, ListParams};
 use super::reads::Answer;
 use super::requests::{parse_new, parse_patch, CreateProfiles, ProfileChangeRequest, ProfileUpdates};
 use super::{SpcmError, BASE_PATH};

@@ -6,6 +6,7 @@ mod conditional;
 pub(crate) mod dto;
 mod error;
 pub(crate) mod handlers;
+mod queries;
 mod reads;
 mod requests;
 
