@@ -44,7 +44,11 @@ pub async fn read_json_keeping(
 ) -> Result<(Value, web::Bytes), BodyError> {
     let xml = content_type(req).is_some_and(super::negotiation::is_xml);
     let body = read_body_of(req, payload, limit, xml).await?;
-    let value = if xml { super::xml::from_xml(&body).map_err(BodyError::Malformed)? } else { parse_json(&body)? };
+    let value = if xml {
+        super::xml::from_xml(&body).map_err(|refused| BodyError::Malformed(refused.to_string()))?
+    } else {
+        parse_json(&body)?
+    };
     Ok((value, body))
 }
 

@@ -6,12 +6,14 @@ pub(crate) mod body;
 pub mod catalogue;
 pub mod cors;
 pub mod envelope;
+pub mod failure;
 pub mod fair_share;
 pub mod idempotency;
 pub mod json;
 pub mod negotiation;
 pub mod openapi;
 pub mod ops;
+pub mod query;
 pub mod spcm;
 pub mod xml;
 

@@ -3,8 +3,8 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use diesel::connection::SimpleConnection;
-use serde_json::json;
 
+use super::spcm::ErrorBody;
 use super::{AppState, Endpoint};
 use crate::store::{run_db, StoreError};
 use actix_web::http::Method;
@@ -21,7 +21,6 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
 /// The service's documents and health checks, by path.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
 pub struct Index {
     /// `spcm`.
     service: String,
@@ -39,13 +38,34 @@ pub struct Index {
     metrics: String,
 }
 
-const LINKS: [(&str, &str, &str); 5] = [
-    ("swaggerUi", "/swagger-ui/", "Swagger UI"),
-    ("openapi", "/api-docs/openapi.json", "OpenAPI document"),
-    ("healthLive", "/health/live", "liveness"),
-    ("healthReady", "/health/ready", "readiness (the database answers)"),
-    ("metrics", "/metrics", "Prometheus metrics"),
+const SWAGGER_UI: &str = "/swagger-ui/";
+const OPENAPI: &str = "/api-docs/openapi.json";
+const HEALTH_LIVE: &str = "/health/live";
+const HEALTH_READY: &str = "/health/ready";
+const METRICS: &str = "/metrics";
+
+/// The index's links, as the HTML page lists them.
+const LINKS: [(&str, &str); 5] = [
+    (SWAGGER_UI, "Swagger UI"),
+    (OPENAPI, "OpenAPI document"),
+    (HEALTH_LIVE, "liveness"),
+    (HEALTH_READY, "readiness (the database answers)"),
+    (METRICS, "Prometheus metrics"),
 ];
+
+impl Index {
+    fn of_this_build() -> Index {
+        Index {
+            service: "spcm".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            swagger_ui: SWAGGER_UI.into(),
+            openapi: OPENAPI.into(),
+            health_live: HEALTH_LIVE.into(),
+            health_ready: HEALTH_READY.into(),
+            metrics: METRICS.into(),
+        }
+    }
+}
 
 /// Find the API documents and the health checks.
 ///
@@ -70,7 +90,7 @@ async fn index(req: HttpRequest) -> HttpResponse {
         .is_some_and(|accept| accept.contains("text/html"));
     if wants_html {
         let items: String =
-            LINKS.iter().map(|(_, path, what)| format!("<li><a href=\"{path}\">{path}</a>: {what}</li>")).collect();
+            LINKS.iter().map(|(path, what)| format!("<li><a href=\"{path}\">{path}</a>: {what}</li>")).collect();
         let page = format!(
             "<!doctype html><html><head><meta charset=\"utf-8\"><title>spcm</title></head>\
              <body><h1>spcm {}</h1><ul>{items}</ul></body></html>\n",
@@ -78,24 +98,29 @@ async fn index(req: HttpRequest) -> HttpResponse {
         );
         return HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page);
     }
-    let mut body = serde_json::Map::new();
-    body.insert("service".into(), json!("spcm"));
-    body.insert("version".into(), json!(env!("CARGO_PKG_VERSION")));
-    for (key, path, _) in LINKS {
-        body.insert(key.into(), json!(path));
-    }
-    HttpResponse::Ok().json(body)
+    HttpResponse::Ok().json(Index::of_this_build())
 }
 
 /// Health of the process or its database.
 #[derive(serde::Serialize, utoipa::ToSchema)]
-#[allow(dead_code)]
 pub struct Health {
     /// `up` or `down`.
     status: String,
     /// `up` or `down` (readiness only).
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = String, required = false)]
     database: Option<String>,
+}
+
+impl Health {
+    fn of_process() -> Health {
+        Health { status: "up".into(), database: None }
+    }
+
+    fn of_database(up: bool) -> Health {
+        let state = if up { "up" } else { "down" };
+        Health { status: state.into(), database: Some(state.into()) }
+    }
 }
 
 /// Check that the service is alive.
@@ -107,7 +132,7 @@ pub struct Health {
         example = json!({"status": "up"}))),
     security())]
 async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "up"}))
+    HttpResponse::Ok().json(Health::of_process())
 }
 
 /// Check that the service is ready to serve.
@@ -124,10 +149,10 @@ async fn live() -> HttpResponse {
 async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let checked = run_db(&state.pool, |conn| conn.batch_execute("SELECT 1").map_err(StoreError::from)).await;
     match checked {
-        Ok(()) => HttpResponse::Ok().json(json!({"status": "up", "database": "up"})),
+        Ok(()) => HttpResponse::Ok().json(Health::of_database(true)),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
-            HttpResponse::ServiceUnavailable().json(json!({"status": "down", "database": "down"}))
+            HttpResponse::ServiceUnavailable().json(Health::of_database(false))
         }
     }
 }
@@ -152,7 +177,7 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 pub async fn method_not_allowed(allow: String) -> HttpResponse {
     HttpResponse::MethodNotAllowed()
         .insert_header((actix_web::http::header::ALLOW, allow))
-        .json(json!({"message": "method not allowed", "errorCode": 405}))
+        .json(ErrorBody { message: "method not allowed".into(), error_code: 405 })
 }
 
 /// Any path that no operation serves: the catalogue face's 404 under `/v2/`, the
@@ -161,5 +186,5 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
     if super::catalogue::owns(req.path()) {
         return super::catalogue::unknown_path();
     }
-    HttpResponse::NotFound().json(json!({"message": "no such resource", "errorCode": 404}))
+    HttpResponse::NotFound().json(ErrorBody { message: "no such resource".into(), error_code: 404 })
 }

@@ -16,6 +16,23 @@ use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::{Reader, Writer};
 use serde_json::{Map, Value};
 
+/// Why a request body in XML is refused: a sentence for the 400.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct XmlRefused(String);
+
+impl From<String> for XmlRefused {
+    fn from(why: String) -> Self {
+        XmlRefused(why)
+    }
+}
+
+impl From<&str> for XmlRefused {
+    fn from(why: &str) -> Self {
+        XmlRefused(why.to_owned())
+    }
+}
+
 /// Nesting accepted in a request document: a batch, a profile, a field, a field's parts.
 const MAX_DEPTH: usize = 4;
 
@@ -157,13 +174,15 @@ impl Open {
 
     /// The element's JSON value: an object of its children, or its text (typed by the
     /// field's name), or null when empty.
-    fn into_value(self) -> Result<(String, Value), String> {
+    fn into_value(self) -> Result<(String, Value), XmlRefused> {
         // A batch: `<provisioningProfiles><provisioningProfile>…</provisioningProfile>…`.
         if self.name == "provisioningProfiles" {
             let mut items = Vec::with_capacity(self.children.len());
             for (key, value) in self.children {
                 if key != "provisioningProfile" {
-                    return Err(format!("<provisioningProfiles> holds <provisioningProfile> elements, not <{key}>"));
+                    return Err(
+                        format!("<provisioningProfiles> holds <provisioningProfile> elements, not <{key}>").into()
+                    );
                 }
                 items.push(if value.is_null() { Value::Object(Map::new()) } else { value });
             }
@@ -171,12 +190,12 @@ impl Open {
         }
         if !self.children.is_empty() {
             if !self.text.trim().is_empty() {
-                return Err(format!("element <{}> mixes text and elements", self.name));
+                return Err(format!("element <{}> mixes text and elements", self.name).into());
             }
             let mut object = Map::new();
             for (key, value) in self.children {
                 if object.insert(key.clone(), value).is_some() {
-                    return Err(format!("element <{key}> is given twice in <{}>", self.name));
+                    return Err(format!("element <{key}> is given twice in <{}>", self.name).into());
                 }
             }
             return Ok((self.name, Value::Object(object)));
@@ -195,29 +214,31 @@ impl Open {
     }
 }
 
-fn name_of(start: &BytesStart<'_>) -> Result<String, String> {
+fn name_of(start: &BytesStart<'_>) -> Result<String, XmlRefused> {
     std::str::from_utf8(start.local_name().into_inner())
         .map(str::to_owned)
-        .map_err(|_| "an element name is not UTF-8".to_owned())
+        .map_err(|_| XmlRefused::from("an element name is not UTF-8"))
 }
 
 /// A request body in XML as the JSON the face reads: `<provisioningProfile>` is one
 /// profile (an object), `<provisioningProfiles>` a batch (an array of them).
-pub fn from_xml(bytes: &[u8]) -> Result<Value, String> {
-    let text = std::str::from_utf8(bytes).map_err(|_| "the XML body is not UTF-8".to_owned())?;
+pub fn from_xml(bytes: &[u8]) -> Result<Value, XmlRefused> {
+    let text = std::str::from_utf8(bytes).map_err(|_| XmlRefused::from("the XML body is not UTF-8"))?;
     let mut reader = Reader::from_str(text);
     let mut stack: Vec<Open> = Vec::new();
     let mut root: Option<(String, Value)> = None;
     loop {
-        let event = reader.read_event().map_err(|e| format!("the request body is not well-formed XML: {e}"))?;
+        let event = reader
+            .read_event()
+            .map_err(|e| XmlRefused::from(format!("the request body is not well-formed XML: {e}")))?;
         match event {
             Event::DocType(_) => return Err("a document type declaration is not accepted".into()),
             Event::Start(start) | Event::Empty(start) if root.is_some() => {
-                return Err(format!("content after the root element: <{}>", name_of(&start)?));
+                return Err(format!("content after the root element: <{}>", name_of(&start)?).into());
             }
             Event::Start(start) => {
                 if stack.len() >= MAX_DEPTH {
-                    return Err(format!("elements nest deeper than {MAX_DEPTH} levels"));
+                    return Err(format!("elements nest deeper than {MAX_DEPTH} levels").into());
                 }
                 stack.push(Open::new(name_of(&start)?));
             }
@@ -229,7 +250,7 @@ pub fn from_xml(bytes: &[u8]) -> Result<Value, String> {
                 }
             }
             Event::End(_) => {
-                let open = stack.pop().ok_or("an end tag without its start")?;
+                let open = stack.pop().ok_or(XmlRefused::from("an end tag without its start"))?;
                 let (name, value) = open.into_value()?;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push((name, value)),
@@ -237,29 +258,32 @@ pub fn from_xml(bytes: &[u8]) -> Result<Value, String> {
                 }
             }
             Event::Text(text) => {
-                let decoded = text.decode().map_err(|e| format!("bad text in the XML body: {e}"))?;
+                let decoded = text.decode().map_err(|e| XmlRefused::from(format!("bad text in the XML body: {e}")))?;
                 append_text(&mut stack, &decoded)?;
             }
             Event::CData(data) => {
-                let decoded = data.decode().map_err(|e| format!("bad text in the XML body: {e}"))?;
+                let decoded = data.decode().map_err(|e| XmlRefused::from(format!("bad text in the XML body: {e}")))?;
                 append_text(&mut stack, &decoded)?;
             }
             Event::GeneralRef(reference) => {
-                let resolved =
-                    match reference.resolve_char_ref().map_err(|e| format!("bad character reference: {e}"))? {
-                        Some(c) => c,
-                        None => {
-                            let name = reference.decode().map_err(|e| format!("bad entity reference: {e}"))?;
-                            match name.as_ref() {
-                                "lt" => '<',
-                                "gt" => '>',
-                                "amp" => '&',
-                                "apos" => '\'',
-                                "quot" => '"',
-                                other => return Err(format!("the entity reference &{other}; is not accepted")),
-                            }
+                let resolved = match reference
+                    .resolve_char_ref()
+                    .map_err(|e| XmlRefused::from(format!("bad character reference: {e}")))?
+                {
+                    Some(c) => c,
+                    None => {
+                        let name =
+                            reference.decode().map_err(|e| XmlRefused::from(format!("bad entity reference: {e}")))?;
+                        match name.as_ref() {
+                            "lt" => '<',
+                            "gt" => '>',
+                            "amp" => '&',
+                            "apos" => '\'',
+                            "quot" => '"',
+                            other => return Err(format!("the entity reference &{other}; is not accepted").into()),
                         }
-                    };
+                    }
+                };
                 append_text(&mut stack, resolved.encode_utf8(&mut [0; 4]))?;
             }
             Event::Eof => break,
@@ -274,13 +298,14 @@ pub fn from_xml(bytes: &[u8]) -> Result<Value, String> {
         Some((name, Value::Null)) if name == "provisioningProfile" => Ok(Value::Object(Map::new())),
         Some((name, value)) if name == "provisioningProfiles" => Ok(value),
         Some((name, _)) => {
-            Err(format!("the root element must be <provisioningProfile> or <provisioningProfiles>, not <{name}>"))
+            Err(format!("the root element must be <provisioningProfile> or <provisioningProfiles>, not <{name}>")
+                .into())
         }
         None => Err("the XML body holds no element".into()),
     }
 }
 
-fn append_text(stack: &mut [Open], text: &str) -> Result<(), String> {
+fn append_text(stack: &mut [Open], text: &str) -> Result<(), XmlRefused> {
     match stack.last_mut() {
         Some(open) => {
             open.text.push_str(text);
@@ -384,7 +409,7 @@ mod tests {
             (b"<provisioningProfile><a><b><c><d>deep</d></c></b></a></provisioningProfile>", "deeper"),
         ];
         for (body, why) in cases {
-            let err = from_xml(body).unwrap_err();
+            let err = from_xml(body).unwrap_err().to_string();
             assert!(err.contains(why), "{}: {err}", String::from_utf8_lossy(body));
         }
     }

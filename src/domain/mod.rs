@@ -7,12 +7,29 @@ pub mod change;
 pub mod names;
 mod permissions;
 pub mod profile;
+mod profile_input;
 
 pub use names::{TenantName, Username};
 pub use permissions::{Permission, PermissionSet};
 pub use profile::{
     DefaultRuleViolation, Locale, NewProfile, ProfileName, ProfilePatch, ProvisioningProfile, ShortText, SubscriberType,
 };
+pub use profile_input::{FieldError, Given, ProfileInput};
+
+/// Why a value a client gave is refused: a sentence that names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidValue(String);
+
+impl InvalidValue {
+    pub fn new(description: impl Into<String>) -> Self {
+        InvalidValue(description.into())
+    }
+
+    pub fn into_description(self) -> String {
+        self.0
+    }
+}
 
 /// The first character of `text` that no text a client sends may hold (contract §1.1):
 /// see [`is_forbidden_character`].
@@ -33,9 +50,9 @@ pub fn forbidden_character_problem(c: char) -> String {
 }
 
 /// `Err` naming `field` when `value` holds a forbidden character (contract §1.1).
-pub fn reject_forbidden_characters(field: &str, value: &str) -> Result<(), String> {
+pub fn reject_forbidden_characters(field: &str, value: &str) -> Result<(), InvalidValue> {
     match forbidden_character(value) {
-        Some(c) => Err(format!("{field} {}", forbidden_character_problem(c))),
+        Some(c) => Err(InvalidValue(format!("{field} {}", forbidden_character_problem(c)))),
         None => Ok(()),
     }
 }
@@ -62,7 +79,7 @@ mod tests {
         {
             assert!(!is_forbidden_character(c), "U+{:04X}", c as u32);
         }
-        let refused = reject_forbidden_characters("name", "nc\u{FFFE}").unwrap_err();
+        let refused = reject_forbidden_characters("name", "nc\u{FFFE}").unwrap_err().into_description();
         assert!(
             refused.starts_with("name must not contain control characters") && refused.contains("U+FFFE"),
             "{refused}"

@@ -4,6 +4,8 @@ use std::fmt;
 
 use unicode_normalization::UnicodeNormalization;
 
+use super::InvalidValue;
+
 /// A profile as stored, with its server-assigned id. Serialised as the SPCM face shows
 /// it (the change history records it so).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -39,33 +41,33 @@ impl ProvisioningProfile {
 pub struct ProfileName(String);
 
 impl ProfileName {
-    pub fn parse(value: &str) -> Result<Self, String> {
+    pub fn parse(value: &str) -> Result<Self, InvalidValue> {
         super::reject_forbidden_characters("name", value)?;
         let normalised: String = value.nfc().collect();
         let name = normalised.trim();
         let length = name.chars().count();
         if length == 0 {
-            return Err("name must not be blank".into());
+            return Err(InvalidValue::new("name must not be blank"));
         }
         if length > 100 {
-            return Err("name must be at most 100 characters".into());
+            return Err(InvalidValue::new("name must be at most 100 characters"));
         }
         if name.chars().any(is_bidi_control) {
-            return Err(
-                "name must not contain bidirectional control characters (U+202A to U+202E, U+2066 to U+2069)".into()
-            );
+            return Err(InvalidValue::new(
+                "name must not contain bidirectional control characters (U+202A to U+202E, U+2066 to U+2069)",
+            ));
         }
         if name.chars().all(is_invisible) {
-            return Err(
-                "name must contain a visible character, not only spaces, zero-width or format characters".into()
-            );
+            return Err(InvalidValue::new(
+                "name must contain a visible character, not only spaces, zero-width or format characters",
+            ));
         }
         Ok(ProfileName(name.to_owned()))
     }
 
     /// The listing's exact-name filter: normalised like a name, so that either form of
     /// `café` finds it, but not trimmed (trailing spaces are significant).
-    pub fn filter(value: &str) -> Result<String, String> {
+    pub fn filter(value: &str) -> Result<String, InvalidValue> {
         super::reject_forbidden_characters("name", value)?;
         Ok(value.nfc().collect())
     }
@@ -132,10 +134,10 @@ impl fmt::Display for ProfileName {
 pub struct ShortText(String);
 
 impl ShortText {
-    pub fn parse(field: &str, value: &str) -> Result<Self, String> {
+    pub fn parse(field: &str, value: &str) -> Result<Self, InvalidValue> {
         super::reject_forbidden_characters(field, value)?;
         if value.chars().count() > 100 {
-            return Err(format!("{field} must be at most 100 characters"));
+            return Err(InvalidValue::new(format!("{field} must be at most 100 characters")));
         }
         Ok(ShortText(value.to_owned()))
     }
@@ -150,9 +152,9 @@ impl ShortText {
 pub struct Locale(String);
 
 impl Locale {
-    pub fn parse(value: &str) -> Result<Self, String> {
+    pub fn parse(value: &str) -> Result<Self, InvalidValue> {
         super::reject_forbidden_characters("locale", value)?;
-        let invalid = || format!("locale '{value}' is not a language tag such as 'en' or 'es-ES'");
+        let invalid = || InvalidValue::new(format!("locale '{value}' is not a language tag such as 'en' or 'es-ES'"));
         if value.len() > 35 {
             return Err(invalid());
         }
@@ -180,14 +182,14 @@ pub enum SubscriberType {
 }
 
 impl SubscriberType {
-    pub fn parse(value: &str) -> Result<Self, String> {
+    pub fn parse(value: &str) -> Result<Self, InvalidValue> {
         super::reject_forbidden_characters("subscriberType", value)?;
         if value.eq_ignore_ascii_case("PREPAID") {
             Ok(SubscriberType::Prepaid)
         } else if value.eq_ignore_ascii_case("POSTPAID") {
             Ok(SubscriberType::Postpaid)
         } else {
-            Err(format!("subscriberType must be PREPAID or POSTPAID, not '{value}'"))
+            Err(InvalidValue::new(format!("subscriberType must be PREPAID or POSTPAID, not '{value}'")))
         }
     }
 
@@ -299,7 +301,7 @@ mod tests {
     fn refusal(value: &str) -> String {
         match ProfileName::parse(value) {
             Ok(name) => panic!("{value:?} should be refused, parsed as {:?}", name.as_str()),
-            Err(description) => description,
+            Err(description) => description.into_description(),
         }
     }
 
@@ -387,16 +389,16 @@ mod tests {
         assert_eq!(ProfileName::filter("cafe\u{301}").unwrap(), "caf\u{E9}");
         assert_eq!(ProfileName::filter("pad ").unwrap(), "pad ");
         assert_eq!(ProfileName::filter("").unwrap(), "");
-        assert!(ProfileName::filter("a\u{0}").unwrap_err().contains("control characters"));
+        assert!(ProfileName::filter("a\u{0}").unwrap_err().to_string().contains("control characters"));
     }
 
     #[test]
     fn other_text_fields_refuse_control_characters_naming_the_field() {
-        let description = ShortText::parse("subscriberClass", "gold\u{0}").unwrap_err();
+        let description = ShortText::parse("subscriberClass", "gold\u{0}").unwrap_err().into_description();
         assert!(description.starts_with("subscriberClass ") && description.contains("control"), "{description}");
         assert!(ShortText::parse("subscriberClass", "").is_ok());
-        assert!(Locale::parse("en\u{0}").unwrap_err().contains("control"));
-        assert!(SubscriberType::parse("PREPAID\u{0}").unwrap_err().contains("control"));
+        assert!(Locale::parse("en\u{0}").unwrap_err().to_string().contains("control"));
+        assert!(SubscriberType::parse("PREPAID\u{0}").unwrap_err().to_string().contains("control"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::{IntoResponses, ToSchema};
 
 use crate::api::body::BodyError;
+use crate::api::failure::ServerFailure;
 use crate::api::spcm::{FieldError, ValidationFailed};
 use crate::api::ServerError;
 use crate::auth::AuthError;
@@ -47,7 +48,6 @@ pub struct JsonString(pub String);
 
 /// The error answers every catalogue operation can give.
 #[derive(IntoResponses)]
-#[allow(dead_code)]
 pub enum CatalogueErrors {
     /// Missing, unknown, expired or revoked token, a token of another org or one without
     /// the operation's permission.
@@ -74,7 +74,6 @@ pub enum CatalogueErrors {
 
 /// The answer of a view with filters to a bad filter value.
 #[derive(IntoResponses)]
-#[allow(dead_code)]
 pub enum FilterErrors {
     /// An unknown `sale_type_name` or an empty `mysim_service_id`.
     #[response(status = 400, example = json!("Bad Request"))]
@@ -84,7 +83,6 @@ pub enum FilterErrors {
 /// The answer of the whole-catalogue import and export when the org already runs as
 /// many of those at once as allowed.
 #[derive(IntoResponses)]
-#[allow(dead_code)]
 pub enum TenantBusyErrors {
     /// The org already runs as many expensive requests at once as allowed (catalogue
     /// imports, exports and views not answered from memory); retry after the time given.
@@ -98,7 +96,6 @@ pub enum TenantBusyErrors {
 
 /// The error answers of the catalogue import, besides those of every operation.
 #[derive(IntoResponses)]
-#[allow(dead_code)]
 pub enum ImportErrors {
     /// The body is empty or not JSON.
     #[response(status = 400, example = json!("Bad Request"))]
@@ -132,20 +129,8 @@ pub enum CatalogueError {
     UnsupportedMediaType,
     #[error("invalid catalogue")]
     Invalid(Vec<Problem>),
-    #[error("internal error: {reason}")]
-    Internal {
-        /// Shown to the client: no SQL, path or secret.
-        reason: &'static str,
-        /// Logged with the request id, never shown.
-        cause: String,
-    },
-    #[error("overloaded")]
-    Overloaded,
-    /// The tenant already runs as many expensive requests as allowed (contract §1.1).
-    #[error("too many expensive requests of the tenant at once")]
-    TenantBusy,
-    #[error("the request body did not arrive in time")]
-    RequestTimeout,
+    #[error(transparent)]
+    Server(#[from] ServerFailure),
     /// The key is being used by a request still running (409), or by another request (422).
     #[error("idempotency key: {}", .0.message())]
     Idempotency(Refusal),
@@ -181,14 +166,11 @@ impl CatalogueError {
                     .map(|(field, description)| FieldError::new(field, description.clone()))
                     .collect(),
             }),
-            CatalogueError::Internal { reason, .. } => CatalogueErrorBody::Server(crate::api::server_error_body(
-                &format!("Internal server error - [{reason}]"),
-            )),
-            CatalogueError::Overloaded => {
-                CatalogueErrorBody::Server(crate::api::server_error_body(crate::api::OVERLOAD_MESSAGE))
-            }
-            CatalogueError::RequestTimeout => text("Request Timeout"),
-            CatalogueError::TenantBusy => text("Too Many Requests"),
+            CatalogueError::Server(failure) => match (failure, failure.server_error()) {
+                (_, Some(body)) => CatalogueErrorBody::Server(body),
+                (ServerFailure::RequestTimeout(_), None) => text("Request Timeout"),
+                (_, None) => text("Too Many Requests"),
+            },
             CatalogueError::Idempotency(Refusal::Malformed) => text("Bad Request"),
             CatalogueError::Idempotency(Refusal::Running) => text("Conflict"),
             CatalogueError::Idempotency(Refusal::OtherRequest) => text("Unprocessable Entity"),
@@ -205,10 +187,7 @@ impl ResponseError for CatalogueError {
             CatalogueError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             CatalogueError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             CatalogueError::Invalid(_) => StatusCode::PRECONDITION_FAILED,
-            CatalogueError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
-            CatalogueError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
-            CatalogueError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            CatalogueError::TenantBusy => StatusCode::TOO_MANY_REQUESTS,
+            CatalogueError::Server(failure) => failure.status(),
             CatalogueError::Idempotency(refusal) => refusal.status(),
         }
     }
@@ -219,24 +198,8 @@ impl ResponseError for CatalogueError {
             CatalogueError::Unauthorized => {
                 response.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="spcm""#));
             }
-            CatalogueError::Overloaded => {
-                response.insert_header((header::RETRY_AFTER, "1"));
-            }
-            CatalogueError::TenantBusy => {
-                response.insert_header((
-                    header::RETRY_AFTER,
-                    crate::api::retry_after_seconds(crate::api::fair_share::RETRY_AFTER),
-                ));
-            }
-            // Logged here, inside the request's span, so the line carries the request id.
-            CatalogueError::Internal { cause, .. } => {
-                tracing::error!(request_id = %crate::telemetry::current_request_id(), %cause, "internal server error")
-            }
+            CatalogueError::Server(failure) => failure.prepare(&mut response),
             CatalogueError::BadRequest(why) => tracing::debug!(%why, "bad catalogue request"),
-            // The rest of the body may never come: the connection is not reused.
-            CatalogueError::RequestTimeout => {
-                response.force_close();
-            }
             _ => {}
         }
         response.json(self.body())
@@ -249,7 +212,7 @@ impl From<BodyError> for CatalogueError {
             BodyError::TooLarge(limit) => CatalogueError::PayloadTooLarge(limit),
             BodyError::UnsupportedType(_) => CatalogueError::UnsupportedMediaType,
             BodyError::Malformed(why) => CatalogueError::BadRequest(why),
-            BodyError::TimedOut(_) => CatalogueError::RequestTimeout,
+            BodyError::TimedOut(limit) => ServerFailure::RequestTimeout(limit).into(),
             BodyError::Refused { path, description } => CatalogueError::Invalid(vec![(path, description)]),
         }
     }
@@ -263,12 +226,9 @@ impl From<Refusal> for CatalogueError {
 
 impl From<StoreError> for CatalogueError {
     fn from(err: StoreError) -> Self {
-        if matches!(err, StoreError::Unauthorized) {
-            CatalogueError::Unauthorized
-        } else if err.is_unavailable() {
-            CatalogueError::Overloaded
-        } else {
-            CatalogueError::Internal { reason: err.public_reason(), cause: err.cause_chain() }
+        match err {
+            StoreError::Unauthorized => CatalogueError::Unauthorized,
+            err => ServerFailure::of_store(err).into(),
         }
     }
 }
@@ -292,7 +252,7 @@ impl From<ImportError> for CatalogueError {
 }
 
 impl From<crate::api::fair_share::Busy> for CatalogueError {
-    fn from(_: crate::api::fair_share::Busy) -> Self {
-        CatalogueError::TenantBusy
+    fn from(busy: crate::api::fair_share::Busy) -> Self {
+        ServerFailure::from(busy).into()
     }
 }

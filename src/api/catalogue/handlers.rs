@@ -7,18 +7,18 @@ use std::sync::Arc;
 use actix_web::http::header::ContentType;
 use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
-use utoipa::IntoParams;
+use serde::Serialize;
 
 use super::caller::{authorize, authorize_grant, bearer};
 use super::error::{codes, CatalogueError, CatalogueErrors, FilterErrors, ImportErrors, JsonString, TenantBusyErrors};
-use super::views::{self, BaseProfileView, ProvisioningProfileView, ServiceView, ValueAddedServiceView, VasFilter};
+use super::views::{self, BaseProfileView, ProvisioningProfileView, ServiceView, ValueAddedServiceView, VasParams};
 use crate::api::body::{parse_json, read_body};
+use crate::api::failure::ServerFailure;
 use crate::api::fair_share::{Expensive, Turn};
 use crate::api::idempotency::{self, Caller as IdempotentCaller, Keyed};
 use crate::api::AppState;
 use crate::auth::Permission;
-use crate::domain::catalogue::{CatalogueCounts, CatalogueDocument, CatalogueIndex, SaleTypeName, SALE_TYPES};
+use crate::domain::catalogue::{CatalogueCounts, CatalogueDocument, CatalogueIndex, SaleTypeName};
 use crate::store::catalogue::SwapError;
 use crate::store::{self, run_db};
 
@@ -61,8 +61,9 @@ where
 }
 
 fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, CatalogueError> {
-    serde_json::to_vec(value)
-        .map_err(|e| CatalogueError::Internal { reason: "cannot encode the answer", cause: e.to_string() })
+    serde_json::to_vec(value).map_err(|e| {
+        CatalogueError::Server(ServerFailure::Internal { reason: "cannot encode the answer", cause: e.to_string() })
+    })
 }
 
 fn json_response(body: impl actix_web::body::MessageBody + 'static) -> HttpResponse {
@@ -76,36 +77,24 @@ where
     F: FnOnce() -> Result<T, CatalogueError> + Send + 'static,
     T: Send + 'static,
 {
-    turn.run(f)
-        .await
-        .unwrap_or_else(|e| Err(CatalogueError::Internal { reason: "catalogue task failed", cause: e.to_string() }))
+    turn.run(f).await.unwrap_or_else(|e| {
+        Err(CatalogueError::Server(ServerFailure::Internal { reason: "catalogue task failed", cause: e.to_string() }))
+    })
 }
 
 fn found<T>(value: Option<T>, code: &'static str) -> Result<T, CatalogueError> {
     value.ok_or(CatalogueError::NotFound(code))
 }
 
-/// Filters of the value-added-services views.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct VasParams {
-    /// Only services linked for this sale type (links without sale types apply to all).
-    sale_type_name: Option<SaleTypeName>,
-    /// Only services with this mySim id.
-    #[param(min_length = 1)]
-    mysim_service_id: Option<String>,
-}
-
 /// `sale_type_name` (one of the five sale types) and `mysim_service_id`; others are ignored.
-fn vas_filter(query: &str) -> Result<VasFilter, CatalogueError> {
-    let mut filter = VasFilter::default();
+fn vas_filter(query: &str) -> Result<VasParams, CatalogueError> {
+    let mut filter = VasParams::default();
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
         match key.as_ref() {
-            "sale_type_name" if SALE_TYPES.contains(&value.as_ref()) => {
-                filter.sale_type_name = Some(value.into_owned())
-            }
-            "sale_type_name" => return Err(CatalogueError::BadRequest(format!("unknown sale_type_name '{value}'"))),
+            "sale_type_name" => match SaleTypeName::parse(&value) {
+                Some(sale_type) => filter.sale_type_name = Some(sale_type),
+                None => return Err(CatalogueError::BadRequest(format!("unknown sale_type_name '{value}'"))),
+            },
             "mysim_service_id" if !value.is_empty() => filter.mysim_service_id = Some(value.into_owned()),
             "mysim_service_id" => return Err(CatalogueError::BadRequest("empty mysim_service_id".into())),
             _ => {}
@@ -114,10 +103,10 @@ fn vas_filter(query: &str) -> Result<VasFilter, CatalogueError> {
     Ok(filter)
 }
 
-fn defer(filter: Result<VasFilter, CatalogueError>) -> (VasFilter, Option<CatalogueError>) {
+fn defer(filter: Result<VasParams, CatalogueError>) -> (VasParams, Option<CatalogueError>) {
     match filter {
         Ok(filter) => (filter, None),
-        Err(err) => (VasFilter::default(), Some(err)),
+        Err(err) => (VasParams::default(), Some(err)),
     }
 }
 

@@ -10,7 +10,10 @@ mod views;
 
 pub use answers::ViewAnswers;
 pub use cache::{CatalogueCache, CatalogueCacheStats};
-pub use error::{CatalogueError, ItemNotFound, JsonString};
+// The answer sets are public: the OpenAPI document is built from them.
+pub use error::{
+    CatalogueError, CatalogueErrors, FilterErrors, ImportErrors, ItemNotFound, JsonString, TenantBusyErrors,
+};
 
 use actix_web::http::Method;
 use actix_web::{web, HttpResponse, ResponseError};

@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::catalogue::{
-    BaseProfile, CatalogueIndex, CommercialProduct, Service, ValueAddedServiceLink, MAX_PRODUCT_VIEW_ITEMS,
-    MAX_REQUIRED_SERVICES, MAX_REQUIRES_LEVELS,
+    BaseProfile, CatalogueIndex, CommercialProduct, SaleTypeName, Service, ValueAddedServiceLink,
+    MAX_PRODUCT_VIEW_ITEMS, MAX_REQUIRED_SERVICES, MAX_REQUIRES_LEVELS,
 };
 
 /// A provisioning profile of a bundled product with its work-order types.
@@ -251,10 +251,14 @@ pub fn services_of(index: &CatalogueIndex, base: &BaseProfile) -> Vec<ServiceVie
         .collect()
 }
 
-/// Filters of the value-added-services views.
-#[derive(Debug, Default, Clone)]
-pub struct VasFilter {
-    pub sale_type_name: Option<String>,
+/// Filters of the value-added-services views, as the query gives them.
+#[derive(Debug, Default, Clone, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VasParams {
+    /// Only services linked for this sale type (links without sale types apply to all).
+    pub sale_type_name: Option<SaleTypeName>,
+    /// Only services with this mySim id.
+    #[param(min_length = 1)]
     pub mysim_service_id: Option<String>,
 }
 
@@ -266,11 +270,11 @@ pub fn value_added_services(
     index: &CatalogueIndex,
     links: &[ValueAddedServiceLink],
     related_bundled_product_id: Option<&str>,
-    filter: &VasFilter,
+    filter: &VasParams,
 ) -> Vec<ValueAddedServiceView> {
     let mut left = MAX_PRODUCT_VIEW_ITEMS;
     let mut views = Vec::new();
-    for link in links.iter().filter(|link| link.applies_to(filter.sale_type_name.as_deref())) {
+    for link in links.iter().filter(|link| link.applies_to(filter.sale_type_name.map(SaleTypeName::as_str))) {
         let Some(&position) = index.value_added_services.get(&link.value_added_service_id) else { continue };
         let service = &index.document.value_added_services[position];
         if filter.mysim_service_id.as_ref().is_some_and(|wanted| service.mysim_service_id.as_ref() != Some(wanted)) {
@@ -372,7 +376,7 @@ mod tests {
     fn product_view(document: CatalogueDocument) -> Vec<ValueAddedServiceView> {
         let index = CatalogueIndex::new(1, document);
         let links = index.document.commercial_products[0].value_added_services.clone();
-        value_added_services(&index, &links, None, &VasFilter::default())
+        value_added_services(&index, &links, None, &VasParams::default())
     }
 
     /// Graphs whose edges all go from a lower to a higher index, so without cycles.

@@ -11,18 +11,19 @@ use super::dto::{Link, ListLinks};
 use super::error::{ErrorBody, ProfileNotFound};
 use super::handlers::{encode, parse_id, HAL_JSON};
 use super::{SpcmError, SpcmErrors, BASE_PATH};
+use crate::api::failure::ServerFailure;
 use crate::api::fair_share::{Expensive, Turn};
+use crate::api::query::{self, QueryParams};
 use crate::api::AppState;
 use crate::auth::Permission;
-use crate::store::changes::{self, Entity};
+use crate::domain::InvalidValue;
+use crate::store::changes::{self, ChangeRecord, Entity};
 
 pub const FEED_PATH: &str = "/pcc/spcm/changes";
 const DEFAULT_FEED_LIMIT: i64 = 100;
-const MAX_LIMIT: i64 = 1000;
 
 /// Who made a change.
 #[derive(Debug, Serialize, ToSchema)]
-#[allow(dead_code)] // documents the record; it is built as JSON
 pub struct Actor {
     /// `user` (Basic credentials), `token` (a catalogue bearer token) or `cli`.
     pub kind: String,
@@ -41,7 +42,6 @@ pub struct Actor {
     "before": {"id": 39, "name": "turkeySauce", "defaultProfile": false},
     "after": {"id": 39, "name": "turkeySauce", "defaultProfile": true}
 }))]
-#[allow(dead_code)] // documents the record; it is built as JSON
 pub struct ChangeDto {
     /// Increases in commit order within a tenant.
     pub id: i64,
@@ -61,12 +61,35 @@ pub struct ChangeDto {
     /// `created`, `updated`, `deleted` or `imported`.
     pub action: String,
     /// The fields whose value changed.
-    #[schema(xml(name = "field", wrapped))]
-    pub changed_fields: Vec<String>,
+    #[schema(value_type = Vec<String>, xml(name = "field", wrapped))]
+    pub changed_fields: Value,
     /// The entity before the change; null where it did not exist.
     pub before: Option<Value>,
     /// The entity after the change; null where it no longer exists.
     pub after: Option<Value>,
+}
+
+impl From<&ChangeRecord> for ChangeDto {
+    fn from(record: &ChangeRecord) -> Self {
+        // A stored text that is not JSON shows as null, as the change's other readers show it.
+        let parse = |text: &str| serde_json::from_str(text).unwrap_or(Value::Null);
+        ChangeDto {
+            id: record.id,
+            at: chrono::DateTime::from_timestamp_millis(record.at_ms)
+                .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+                .unwrap_or_default(),
+            tenant: record.tenant.clone(),
+            actor: Actor { kind: record.actor_kind.clone(), name: record.actor_name.clone() },
+            request_id: record.request_id.clone(),
+            event_type: changes::event_type(&record.entity, &record.action),
+            entity: record.entity.clone(),
+            entity_id: record.entity_id.clone(),
+            action: record.action.clone(),
+            changed_fields: parse(&record.changed_fields),
+            before: record.before.as_deref().map(parse),
+            after: record.after.as_deref().map(parse),
+        }
+    }
 }
 
 /// A page of changes.
@@ -75,16 +98,15 @@ pub struct ChangeDto {
 pub struct ChangeList {
     /// Changes in this response.
     pub length: usize,
-    #[schema(value_type = Vec<ChangeDto>, xml(wrapped))]
-    pub changes: Vec<Value>,
+    #[schema(xml(wrapped))]
+    pub changes: Vec<ChangeDto>,
     #[serde(rename = "_links")]
     pub links: ListLinks,
 }
 
 /// Query of a profile's history.
-#[derive(Debug, IntoParams)]
+#[derive(Debug, Default, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct HistoryParams {
     /// Changes to skip, newest first (≥ 0).
     #[param(minimum = 0)]
@@ -94,10 +116,21 @@ pub struct HistoryParams {
     limit: Option<i64>,
 }
 
+impl QueryParams for HistoryParams {
+    const NAMES: &'static [&'static str] = &["offset", "limit"];
+
+    fn read(&mut self, name: &str, value: &str) -> Result<(), InvalidValue> {
+        match name {
+            "offset" => self.offset = Some(query::at_least_zero(value)?),
+            _ => self.limit = Some(query::limit(value)?),
+        }
+        Ok(())
+    }
+}
+
 /// Query of the tenant's feed.
-#[derive(Debug, IntoParams)]
+#[derive(Debug, Default, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct FeedParams {
     /// Only changes with a greater id (≥ 0; default 0: from the oldest kept).
     #[param(minimum = 0)]
@@ -107,44 +140,21 @@ pub struct FeedParams {
     limit: Option<i64>,
 }
 
-/// `offset`, `limit` and `after`, each at most once; other parameters are ignored.
-#[derive(Debug, Default)]
-struct PageQuery {
-    offset: Option<i64>,
-    limit: Option<i64>,
-    after: Option<i64>,
+impl QueryParams for FeedParams {
+    const NAMES: &'static [&'static str] = &["after", "limit"];
+
+    fn read(&mut self, name: &str, value: &str) -> Result<(), InvalidValue> {
+        match name {
+            "after" => self.after = Some(query::at_least_zero(value)?),
+            _ => self.limit = Some(query::limit(value)?),
+        }
+        Ok(())
+    }
 }
 
-impl PageQuery {
-    fn parse(query: &str, accepted: &[&str]) -> Result<PageQuery, SpcmError> {
-        let mut parsed = PageQuery::default();
-        let mut seen = Vec::new();
-        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-            if !accepted.contains(&key.as_ref()) {
-                continue;
-            }
-            let bad = |what: &str| SpcmError::BadRequest(format!("query parameter {key}: {what}"));
-            if seen.contains(&key) {
-                return Err(bad("given more than once"));
-            }
-            match key.as_ref() {
-                "offset" => {
-                    parsed.offset =
-                        Some(value.parse().ok().filter(|o| *o >= 0).ok_or_else(|| bad("must be an integer ≥ 0"))?)
-                }
-                "after" => {
-                    parsed.after =
-                        Some(value.parse().ok().filter(|a| *a >= 0).ok_or_else(|| bad("must be an integer ≥ 0"))?)
-                }
-                _ => {
-                    let limit = value.parse().ok().filter(|l| (1..=MAX_LIMIT).contains(l));
-                    parsed.limit = Some(limit.ok_or_else(|| bad("must be an integer from 1 to 1000"))?)
-                }
-            }
-            seen.push(key);
-        }
-        Ok(parsed)
-    }
+/// The query read as `Q`, or the 400.
+fn read_query<Q: QueryParams>(query: &str) -> Result<Q, SpcmError> {
+    query::parse(query).map_err(|bad| SpcmError::BadRequest(bad.to_string()))
 }
 
 fn this_link(link_base: &str, path: &str, query: &str) -> Link {
@@ -172,10 +182,10 @@ pub async fn history(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, SpcmError> {
     let credentials = Credentials::from_request(&req, &state)?;
-    let parsed = parse_id(&path).and_then(|id| Ok((id, PageQuery::parse(req.query_string(), &["offset", "limit"])?)));
+    let parsed = parse_id(&path).and_then(|id| Ok((id, read_query::<HistoryParams>(req.query_string())?)));
     let (id, query, malformed) = match parsed {
         Ok((id, query)) => (id, query, None),
-        Err(err) => (0, PageQuery::default(), Some(err)),
+        Err(err) => (0, HistoryParams::default(), Some(err)),
     };
     let link_base = state.link_base.clone();
     let this = this_link(&link_base, &format!("{BASE_PATH}/{id}/history"), req.query_string());
@@ -195,7 +205,7 @@ pub async fn history(
         });
         let page = ChangeList {
             length: found.len(),
-            changes: found.iter().map(changes::ChangeRecord::to_json).collect(),
+            changes: found.iter().map(ChangeDto::from).collect(),
             links: ListLinks::next_only(this, next),
         };
         Ok((page, turn))
@@ -206,10 +216,9 @@ pub async fn history(
 
 /// A page of changes (up to 1,000 records), encoded on the turn's low-priority threads.
 async fn hal_page(turn: &Turn, page: ChangeList) -> Result<HttpResponse, SpcmError> {
-    let body = turn
-        .run(move || encode(&page))
-        .await
-        .map_err(|err| SpcmError::Internal { reason: "cannot encode the response", cause: err.to_string() })??;
+    let body = turn.run(move || encode(&page)).await.map_err(|err| {
+        SpcmError::Server(ServerFailure::Internal { reason: "cannot encode the response", cause: err.to_string() })
+    })??;
     Ok(HttpResponse::Ok().content_type(HAL_JSON).body(body))
 }
 
@@ -230,9 +239,9 @@ async fn hal_page(turn: &Turn, page: ChangeList) -> Result<HttpResponse, SpcmErr
     security(("basicAuth" = [], "tenant" = [])))]
 pub async fn feed(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, SpcmError> {
     let credentials = Credentials::from_request(&req, &state)?;
-    let (query, malformed) = match PageQuery::parse(req.query_string(), &["after", "limit"]) {
+    let (query, malformed) = match read_query::<FeedParams>(req.query_string()) {
         Ok(query) => (query, None),
-        Err(err) => (PageQuery::default(), Some(err)),
+        Err(err) => (FeedParams::default(), Some(err)),
     };
     let link_base = state.link_base.clone();
     let this = this_link(&link_base, FEED_PATH, req.query_string());
@@ -246,7 +255,7 @@ pub async fn feed(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
             found.last().map(|last| Link { href: format!("{link_base}{FEED_PATH}?after={}&limit={limit}", last.id) });
         let page = ChangeList {
             length: found.len(),
-            changes: found.iter().map(changes::ChangeRecord::to_json).collect(),
+            changes: found.iter().map(ChangeDto::from).collect(),
             links: ListLinks::next_only(this, next),
         };
         Ok((page, turn))

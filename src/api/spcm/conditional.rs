@@ -76,23 +76,22 @@ impl EntityTags {
 /// `If-None-Match` of a GET, as the OpenAPI document names it.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Header)]
-#[allow(dead_code)]
 pub struct IfNoneMatchHeader {
     /// ETags the client holds (`*`, or a list; weak ones count too). When one is the
     /// current ETag of the representation asked for, the answer is 304 without a body.
     /// A malformed list is 400.
     #[param(
         rename = "If-None-Match",
+        value_type = Option<String>,
         nullable = false,
         pattern = r#"^(\*|[ \t,]*((W/)?"[!#-~\u0080-\u00ff]*"([ \t]*,[ \t,]*(W/)?"[!#-~\u0080-\u00ff]*")*)?[ \t,]*)$"#
     )]
-    if_none_match: Option<String>,
+    if_none_match: Option<Condition>,
 }
 
 /// `If-Match` of a write of one profile, as the OpenAPI document names it.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Header)]
-#[allow(dead_code)]
 pub struct IfMatchHeader {
     /// Only if the profile is still in the state that this strong ETag names (from a GET,
     /// POST or PUT of it, in JSON or in XML: both name the same state); `*` for any
@@ -100,10 +99,11 @@ pub struct IfMatchHeader {
     /// malformed list is 400.
     #[param(
         rename = "If-Match",
+        value_type = Option<String>,
         nullable = false,
         pattern = r#"^(\*|[ \t,]*((W/)?"[!#-~\u0080-\u00ff]*"([ \t]*,[ \t,]*(W/)?"[!#-~\u0080-\u00ff]*")*)?[ \t,]*)$"#
     )]
-    if_match: Option<String>,
+    if_match: Option<Condition>,
 }
 
 /// One entity tag of a request: weak or strong, and its opaque part, quotes included.
@@ -166,12 +166,14 @@ impl RevisionCondition for ProfileMatch {
 
 /// `If-Match`: `None` without the header; 400 when it is not `*` or a list of tags.
 pub fn if_match(req: &HttpRequest) -> Result<Option<Condition>, SpcmError> {
-    read(req, &header::IF_MATCH)
+    let header = IfMatchHeader { if_match: read(req, &header::IF_MATCH)? };
+    Ok(header.if_match)
 }
 
 /// `If-None-Match`: `None` without the header; 400 when it is not `*` or a list of tags.
 pub fn if_none_match(req: &HttpRequest) -> Result<Option<Condition>, SpcmError> {
-    read(req, &header::IF_NONE_MATCH)
+    let header = IfNoneMatchHeader { if_none_match: read(req, &header::IF_NONE_MATCH)? };
+    Ok(header.if_none_match)
 }
 
 /// The header's lines read as one list (RFC 9110 §5.3); `*` only alone.

@@ -7,23 +7,11 @@ use serde::Serialize;
 use utoipa::{IntoResponses, ToSchema};
 
 use crate::api::body::BodyError;
+use crate::api::failure::ServerFailure;
 use crate::auth::{AuthError, Permission};
+use crate::domain::FieldError;
 use crate::store::profiles::ProfileWriteError;
 use crate::store::StoreError;
-
-/// One failing field of a 412.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[schema(xml(name = "error"), example = json!({"field": "name", "description": "name is mandatory"}))]
-pub struct FieldError {
-    pub field: String,
-    pub description: String,
-}
-
-impl FieldError {
-    pub fn new(field: &str, description: impl Into<String>) -> Self {
-        FieldError { field: field.to_owned(), description: description.into() }
-    }
-}
 
 /// The SPCM API's error body: what is wrong, and a code (the HTTP status, or a business
 /// rule's own code on a 422).
@@ -48,7 +36,6 @@ pub use crate::api::ServerError;
 /// which names the permission it needs, and those of [`ProfileNotFound`] and
 /// [`BodyErrors`] where they apply.
 #[derive(IntoResponses)]
-#[allow(dead_code)]
 pub enum SpcmErrors {
     /// The request is malformed: credentials without a `tenant` header, an id that is not
     /// an integer, a bad query parameter, a malformed `If-Match` or `If-None-Match`, or a
@@ -88,7 +75,6 @@ pub enum SpcmErrors {
 
 /// The answer of an operation on one profile that the tenant does not have.
 #[derive(IntoResponses)]
-#[allow(dead_code)]
 pub enum ProfileNotFound {
     /// No such profile in this tenant.
     #[response(status = 404, example = json!({"message": "provisioning profile 42 not found", "errorCode": 404}))]
@@ -97,7 +83,6 @@ pub enum ProfileNotFound {
 
 /// The answers of an operation that reads a request body, about the body itself.
 #[derive(IntoResponses)]
-#[allow(dead_code)]
 pub enum BodyErrors {
     /// The body did not arrive within the body timeout; the connection is closed.
     #[response(status = 408, example = json!({"message": "the request body did not arrive within 10 seconds", "errorCode": 408}))]
@@ -130,25 +115,12 @@ pub enum SpcmError {
     Conflict(String),
     #[error("business rule {code}: {message}")]
     Rule { code: u32, message: String },
-    /// The reason is shown to the client: it must hold no SQL, path or secret.
-    #[error("internal error: {reason}")]
-    Internal {
-        /// Shown to the client: no SQL, path or secret.
-        reason: &'static str,
-        /// Logged with the request id, never shown.
-        cause: String,
-    },
-    #[error("overloaded")]
-    Overloaded,
     #[error("too many failed sign-ins")]
     TooManySignIns(std::time::Duration),
-    /// The tenant already runs as many expensive requests as allowed (contract §1.1).
-    #[error("too many expensive requests of the tenant at once")]
-    TenantBusy,
     #[error("no acceptable representation")]
     NotAcceptable,
-    #[error("the request body did not arrive in time")]
-    RequestTimeout(std::time::Duration),
+    #[error(transparent)]
+    Server(#[from] ServerFailure),
 }
 
 /// Every error body of the face: one typed value that both the error response and a
@@ -180,23 +152,22 @@ impl SpcmError {
             SpcmError::NotFound(id) => message(format!("provisioning profile {id} not found"), 404),
             SpcmError::Conflict(what) => message(what.clone(), 409),
             SpcmError::Rule { code, message: text } => message(text.clone(), *code),
-            SpcmError::Internal { reason, .. } => {
-                SpcmErrorBody::Server(crate::api::server_error_body(&format!("Internal server error - [{reason}]")))
-            }
-            SpcmError::Overloaded => SpcmErrorBody::Server(crate::api::server_error_body(crate::api::OVERLOAD_MESSAGE)),
             SpcmError::TooManySignIns(_) => message("too many failed sign-ins; retry later".into(), 429),
-            SpcmError::TenantBusy => message(
-                "this tenant already runs as many expensive requests (listings without limit, batches, pages of changes) as allowed at once; retry later".into(),
-                429,
-            ),
             SpcmError::NotAcceptable => message(
                 "no acceptable representation; accept application/hal+json, application/json, application/xml or text/xml"
                     .into(),
                 406,
             ),
-            SpcmError::RequestTimeout(limit) => {
-                message(format!("the request body did not arrive within {} seconds", limit.as_secs().max(1)), 408)
-            }
+            SpcmError::Server(failure) => match (failure, failure.server_error()) {
+                (_, Some(body)) => SpcmErrorBody::Server(body),
+                (ServerFailure::RequestTimeout(limit), None) => {
+                    message(format!("the request body did not arrive within {} seconds", limit.as_secs().max(1)), 408)
+                }
+                (_, None) => message(
+                    "this tenant already runs as many expensive requests (listings without limit, batches, pages of changes) as allowed at once; retry later".into(),
+                    429,
+                ),
+            },
         }
     }
 }
@@ -224,11 +195,9 @@ impl ResponseError for SpcmError {
             SpcmError::NotFound(_) => StatusCode::NOT_FOUND,
             SpcmError::Conflict(_) => StatusCode::CONFLICT,
             SpcmError::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            SpcmError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
-            SpcmError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
-            SpcmError::TooManySignIns(_) | SpcmError::TenantBusy => StatusCode::TOO_MANY_REQUESTS,
+            SpcmError::TooManySignIns(_) => StatusCode::TOO_MANY_REQUESTS,
             SpcmError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
-            SpcmError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            SpcmError::Server(failure) => failure.status(),
         }
     }
 
@@ -238,26 +207,10 @@ impl ResponseError for SpcmError {
             SpcmError::Unauthorized => {
                 response.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="spcm""#));
             }
-            SpcmError::Overloaded => {
-                response.insert_header((header::RETRY_AFTER, "1"));
-            }
             SpcmError::TooManySignIns(wait) => {
                 response.insert_header((header::RETRY_AFTER, crate::api::retry_after_seconds(*wait)));
             }
-            SpcmError::TenantBusy => {
-                response.insert_header((
-                    header::RETRY_AFTER,
-                    crate::api::retry_after_seconds(crate::api::fair_share::RETRY_AFTER),
-                ));
-            }
-            // The rest of the body may never come: the connection is not reused.
-            SpcmError::RequestTimeout(_) => {
-                response.force_close();
-            }
-            // Logged here, inside the request's span, so the line carries the request id.
-            SpcmError::Internal { cause, .. } => {
-                tracing::error!(request_id = %crate::telemetry::current_request_id(), %cause, "internal server error")
-            }
+            SpcmError::Server(failure) => failure.prepare(&mut response),
             _ => {}
         }
         response.json(self.body())
@@ -270,7 +223,7 @@ impl From<BodyError> for SpcmError {
             BodyError::TooLarge(limit) => SpcmError::PayloadTooLarge(limit),
             BodyError::UnsupportedType(given) => SpcmError::UnsupportedMediaType(given),
             BodyError::Malformed(why) => SpcmError::BadRequest(why),
-            BodyError::TimedOut(limit) => SpcmError::RequestTimeout(limit),
+            BodyError::TimedOut(limit) => ServerFailure::RequestTimeout(limit).into(),
             BodyError::Refused { path, description } => SpcmError::BadRequest(format!("{description} (at {path})")),
         }
     }
@@ -283,8 +236,7 @@ impl From<StoreError> for SpcmError {
             StoreError::UniqueViolation(_) => {
                 SpcmError::Conflict("conflict with an existing provisioning profile".into())
             }
-            err if err.is_unavailable() => SpcmError::Overloaded,
-            err => SpcmError::Internal { reason: err.public_reason(), cause: err.cause_chain() },
+            err => ServerFailure::of_store(err).into(),
         }
     }
 }
@@ -317,7 +269,7 @@ impl From<ProfileWriteError> for SpcmError {
 }
 
 impl From<crate::api::fair_share::Busy> for SpcmError {
-    fn from(_: crate::api::fair_share::Busy) -> Self {
-        SpcmError::TenantBusy
+    fn from(busy: crate::api::fair_share::Busy) -> Self {
+        ServerFailure::from(busy).into()
     }
 }

@@ -8,21 +8,20 @@ use serde_json::Value;
 
 use super::caller::{cached_read, with_caller, Credentials};
 use super::conditional::{if_match, EntityTags, IfMatchHeader, IfNoneMatchHeader};
-use super::dto::{
-    parse_new, parse_patch, CreateProfiles, DeleteParams, Link, ListLinks, ListParams, MultiStatus, MultiStatusItem,
-    ProfileChangeRequest, ProfileDto, ProfileList, ProfileUpdates,
-};
+use super::dto::{Link, ListLinks, MultiStatus, MultiStatusItem, ProfileDto, ProfileList};
 use super::error::{SpcmErrorBody, SpcmErrors};
+use super::queries::{DeleteParams, ListParams};
 use super::reads::Answer;
+use super::requests::{parse_new, parse_patch, CreateProfiles, ProfileChangeRequest, ProfileUpdates};
 use super::{SpcmError, BASE_PATH};
 use crate::api::body::{read_json, read_json_keeping};
+use crate::api::failure::ServerFailure;
 use crate::api::fair_share::Expensive;
 use crate::api::idempotency::{self, Caller as IdempotentCaller, Keyed};
+use crate::api::query;
 use crate::api::AppState;
 use crate::auth::{Permission, Principal};
-use crate::domain::{
-    forbidden_character, forbidden_character_problem, ProfileName, ProvisioningProfile, SubscriberType,
-};
+use crate::domain::ProvisioningProfile;
 use crate::store::profiles::{self, Page, ProfileFilter};
 use crate::store::{run_db, DbConnection};
 use crate::telemetry::current_request_id;
@@ -31,11 +30,12 @@ pub(crate) const HAL_JSON: &str = "application/hal+json";
 const MAX_BATCH: usize = 1000;
 
 pub(super) fn encode(body: &impl Serialize) -> Result<Vec<u8>, SpcmError> {
-    serde_json::to_vec(body)
-        .map_err(|err| SpcmError::Internal { reason: "cannot encode the response", cause: err.to_string() })
+    serde_json::to_vec(body).map_err(|err| {
+        SpcmError::Server(ServerFailure::Internal { reason: "cannot encode the response", cause: err.to_string() })
+    })
 }
 
-pub(super) fn hal(status: StatusCode, body: &impl Serialize) -> HttpResponse {
+pub(super) fn hal_json_response(status: StatusCode, body: &impl Serialize) -> HttpResponse {
     match encode(body) {
         Ok(bytes) => HttpResponse::build(status).content_type(HAL_JSON).body(bytes),
         Err(err) => err.error_response(),
@@ -94,44 +94,15 @@ pub(crate) struct ListQuery {
 
 impl ListQuery {
     pub(crate) fn parse(query: &str) -> Result<ListQuery, SpcmError> {
-        let mut parsed = ListQuery::default();
-        let mut seen = Vec::new();
-        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-            let bad = |what: &str| SpcmError::BadRequest(format!("query parameter {key}: {what}"));
-            if seen.contains(&key) {
-                return Err(bad("given more than once"));
-            }
-            // Contract §1.1: no control characters or noncharacters in a filter.
-            if let Some(c) = forbidden_character(&value).filter(|_| matches!(key.as_ref(), "name" | "subscriberType")) {
-                return Err(bad(&forbidden_character_problem(c)));
-            }
-            match key.as_ref() {
-                // Compared as names are stored (NFC).
-                "name" => parsed.filter.name = Some(ProfileName::filter(&value).map_err(|why| bad(&why))?),
-                "subscriberType" => {
-                    parsed.filter.subscriber_type =
-                        Some(SubscriberType::parse(&value).map_err(|_| bad("must be PREPAID or POSTPAID"))?)
-                }
-                "defaultProfile" => {
-                    parsed.filter.default_profile = Some(match value.as_ref() {
-                        "true" => true,
-                        "false" => false,
-                        _ => return Err(bad("must be true or false")),
-                    })
-                }
-                "offset" => {
-                    parsed.page.offset =
-                        value.parse().ok().filter(|o| *o >= 0).ok_or_else(|| bad("must be an integer ≥ 0"))?
-                }
-                "limit" => {
-                    let limit = value.parse().ok().filter(|l| (1..=1000).contains(l));
-                    parsed.page.limit = Some(limit.ok_or_else(|| bad("must be an integer from 1 to 1000"))?)
-                }
-                _ => continue,
-            }
-            seen.push(key);
-        }
-        Ok(parsed)
+        let params = query::parse::<ListParams>(query).map_err(|bad| SpcmError::BadRequest(bad.to_string()))?;
+        Ok(ListQuery {
+            filter: ProfileFilter {
+                name: params.name,
+                subscriber_type: params.subscriber_type,
+                default_profile: params.default_profile,
+            },
+            page: Page { offset: params.offset.unwrap_or(0), limit: params.limit },
+        })
     }
 
     /// The listing's links for a page of `returned` of `total` profiles; `this` is the
@@ -317,7 +288,7 @@ async fn create_from(
             let tags = EntityTags::profile(caller.tenant_id, created.id, created.revision);
             let etag = tags.answering(req).clone();
             let profile = ProfileDto::new(created, &state.link_base);
-            let mut response = hal(StatusCode::CREATED, &profile);
+            let mut response = hal_json_response(StatusCode::CREATED, &profile);
             if let Ok(value) = header::HeaderValue::from_str(&profile.links.this.href) {
                 response.headers_mut().insert(header::LOCATION, value);
             }
@@ -384,7 +355,7 @@ pub async fn update_one(
     .await?;
     let tags = EntityTags::profile(caller.tenant_id, updated.id, updated.revision);
     let etag = tags.answering(&req).clone();
-    let mut response = hal(StatusCode::OK, &ProfileDto::new(updated, &state.link_base));
+    let mut response = hal_json_response(StatusCode::OK, &ProfileDto::new(updated, &state.link_base));
     response.headers_mut().insert(header::ETAG, etag);
     Ok(response)
 }
@@ -469,18 +440,18 @@ pub async fn delete_one(
 }
 
 /// `DELETE …?id=1&id=2`: the ids in request order.
-pub(crate) fn parse_ids(query: &str) -> Result<Vec<i64>, SpcmError> {
-    let ids = form_urlencoded::parse(query.as_bytes())
+pub(crate) fn parse_ids(query: &str) -> Result<DeleteParams, SpcmError> {
+    let id = form_urlencoded::parse(query.as_bytes())
         .filter(|(key, _)| key == "id")
         .map(|(_, value)| parse_id(&value))
         .collect::<Result<Vec<_>, _>>()?;
-    if ids.is_empty() {
+    if id.is_empty() {
         return Err(SpcmError::BadRequest(
             "DELETE without an id in the path needs one or more id query parameters".into(),
         ));
     }
-    check_batch(ids.len())?;
-    Ok(ids)
+    check_batch(id.len())?;
+    Ok(DeleteParams { id })
 }
 
 /// Delete a batch of provisioning profiles.
@@ -497,7 +468,7 @@ pub(crate) fn parse_ids(query: &str) -> Result<Vec<i64>, SpcmError> {
     security(("basicAuth" = [], "tenant" = [])))]
 pub async fn delete_many(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, SpcmError> {
     let credentials = Credentials::from_request(&req, &state)?;
-    let (ids, malformed) = defer(parse_ids(req.query_string()));
+    let (DeleteParams { id: ids }, malformed) = defer(parse_ids(req.query_string()));
     let pool = state.pool.clone();
     let request_id = current_request_id();
     let link_base = state.link_base.clone();
@@ -575,5 +546,5 @@ fn item_result(link_base: &str, index: usize, outcome: ItemOutcome) -> MultiStat
 }
 
 fn multi_status(results: Vec<MultiStatusItem>) -> HttpResponse {
-    hal(StatusCode::MULTI_STATUS, &MultiStatus { length: results.len(), results })
+    hal_json_response(StatusCode::MULTI_STATUS, &MultiStatus { length: results.len(), results })
 }

@@ -8,10 +8,14 @@ mod error;
 pub(crate) mod handlers;
 #[cfg(test)]
 mod properties;
+mod queries;
 mod reads;
+mod requests;
 
+pub use crate::domain::FieldError;
 pub use dto::{MultiStatus, ProfileDto, ProfileList};
-pub use error::{ErrorBody, FieldError, ServerError, SpcmError, SpcmErrors, ValidationFailed};
+// The answer sets are public: the OpenAPI document is built from them.
+pub use error::{BodyErrors, ErrorBody, ProfileNotFound, ServerError, SpcmError, SpcmErrors, ValidationFailed};
 pub use reads::ReadCache;
 
 use actix_web::http::Method;

@@ -80,7 +80,7 @@ proptest! {
             prop_assert!(parsed.page.limit.is_none_or(|l| (1..=1000).contains(&l)));
         }
         if let Ok(ids) = parse_ids(&ids) {
-            prop_assert!(!ids.is_empty() && ids.len() <= 1000);
+            prop_assert!(!ids.id.is_empty() && ids.id.len() <= 1000);
         }
     }
 

@@ -17,9 +17,7 @@ use utoipa::ToSchema;
 pub const SALE_TYPES: [&str; 5] = ["Venta", "Migración", "Añadir Línea", "Cross Sell", "Cartera"];
 
 /// The sale types a value-added service can be offered for.
-// The names of `SALE_TYPES`, for the OpenAPI document.
-#[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)] // documents the names; they are checked as text
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 pub enum SaleTypeName {
     Venta,
     #[serde(rename = "Migración")]
@@ -29,6 +27,26 @@ pub enum SaleTypeName {
     #[serde(rename = "Cross Sell")]
     CrossSell,
     Cartera,
+}
+
+impl SaleTypeName {
+    const ALL: [SaleTypeName; 5] = [
+        SaleTypeName::Venta,
+        SaleTypeName::Migracion,
+        SaleTypeName::AnadirLinea,
+        SaleTypeName::CrossSell,
+        SaleTypeName::Cartera,
+    ];
+
+    /// The sale type named exactly `name`, if any.
+    pub fn parse(name: &str) -> Option<SaleTypeName> {
+        SaleTypeName::ALL.into_iter().find(|sale_type| sale_type.as_str() == name)
+    }
+
+    /// Its name, one of [`SALE_TYPES`].
+    pub fn as_str(self) -> &'static str {
+        SALE_TYPES[self as usize]
+    }
 }
 
 /// The whole catalogue of an org, as imported and exported. The export leaves out an
@@ -363,6 +381,16 @@ impl CatalogueDocument {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn each_sale_type_is_named_as_documented() {
+        for name in SALE_TYPES {
+            let documented: SaleTypeName = serde_json::from_value(json!(name)).unwrap();
+            assert_eq!(SaleTypeName::parse(name), Some(documented));
+            assert_eq!(documented.as_str(), name);
+        }
+        assert_eq!(SaleTypeName::parse("venta"), None);
+    }
 
     #[test]
     fn entities_given_as_arrays_are_refused_with_their_path() {
