@@ -4,7 +4,6 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-pub use super::requests::{parse_new, parse_patch};
 use crate::domain::{FieldError, ProvisioningProfile};
 
 /// A provisioning profile: the template a new subscriber is provisioned with.

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
-use super::dto::{parse_new, parse_patch};
+use super::requests::{parse_new, parse_patch};
 use super::handlers::{parse_ids, ListQuery};
 use crate::domain::catalogue::{validate, CatalogueDocument};
 

@@ -1,54 +1,42 @@
-//! A profile form's fields as the SPCM face's parser reads them, so that the console
-//! accepts and refuses exactly what that face does, field by field.
+//! A profile form's fields as the domain's profile input, so that the console accepts and
+//! refuses exactly what the APIs do, field by field.
 
-use serde_json::{json, Map, Value};
-
-use crate::api::spcm::dto::{parse_new, parse_patch};
-pub use crate::api::spcm::FieldError;
-use crate::domain::{NewProfile, ProfilePatch};
+pub use crate::domain::FieldError;
+use crate::domain::{Given, NewProfile, ProfileInput, ProfilePatch};
 
 use super::form::ProfileFields;
 
-const TEXTS: [&str; 4] = ["locale", "initialCorePlanName", "subscriberClass", "subscriberType"];
-const FLAGS: [&str; 4] = ["dpsEnabled", "dpsNotification", "eosNotification", "paygNotification"];
-
 impl ProfileFields {
-    fn texts(&self) -> [&str; 4] {
-        [&self.locale, &self.initial_core_plan_name, &self.subscriber_class, &self.subscriber_type]
-    }
-
-    fn flags(&self) -> [bool; 4] {
-        [self.dps_enabled, self.dps_notification, self.eos_notification, self.payg_notification]
-    }
-
-    /// The request body the SPCM face would get: a POST's, or a PUT's where an empty
-    /// field clears the value.
-    fn to_json(&self, creating: bool) -> Value {
-        let mut body = Map::new();
-        body.insert("name".into(), json!(self.name));
-        if creating {
-            body.insert("defaultProfile".into(), json!(self.default_profile));
+    /// What the form gives: an empty text field is absent from a new profile and clears
+    /// the value of an existing one.
+    fn input(&self, creating: bool) -> ProfileInput {
+        let text = |value: &str| match value {
+            "" if creating => Given::Absent,
+            "" => Given::Null,
+            value => Given::Value(value.to_owned()),
+        };
+        ProfileInput {
+            id: Given::Absent,
+            name: Given::Value(self.name.clone()),
+            default_profile: if creating { Given::Value(self.default_profile) } else { Given::Absent },
+            locale: text(&self.locale),
+            initial_core_plan_name: text(&self.initial_core_plan_name),
+            subscriber_class: text(&self.subscriber_class),
+            subscriber_type: text(&self.subscriber_type),
+            dps_enabled: Given::Value(self.dps_enabled),
+            dps_notification: Given::Value(self.dps_notification),
+            eos_notification: Given::Value(self.eos_notification),
+            payg_notification: Given::Value(self.payg_notification),
         }
-        for (key, value) in TEXTS.into_iter().zip(self.texts()) {
-            if !value.is_empty() {
-                body.insert(key.into(), json!(value));
-            } else if !creating {
-                body.insert(key.into(), Value::Null);
-            }
-        }
-        for (key, value) in FLAGS.into_iter().zip(self.flags()) {
-            body.insert(key.into(), json!(value));
-        }
-        Value::Object(body)
     }
 
     /// The new profile the fields describe, or every field's error.
     pub fn parse_new(&self) -> Result<NewProfile, Vec<FieldError>> {
-        parse_new(&self.to_json(true))
+        self.input(true).parse_new()
     }
 
     /// The change of profile `id` the fields describe, or every field's error.
     pub fn parse_patch(&self, id: i64) -> Result<ProfilePatch, Vec<FieldError>> {
-        parse_patch(&self.to_json(false), Some(id)).map(|(_, patch)| patch)
+        self.input(false).parse_change(Some(id)).map(|(_, patch)| patch)
     }
 }
