@@ -2,13 +2,15 @@
 
 use std::fmt;
 
-fn parse_identifier(value: &str, what: &str, extra: &[char]) -> Result<String, String> {
+use super::InvalidValue;
+
+fn parse_identifier(value: &str, what: &str, extra: &[char]) -> Result<String, InvalidValue> {
     if value.is_empty() || value.chars().count() > 64 {
-        return Err(format!("{what} must be 1 to 64 characters"));
+        return Err(InvalidValue::new(format!("{what} must be 1 to 64 characters")));
     }
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') || extra.contains(&c);
     if !value.chars().all(allowed) {
-        return Err(format!("{what} may only contain letters, digits, '_', '.' and '-'"));
+        return Err(InvalidValue::new(format!("{what} may only contain letters, digits, '_', '.' and '-'")));
     }
     Ok(value.to_owned())
 }
@@ -18,7 +20,7 @@ fn parse_identifier(value: &str, what: &str, extra: &[char]) -> Result<String, S
 pub struct TenantName(String);
 
 impl TenantName {
-    pub fn parse(value: &str) -> Result<Self, String> {
+    pub fn parse(value: &str) -> Result<Self, InvalidValue> {
         parse_identifier(value, "tenant name", &[]).map(TenantName)
     }
 
@@ -38,7 +40,7 @@ impl fmt::Display for TenantName {
 pub struct Username(String);
 
 impl Username {
-    pub fn parse(value: &str) -> Result<Self, String> {
+    pub fn parse(value: &str) -> Result<Self, InvalidValue> {
         parse_identifier(value, "username", &['@']).map(Username)
     }
 

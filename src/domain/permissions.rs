@@ -1,6 +1,7 @@
 //! The permissions of contract §1, and sets of them as they are stored: the names joined
 //! by commas. The stored form is read here and nowhere else.
 
+use super::InvalidValue;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,9 +41,12 @@ impl Permission {
         }
     }
 
-    pub fn parse(value: &str) -> Result<Permission, String> {
+    pub fn parse(value: &str) -> Result<Permission, InvalidValue> {
         Permission::ALL.into_iter().find(|p| p.as_str() == value).ok_or_else(|| {
-            format!("unknown permission '{value}'; the permissions are {}", Permission::names().join(", "))
+            InvalidValue::new(format!(
+                "unknown permission '{value}'; the permissions are {}",
+                Permission::names().join(", ")
+            ))
         })
     }
 

@@ -14,11 +14,7 @@ use crate::helpers::{backend_tests_with, expect_json, wait_until, TestApp, PROFI
 
 /// A catalogue import of `org` whose body arrives in two parts, the second when the
 /// returned sender is used (or dropped).
-fn slow_import(
-    app: &TestApp,
-    org: &str,
-    token: &str,
-) -> (tokio::sync::mpsc::UnboundedSender<Bytes>, tokio::task::JoinHandle<reqwest::Result<reqwest::Response>>) {
+fn slow_import(app: &TestApp, org: &str, token: &str) -> (tokio::sync::mpsc::UnboundedSender<Bytes>, Import) {
     let (parts, mut arriving) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
     parts.send(Bytes::from_static(b"{\"value_added_services\": [")).expect("first part queued");
     let body =
@@ -32,6 +28,21 @@ fn slow_import(
     (parts, tokio::spawn(request.send()))
 }
 
+type Import = tokio::task::JoinHandle<reqwest::Result<reqwest::Response>>;
+
+/// A slow import of tenant `default` (see `slow_import`), once it holds the tenant's one turn.
+async fn holding_the_turn(app: &TestApp, token: &str) -> (tokio::sync::mpsc::UnboundedSender<Bytes>, Import) {
+    let held = slow_import(app, "default", token);
+    let mut probe = 0;
+    wait_until("the slow import to hold the tenant's turn", Duration::from_secs(10), async || {
+        // A path of its own each time: a listing remembered before is answered from memory.
+        probe += 1;
+        app.list(&format!("offset={probe}")).await.status() == 429
+    })
+    .await;
+    held
+}
+
 backend_tests_with! {
     Settings { tenant_expensive_limit: 1, ..Settings::default() };
     async fn a_tenant_past_its_bound_on_expensive_work_gets_429_and_others_do_not(app) {
@@ -43,14 +54,7 @@ backend_tests_with! {
         let zeta_token = app.create_token("zeta", &catalogue, None);
 
         // The import holds default's one turn from before its body arrives.
-        let (rest, import) = slow_import(&app, "default", &token);
-        let mut probe = 0;
-        wait_until("the slow import to hold the tenant's turn", Duration::from_secs(10), async || {
-            // A path of its own each time: a listing remembered before is answered from memory.
-            probe += 1;
-            app.list(&format!("offset={probe}")).await.status() == 429
-        })
-        .await;
+        let (rest, import) = holding_the_turn(&app, &token).await;
 
         let refused = app.list("offset=0").await;
         assert_eq!(refused.headers().get("retry-after").map(|v| v.to_str().unwrap()), Some("1"));
@@ -108,13 +112,7 @@ backend_tests_with! {
         assert!(metric(&app, "spcm_catalogue_view_answers_hits_total").await >= 1.0);
         assert_eq!(metric(&app, "spcm_catalogue_view_answers_misses_total").await, misses, "asked again: not built again");
 
-        let (rest, import) = slow_import(&app, "default", &token);
-        let mut probe = 0;
-        wait_until("the slow import to hold the tenant's turn", Duration::from_secs(10), async || {
-            probe += 1;
-            app.list(&format!("offset={probe}")).await.status() == 429
-        })
-        .await;
+        let (rest, import) = holding_the_turn(&app, &token).await;
         assert_eq!(expect_json(app.get_with_token(views, &token).await, 200).await, first, "a remembered view needs no turn");
         let new = app.get_with_token("/v2/orgs/default/base_profiles/71_COMPRODUCT/services", &token).await;
         assert_eq!(new.status(), 429, "a view to build takes a turn");

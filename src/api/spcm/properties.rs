@@ -5,8 +5,8 @@
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
-use super::requests::{parse_new, parse_patch};
 use super::handlers::{parse_ids, ListQuery};
+use super::requests::{parse_new, parse_patch};
 use crate::domain::catalogue::{validate, CatalogueDocument};
 
 const FIELDS: [&str; 12] = [

@@ -15,7 +15,7 @@ use crate::console::layout::{notice, page, text_field, token_field};
 use crate::console::session::Session;
 use crate::console::signed::{Signed, SignedForm, TenantAdmin};
 use crate::console::{html_page, see_other};
-use crate::domain::{forbidden_character, Username};
+use crate::domain::{forbidden_character, InvalidValue, Username};
 use crate::store::{self, run_db, StoreError};
 
 async fn hash(password: SecretString) -> Result<String, ConsoleError> {
@@ -121,8 +121,10 @@ pub async fn add_user(
     let granted = ticked_permissions(form)?;
     let username = form.get("username").unwrap_or_default().trim().to_owned();
     let password = new_password(form);
-    let mut errors =
-        NewUserErrors { username: Username::parse(&username).err(), password: password_problem(&password) };
+    let mut errors = NewUserErrors {
+        username: Username::parse(&username).err().map(InvalidValue::into_description),
+        password: password_problem(&password),
+    };
     if errors.username.is_none() && errors.password.is_none() {
         let hash = hash(password).await?;
         let scope = signed.scope(&state.pool);
