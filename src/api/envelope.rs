@@ -39,6 +39,9 @@ async fn answer<B: MessageBody + 'static>(
     let slot = bounded.map(|state| state.admission.enter());
     let response = match slot {
         Some(None) => req.into_response(admission::shed()).map_into_right_body(),
+        _ if catalogue::owns(req.path()) && !negotiation::accepts_plain_json(accept(&req)) => {
+            req.into_response(catalogue::not_acceptable()).map_into_right_body()
+        }
         _ => next.call(req).await?.map_into_left_body(),
     };
     drop(slot);
@@ -47,6 +50,10 @@ async fn answer<B: MessageBody + 'static>(
         keep_private(response.headers_mut(), vary);
     }
     Ok(response)
+}
+
+fn accept(req: &ServiceRequest) -> Option<&str> {
+    req.headers().get(header::ACCEPT).and_then(|value| value.to_str().ok())
 }
 
 /// The request headers an answer of a face depends on; `None` off the faces (health,

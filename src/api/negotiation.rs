@@ -45,16 +45,28 @@ const MAX_RANGES: usize = 32;
 /// The representation `accept` prefers; JSON without the header; `None` when it accepts
 /// neither (406). A range's quality is that of the most specific range matching it.
 pub fn negotiate(accept: Option<&str>) -> Option<Representation> {
+    if accept == Some("application/hal+json") {
+        return Some(Representation::Json);
+    }
+    best_of(accept, &OFFERED)
+}
+
+/// Whether `accept` takes `application/json`, the catalogue face's only representation.
+pub fn accepts_plain_json(accept: Option<&str>) -> bool {
+    best_of(accept, &OFFERED[1..2]).is_some()
+}
+
+fn best_of(accept: Option<&str>, offers: &[(&str, &str, Representation)]) -> Option<Representation> {
     let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
         return Some(Representation::Json);
     };
     // What nearly every JSON client sends, without parsing.
-    if matches!(accept, "*/*" | "application/json" | "application/hal+json") {
+    if matches!(accept, "*/*" | "application/json") {
         return Some(Representation::Json);
     }
     let ranges: Vec<(String, String, f32)> = accept.split(',').take(MAX_RANGES).filter_map(parse_range).collect();
     let mut best: Option<(f32, Representation)> = None;
-    for (kind, subtype, offered) in OFFERED {
+    for &(kind, subtype, offered) in offers {
         let quality = ranges
             .iter()
             .filter(|(k, s, _)| (k == "*" || k == kind) && (s == "*" || s == subtype))

@@ -344,3 +344,18 @@ fn the_cli_imports_and_exports_the_sample() {
     assert_eq!(String::from_utf8_lossy(&spcm(&["catalogue", "export", "--tenant", "acme"]).stdout).trim(),
         serde_json::to_string_pretty(&json!({"services": [], "base_profiles": [], "value_added_services": [], "commercial_products": [], "bundled_products": []})).unwrap());
 }
+
+backend_tests! {
+    async fn an_accept_without_json_is_406_and_json_in_any_form_is_served(app) {
+        let token = app.create_token(ORG, &[Permission::CatalogueRead], None);
+        for accept in ["application/xml", "text/xml", "text/csv", "application/hal+json", "application/json;q=0, */*;q=0"] {
+            let refused = app.client.get(app.url(&v2("/base_profiles"))).bearer_auth(&token).header("accept", accept).send().await.unwrap();
+            assert_eq!(refused.status(), 406, "{accept}");
+            assert_eq!(refused.json::<Value>().await.unwrap(), json!("Not Acceptable"));
+        }
+        for accept in ["application/json", "*/*", "application/*", "application/xml;q=0.9, application/json;q=0.1", ""] {
+            let served = app.client.get(app.url(&v2("/base_profiles"))).bearer_auth(&token).header("accept", accept).send().await.unwrap();
+            assert_eq!(served.status(), 200, "{accept}");
+        }
+    }
+}

@@ -60,6 +60,9 @@ pub enum CatalogueErrors {
     /// Unknown org or item; `code` says which.
     #[response(status = 404, example = json!({"error": "Item not found", "message": "Item not found", "code": "020001"}))]
     NotFound(ItemNotFound),
+    /// `Accept` does not take `application/json`, the only representation of this API.
+    #[response(status = 406, example = json!("Not Acceptable"))]
+    NotAcceptable(JsonString),
     /// Unexpected failure; the reason names no internals.
     #[response(status = 500, example = json!({"message": "Internal server error - [database error]", "status": "error"}))]
     Internal(ServerError),
@@ -129,6 +132,8 @@ pub enum CatalogueError {
     UnsupportedMediaType,
     #[error("invalid catalogue")]
     Invalid(Vec<Problem>),
+    #[error("no acceptable representation")]
+    NotAcceptable,
     #[error(transparent)]
     Server(#[from] ServerFailure),
     /// The key is being used by a request still running (409), or by another request (422).
@@ -160,6 +165,7 @@ impl CatalogueError {
             }),
             CatalogueError::PayloadTooLarge(_) => text("Payload Too Large"),
             CatalogueError::UnsupportedMediaType => text("Unsupported Media Type"),
+            CatalogueError::NotAcceptable => text("Not Acceptable"),
             CatalogueError::Invalid(problems) => CatalogueErrorBody::Invalid(ValidationFailed {
                 errors: problems
                     .iter()
@@ -186,6 +192,7 @@ impl ResponseError for CatalogueError {
             CatalogueError::NotFound(_) => StatusCode::NOT_FOUND,
             CatalogueError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             CatalogueError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            CatalogueError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             CatalogueError::Invalid(_) => StatusCode::PRECONDITION_FAILED,
             CatalogueError::Server(failure) => failure.status(),
             CatalogueError::Idempotency(refusal) => refusal.status(),

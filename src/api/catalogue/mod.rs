@@ -31,6 +31,11 @@ pub fn unknown_path() -> HttpResponse {
     CatalogueError::NotFound(error::codes::PATH).error_response()
 }
 
+/// The answer to an `Accept` that does not take JSON, the face's only representation.
+pub fn not_acceptable() -> HttpResponse {
+    CatalogueError::NotAcceptable.error_response()
+}
+
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
         Endpoint::new(
