@@ -144,3 +144,98 @@ fn auth_form(scheme: &str) -> String {
 fn class(name: &str) -> String {
     format!("contains(concat(' ', normalize-space(@class), ' '), ' {name} ')")
 }
+
+/// A page that calls spcm from its own origin: a POST with a JSON body and an
+/// `Idempotency-Key`, then a listing, both with Basic credentials and the `tenant`
+/// header (so each needs a preflight); it writes what it could read into `#out`.
+const CROSS_ORIGIN_PAGE: &str = r#"<!doctype html><html><body><pre id="out">running</pre><script>
+const api = new URLSearchParams(location.search).get("api");
+const auth = {"Authorization": "Basic " + btoa("admin:PASSWORD"), "tenant": "default"};
+(async () => {
+  const out = document.getElementById("out");
+  try {
+    const created = await fetch(api + "/pcc/spcm/provisionProfile", {method: "POST",
+      headers: {...auth, "Content-Type": "application/json", "Idempotency-Key": "page-1"},
+      body: JSON.stringify({name: "fromAPage", defaultProfile: true})});
+    const listed = await fetch(api + "/pcc/spcm/provisionProfile?limit=1", {headers: auth});
+    const list = await listed.json();
+    out.textContent = ["created", created.status, created.headers.get("Location"), "listed", listed.status,
+      "total", listed.headers.get("X-Total-Count"), listed.headers.get("ETag") ? "etag" : "no-etag",
+      "length", list.length].join(" ");
+  } catch (e) {
+    out.textContent = "blocked " + e.name;
+  }
+})();
+</script></body></html>"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(spcm_test_browser),
+    ignore = "chromium or chromedriver was missing when the tests were built; SPCM_TEST_BROWSER=1 requires them"
+)]
+async fn a_page_on_an_allowed_origin_calls_the_api_and_another_origin_is_blocked_in_a_real_browser() {
+    let started = Instant::now();
+    let out_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cors");
+    std::fs::create_dir_all(&out_dir).expect("screenshot directory");
+
+    // The page, served on two ports of 127.0.0.1: two origins.
+    let page = CROSS_ORIGIN_PAGE.replace("PASSWORD", ADMIN_PASSWORD);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port for the page");
+    let page_port = listener.local_addr().expect("its address").port();
+    let other = std::net::TcpListener::bind("127.0.0.1:0").expect("a port for the other origin");
+    let other_port = other.local_addr().expect("its address").port();
+    let pages = actix_web::HttpServer::new(move || {
+        let page = page.clone();
+        actix_web::App::new().default_service(actix_web::web::to(move || {
+            let page = page.clone();
+            async move { actix_web::HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page) }
+        }))
+    })
+    .workers(1)
+    .listen(listener)
+    .expect("the page's origin")
+    .listen(other)
+    .expect("the other origin")
+    .run();
+    let _pages = StopServer(pages.handle());
+    tokio::spawn(pages);
+
+    // spcm allows the first origin only.
+    let db_dir = tempfile::tempdir().expect("temporary directory");
+    let settings = Settings {
+        database_url: format!("sqlite://{}", db_dir.path().join("cors.db").display()),
+        bind: "127.0.0.1:0".into(),
+        workers: 2,
+        cors_origins: vec![format!("http://127.0.0.1:{page_port}")],
+        ..Default::default()
+    };
+    let bootstrap = Bootstrap { tenant: "default".into(), password: Some(SecretString::from(ADMIN_PASSWORD)) };
+    let app = Application::build(settings, bootstrap).await.expect("application builds");
+    let api = format!("http://127.0.0.1:{}", app.port());
+    let _server = StopServer(app.server_handle());
+    tokio::spawn(app.run_until_stopped());
+
+    let browser = Browser::open("CORS", out_dir, started, BUDGET, true).await;
+    browser.go(&format!("http://127.0.0.1:{page_port}/?api={api}")).await;
+    let allowed = browser.wait_for_text("the allowed origin's calls", "//pre[@id='out']", &["created", "listed"]).await;
+    assert!(
+        allowed.starts_with("created 201 /pcc/spcm/provisionProfile/1 listed 200 total 1 etag length 1"),
+        "the page read the answers and their exposed headers: {allowed}"
+    );
+
+    browser.go(&format!("http://127.0.0.1:{other_port}/?api={api}")).await;
+    let blocked = browser.wait_for_text("the other origin's calls", "//pre[@id='out']", &["blocked"]).await;
+    assert_eq!(blocked, "blocked TypeError", "the browser keeps the answer from a page of another origin");
+    browser.quit().await;
+
+    // The blocked POST's preflight failed, so nothing more was written.
+    let http = reqwest::Client::builder().no_proxy().build().expect("HTTP client");
+    let listing = http
+        .get(format!("{api}{PROFILES}?limit=1"))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .header("tenant", "default")
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(listing.headers()["x-total-count"], "1");
+}

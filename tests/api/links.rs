@@ -70,10 +70,25 @@ backend_tests! {
         let empty = page("name=none&limit=5").await;
         assert_eq!(href(&empty, "last").unwrap(), format!("{PROFILES}?name=none&offset=0&limit=5"));
         assert!(href(&empty, "next").is_none());
-        let unpaged = page("").await;
+        let unpaged = app.list("").await;
+        assert!(unpaged.headers().get("link").is_none(), "no Link header without a limit");
+        let unpaged = expect_json(unpaged, 200).await;
         for link in ["first", "prev", "next", "last"] {
             assert!(href(&unpaged, link).is_none(), "no {link} without a limit");
         }
+
+        // Past the end, prev is the last page.
+        let past = page("subscriberType=PREPAID&offset=30&limit=3").await;
+        assert_eq!(href(&past, "prev").unwrap(), format!("{PROFILES}?subscriberType=PREPAID&offset=6&limit=3"));
+
+        // The same links in an RFC 8288 Link header.
+        let middle = app.list("subscriberType=PREPAID&offset=3&limit=3").await;
+        let header = middle.headers()["link"].to_str().unwrap().to_owned();
+        let q = |offset: u32| format!("<{PROFILES}?subscriberType=PREPAID&offset={offset}&limit=3>");
+        assert_eq!(
+            header,
+            format!("{}; rel=\"first\", {}; rel=\"prev\", {}; rel=\"next\", {}; rel=\"last\"", q(0), q(0), q(6), q(6))
+        );
     }
 }
 

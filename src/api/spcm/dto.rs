@@ -101,6 +101,19 @@ pub struct ListLinks {
 }
 
 impl ListLinks {
+    /// The paging links as an RFC 8288 `Link` header (`first`, `prev`, `next`, `last`);
+    /// `None` without them (a listing without `limit`).
+    pub fn link_header(&self) -> Option<String> {
+        let named = [("first", &self.first), ("prev", &self.prev), ("next", &self.next), ("last", &self.last)];
+        let links: Vec<String> = named
+            .iter()
+            .filter_map(|(rel, link)| link.as_ref().map(|link| format!("<{}>; rel=\"{rel}\"", link.href)))
+            .collect();
+        (!links.is_empty()).then(|| links.join(", "))
+    }
+}
+
+impl ListLinks {
     /// `self`, and `next` when there is one.
     pub fn next_only(this: Link, next: Option<Link>) -> ListLinks {
         ListLinks { this, first: None, prev: None, next, last: None }

@@ -120,14 +120,16 @@ impl ListQuery {
         };
         let at = |offset: i64| Some(Link { href: format!("{link_base}{}", self.href(offset, limit)) });
         let offset = self.page.offset;
+        let last = (total - 1).max(0) / limit * limit;
         links.first = at(0);
         if offset > 0 {
-            links.prev = at((offset - limit).max(0));
+            // Past the end, the page before is the last one.
+            links.prev = at(if offset > last { last } else { (offset - limit).max(0) });
         }
         if returned > 0 && offset + (returned as i64) < total {
             links.next = at(offset + returned as i64);
         }
-        links.last = at((total - 1).max(0) / limit * limit);
+        links.last = at(last);
         links
     }
 
@@ -161,6 +163,7 @@ impl ListQuery {
     responses(
         (status = 200, description = "The matching profiles", body = ProfileList, content_type = "application/hal+json",
             headers(("X-Total-Count" = i64, description = "Profiles matching the filters, whatever the page"),
+                ("Link" = String, description = "With a `limit`: the `first`, `prev`, `next` and `last` pages, as in `_links`"),
                 ("ETag" = String, description = "Names this answer: the tenant's listing with these filters and page, as it is now, in this representation"))),
         (status = 304, description = "Not modified: `If-None-Match` names the current ETag",
             headers(("ETag" = String, description = "The current ETag"))),
@@ -185,9 +188,10 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         let (found, total) = profiles::list(conn, caller.tenant_id, &query.filter, query.page)?;
         let links = query.links(&link_base, &this, found.len(), total);
         let items: Vec<_> = found.into_iter().map(|p| ProfileDto::new(p, &link_base)).collect();
+        let header = links.link_header();
         let body = ProfileList { length: items.len(), profiles: items, links };
         let tags = EntityTags::listing(caller.tenant_id, &this, caller.tenant_version);
-        Ok(Answer::new(encode(&body)?, tags, Some(total)))
+        Ok(Answer::new(encode(&body)?, tags, Some(total)).with_links(header))
     })
     .await
 }

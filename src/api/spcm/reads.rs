@@ -37,11 +37,19 @@ pub struct Answer {
     tags: EntityTags,
     /// `X-Total-Count` of a listing.
     total: Option<HeaderValue>,
+    /// The paging links of a listing with a `limit`, as an RFC 8288 `Link` header.
+    links: Option<HeaderValue>,
 }
 
 impl Answer {
     pub fn new(body: Vec<u8>, tags: EntityTags, total: Option<i64>) -> Answer {
-        Answer { body: Bytes::from(body), tags, total: total.map(HeaderValue::from) }
+        Answer { body: Bytes::from(body), tags, total: total.map(HeaderValue::from), links: None }
+    }
+
+    /// The same answer with a `Link` header (a value that is not a header value is left out).
+    pub fn with_links(mut self, links: Option<String>) -> Answer {
+        self.links = links.and_then(|links| HeaderValue::try_from(links).ok());
+        self
     }
 
     /// The answer to `req`: 304 without a body when its `If-None-Match` names the ETag of
@@ -55,6 +63,9 @@ impl Answer {
         response.content_type(super::handlers::HAL_JSON).insert_header((header::ETAG, etag.clone()));
         if let Some(total) = &self.total {
             response.insert_header((X_TOTAL_COUNT, total.clone()));
+        }
+        if let Some(links) = &self.links {
+            response.insert_header((header::LINK, links.clone()));
         }
         response.body(self.body.clone())
     }
