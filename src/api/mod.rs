@@ -119,6 +119,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }
 }
 
+/// The 412 body: every failing field, with what is wrong with it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(xml(name = "errors"), example = json!({"errors": [{"field": "name", "description": "name is mandatory"}]}))]
+pub struct ValidationFailed {
+    pub errors: Vec<crate::domain::FieldError>,
+}
+
 /// The 500 and 503 body of both APIs: what went wrong, and `status` `error`.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(xml(name = "error"), example = json!({"message": "request rejected due to overload", "status": "error"}))]

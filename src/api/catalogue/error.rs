@@ -1,6 +1,5 @@
 //! The catalogue face's own error shapes (contract §3, seeds `000_*`–`003_*`).
 
-use crate::api::idempotency::Refusal;
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
@@ -8,10 +7,11 @@ use utoipa::{IntoResponses, ToSchema};
 
 use crate::api::body::BodyError;
 use crate::api::failure::ServerFailure;
-use crate::api::spcm::{FieldError, ValidationFailed};
-use crate::api::ServerError;
+use crate::api::idempotency::Refusal;
+use crate::api::{ServerError, ValidationFailed};
 use crate::auth::AuthError;
 use crate::domain::catalogue::Problem;
+use crate::domain::FieldError;
 use crate::store::catalogue::ImportError;
 use crate::store::StoreError;
 

@@ -1,6 +1,5 @@
 //! The SPCM face's error bodies, exactly as the contract's table (§2) shows them.
 
-use crate::api::idempotency::Refusal;
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
@@ -8,6 +7,7 @@ use utoipa::{IntoResponses, ToSchema};
 
 use crate::api::body::BodyError;
 use crate::api::failure::ServerFailure;
+use crate::api::idempotency::Refusal;
 use crate::auth::{AuthError, Permission};
 use crate::domain::FieldError;
 use crate::store::profiles::ProfileWriteError;
@@ -23,14 +23,7 @@ pub struct ErrorBody {
     pub error_code: u32,
 }
 
-/// The 412 body: every failing field, with what is wrong with it.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(xml(name = "errors"), example = json!({"errors": [{"field": "name", "description": "name is mandatory"}]}))]
-pub struct ValidationFailed {
-    pub errors: Vec<FieldError>,
-}
-
-pub use crate::api::ServerError;
+pub use crate::api::{ServerError, ValidationFailed};
 
 /// The error answers every SPCM operation can give. Each operation adds its own 403,
 /// which names the permission it needs, and those of [`ProfileNotFound`] and
