@@ -31,16 +31,27 @@ fn slow_import(app: &TestApp, org: &str, token: &str) -> (tokio::sync::mpsc::Unb
 type Import = tokio::task::JoinHandle<reqwest::Result<reqwest::Response>>;
 
 /// A slow import of tenant `default` (see `slow_import`), once it holds the tenant's one turn.
+/// An import answered before it holds the turn (a 503 when the machine is overloaded) is
+/// started again, at most three times.
 async fn holding_the_turn(app: &TestApp, token: &str) -> (tokio::sync::mpsc::UnboundedSender<Bytes>, Import) {
-    let held = slow_import(app, "default", token);
-    let mut probe = 0;
-    wait_until("the slow import to hold the tenant's turn", Duration::from_secs(10), async || {
-        // A path of its own each time: a listing remembered before is answered from memory.
-        probe += 1;
-        app.list(&format!("offset={probe}")).await.status() == 429
-    })
-    .await;
-    held
+    for _ in 0..3 {
+        let (rest, import) = slow_import(app, "default", token);
+        let mut probe = 0;
+        let mut held = false;
+        wait_until("the slow import to hold the tenant's turn", Duration::from_secs(30), async || {
+            // A path of its own each time: a listing remembered before is answered from memory.
+            probe += 1;
+            held = app.list(&format!("offset={probe}")).await.status() == 429;
+            held || import.is_finished()
+        })
+        .await;
+        if held {
+            return (rest, import);
+        }
+        let answered = import.await.expect("the import task").expect("an answer").status();
+        assert_eq!(answered, 503, "the slow import was answered before its body came");
+    }
+    panic!("the slow import never held the tenant's turn");
 }
 
 backend_tests_with! {
