@@ -142,7 +142,10 @@ where
     };
     let stored =
         serde_json::to_string(&kept).map_err(|e| StoreError::Internal(format!("cannot keep an answer: {e}")))?;
-    run_db(&state.pool, move |conn| idempotency::answer(conn, &scope, status.as_u16(), &stored)).await?;
+    run_db(&state.pool, move |conn| {
+        idempotency::answer(conn, tenant_id, &scope, status.as_u16(), &stored, idempotency::BYTES_PER_TENANT)
+    })
+    .await?;
     Ok(head.set_body(body).map_into_boxed_body())
 }
 

@@ -13,6 +13,9 @@ use super::{DbConnection, StoreError};
 pub const KEPT_MS: i64 = 24 * 3600 * 1000;
 /// Keys kept per tenant; beyond, the oldest are forgotten first.
 pub const MOST_PER_TENANT: i64 = 10_000;
+/// Bytes of answers kept per tenant (a 207 of 1,000 items is about 400 KB); beyond, the
+/// oldest keys are forgotten first.
+pub const BYTES_PER_TENANT: i64 = 64 * 1024 * 1024;
 /// A key still unanswered this long after it came is taken as abandoned (its request
 /// ended without an answer being kept, as in a crash): its next request is processed.
 pub const ABANDONED_MS: i64 = 120 * 1000;
@@ -108,11 +111,38 @@ fn forget_old(conn: &mut DbConnection, tenant_id: i64, now_ms: i64) -> QueryResu
     Ok(())
 }
 
-/// Keeps the answer of the key's first request.
-pub fn answer(conn: &mut DbConnection, scope_hash: &str, status: u16, answer: &str) -> Result<(), StoreError> {
-    diesel::update(k::table.filter(k::scope_hash.eq(scope_hash)).filter(k::status.is_null()))
-        .set((k::status.eq(Some(i32::from(status))), k::answer.eq(Some(answer))))
-        .execute(conn)?;
+/// Keeps the answer of the key's first request, then forgets the tenant's oldest keys
+/// while their answers take more than `budget` bytes (`BYTES_PER_TENANT`).
+pub fn answer(
+    conn: &mut DbConnection,
+    tenant_id: i64,
+    scope_hash: &str,
+    status: u16,
+    answer: &str,
+    budget: i64,
+) -> Result<(), StoreError> {
+    let bytes = i64::try_from(answer.len()).unwrap_or(i64::MAX);
+    conn.transaction(|conn| {
+        diesel::update(k::table.filter(k::scope_hash.eq(scope_hash)).filter(k::status.is_null()))
+            .set((k::status.eq(Some(i32::from(status))), k::answer.eq(Some(answer)), k::answer_bytes.eq(bytes)))
+            .execute(conn)?;
+        // Newest first: the keys whose answers still fit are kept, the older forgotten.
+        let of_tenant = k::tenant_id.eq(tenant_id);
+        let sizes: Vec<(i64, i64)> = k::table
+            .filter(of_tenant)
+            .order(k::created_at_ms.desc())
+            .select((k::created_at_ms, k::answer_bytes))
+            .load(conn)?;
+        let mut kept = 0i64;
+        let first_over = sizes.into_iter().find(|(_, bytes)| {
+            kept = kept.saturating_add(*bytes);
+            kept > budget
+        });
+        if let Some((created_at_ms, _)) = first_over {
+            diesel::delete(k::table.filter(of_tenant).filter(k::created_at_ms.le(created_at_ms))).execute(conn)?;
+        }
+        Ok::<_, DieselError>(())
+    })?;
     Ok(())
 }
 

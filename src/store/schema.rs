@@ -129,5 +129,6 @@ diesel::table! {
         created_at_ms -> BigInt,
         status -> Nullable<Integer>,
         answer -> Nullable<Text>,
+        answer_bytes -> BigInt,
     }
 }

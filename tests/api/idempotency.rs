@@ -117,11 +117,22 @@ backend_tests! {
         // Its request ended without an answer (a crash): taken over.
         let later = now + ABANDONED_MS + 1;
         assert_eq!(idempotency::begin(&mut conn, tenant_id, "scope", "request", later).unwrap(), Begun::First);
-        idempotency::answer(&mut conn, "scope", 201, "{}").unwrap();
+        idempotency::answer(&mut conn, tenant_id, "scope", 201, "{}", 1_000).unwrap();
         assert_eq!(
             idempotency::begin(&mut conn, tenant_id, "scope", "request", later + 1).unwrap(),
             Begun::Answered { status: 201, answer: "{}".into() }
         );
+        // Answers beyond the tenant's budget of bytes: the oldest keys are forgotten first.
+        for (n, at) in [(1, later + 2), (2, later + 3), (3, later + 4)] {
+            let scope = format!("big-{n}");
+            assert_eq!(idempotency::begin(&mut conn, tenant_id, &scope, "request", at).unwrap(), Begun::First);
+            idempotency::answer(&mut conn, tenant_id, &scope, 207, &"x".repeat(400), 1_000).unwrap();
+        }
+        for (scope, kept) in [("scope", false), ("big-1", false), ("big-2", true), ("big-3", true)] {
+            let again = idempotency::begin(&mut conn, tenant_id, scope, "request", later + 5).unwrap();
+            assert_eq!(again != Begun::First, kept, "{scope}: {again:?}");
+        }
+
         // A day later it is forgotten.
         let next_day = later + idempotency::KEPT_MS + 1;
         assert_eq!(idempotency::begin(&mut conn, tenant_id, "scope", "request", next_day).unwrap(), Begun::First);
