@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{from_fn, Condition};
 use actix_web::{web, App, HttpServer};
 use secrecy::{ExposeSecret, SecretString};
 use utoipa_swagger_ui::SwaggerUi;
@@ -136,7 +136,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .wrap(api::cors::layer(&cors_origins))
-                .wrap(from_fn(api::cors::finish))
+                .wrap(Condition::new(!cors_origins.is_empty(), from_fn(api::cors::finish)))
                 .wrap(from_fn(api::envelope::envelope))
                 .configure(api::configure)
                 .configure(|cfg| crate::console::configure(cfg, console.clone()))

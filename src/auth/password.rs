@@ -136,15 +136,10 @@ impl std::fmt::Debug for PasswordChecks {
 }
 
 /// Nice value of the password-check threads: below the request threads' 0.
-const CHECK_NICENESS: libc::c_int = 10;
+const CHECK_NICENESS: i32 = 10;
 
 fn check_thread(jobs: std::sync::Arc<std::sync::Mutex<std::sync::mpsc::Receiver<Job>>>) {
-    // SAFETY: setpriority with PRIO_PROCESS and the calling thread's id (gettid) only
-    // lowers this thread's priority; failure leaves it as it was.
-    unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, CHECK_NICENESS);
-    }
+    crate::background::lower_priority(CHECK_NICENESS);
     // Kept while checks keep coming; given back after a second without one.
     let mut memory: Vec<argon2::Block> = Vec::new();
     loop {
